@@ -1,0 +1,77 @@
+# complianceflow.azure_infra - `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := setup
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEPLOYMENT ?= westeu-test-1
+PYTEST_WORKERS ?= 2
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup system-deps demo test lint unit emulator-test integration molecule docs docs-check \
+        plan build-check sanity next-cidr benchmark clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed ## Create .venv with the runtime and test requirements (the default target)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+system-deps: ## Install the Debian packages the tests need (PostgreSQL for the emulator's data plane)
+	@scripts/system-deps.sh
+
+demo: setup ## Build DEPLOYMENT (default westeu-test-1) against the local emulator, twice
+	scripts/demo.sh $(DEPLOYMENT)
+
+plan: setup ## Offline plan of DEPLOYMENT (no credentials, no network)
+	$(BIN)/ansible-playbook playbooks/plan.yml -i inventories/$(DEPLOYMENT)
+
+test: setup system-deps lint unit docs-check emulator-test integration build-check molecule ## Every test, as CI runs it
+	@echo "make test: all suites passed"
+
+lint: setup ## ruff, yamllint and ansible-lint (production profile)
+	$(BIN)/ruff check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --strict
+
+unit: setup ## Unit and property tests of the pure code (filters, naming, model, preflight corpus)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit
+
+emulator-test: setup ## The emulator's own suite, with the official SDKs as clients
+	@if [ -d tests/test_emulator ]; then $(BIN)/pytest -q tests/test_emulator; else echo "no emulator suite yet"; fi
+
+integration: setup ## Modules and playbooks against a fresh emulator
+	@if [ -d tests/integration ]; then $(BIN)/pytest -q tests/integration; else echo "no integration suite yet"; fi
+
+molecule: setup ## Molecule scenarios (one per role) against the emulator
+	@scripts/molecule-all.sh
+
+docs: setup ## Regenerate the tables in docs/ from the registries and filters
+	$(BIN)/python scripts/generate_docs.py --write
+
+docs-check: setup ## Fail when the generated docs are stale
+	$(BIN)/python scripts/generate_docs.py --check
+
+build-check: setup ## Build the collection artifact, install it and run its site playbook
+	scripts/build-check.sh
+
+sanity: setup ## ansible-test sanity on the modules and plugins
+	scripts/sanity.sh
+
+next-cidr: setup ## Print the next free /16 for a new deployment
+	@$(BIN)/python -c 'import yaml,sys; sys.path.insert(0,"collections"); \
+	from ansible_collections.complianceflow.azure_infra.plugins.module_utils.cidr_plan import next_free_cidr; \
+	print(next_free_cidr(yaml.safe_load(open("group_vars/all.yml"))["cf_cidr_allocations"]))'
+
+benchmark: setup ## Rerun the benchmarks written up in docs/benchmarks.md
+	@scripts/benchmark.sh
+
+clean: ## Remove build output (keeps .venv)
+	rm -rf build .pytest_cache .ruff_cache .hypothesis

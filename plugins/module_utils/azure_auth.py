@@ -1,0 +1,250 @@
+# -*- coding: utf-8 -*-
+# Copyright: ComplianceFlow platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Credentials and cloud endpoints, with azure.azcollection's option names and meanings.
+
+A playbook written for azure.azcollection (or an AWX "Azure Resource Manager" credential, which injects
+AZURE_* variables) works unchanged. Azure SDK imports happen only inside :func:`build_credential`, so
+argument validation and ansible-doc never load them.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+import ssl
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+AUTH_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "auth_source": {"type": "str", "default": "auto",
+                    "choices": ["auto", "cli", "credential_file", "env", "msi"]},
+    "profile": {"type": "str"},
+    "subscription_id": {"type": "str"},
+    "client_id": {"type": "str"},
+    "secret": {"type": "str", "no_log": True},
+    "tenant": {"type": "str"},
+    "ad_user": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "cloud_environment": {"type": "str", "default": "AzureCloud"},
+    "cert_validation_mode": {"type": "str", "choices": ["validate", "ignore"]},
+    "disable_instance_discovery": {"type": "bool", "default": False},
+    "api_profile": {"type": "str", "default": "latest"},
+}
+
+# option -> environment variable, as azure.azcollection and AWX name them.
+ENV_NAMES = {
+    "subscription_id": "AZURE_SUBSCRIPTION_ID",
+    "client_id": "AZURE_CLIENT_ID",
+    "secret": "AZURE_SECRET",
+    "tenant": "AZURE_TENANT",
+    "ad_user": "AZURE_AD_USER",
+    "password": "AZURE_PASSWORD",
+    "cloud_environment": "AZURE_CLOUD_ENVIRONMENT",
+    "cert_validation_mode": "AZURE_CERT_VALIDATION_MODE",
+    "disable_instance_discovery": "AZURE_DISABLE_INSTANCE_DISCOVERY",
+    "profile": "AZURE_PROFILE",
+}
+CREDENTIAL_KEYS = ("subscription_id", "client_id", "secret", "tenant", "ad_user", "password", "cloud_environment",
+                   "cert_validation_mode", "disable_instance_discovery")
+# The Azure CLI's public client id: what azure-cli and azure.azcollection use for username/password sign-in.
+AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+
+@dataclass(frozen=True)
+class CloudEndpoints:
+    name: str
+    resource_manager: str
+    authority: str
+    audience: str
+
+    @property
+    def scope(self) -> str:
+        return self.audience.rstrip("/") + "/.default"
+
+
+KNOWN_CLOUDS = {
+    "azurecloud": CloudEndpoints("AzureCloud", "https://management.azure.com/",
+                                 "https://login.microsoftonline.com/", "https://management.core.windows.net/"),
+    "azureusgovernment": CloudEndpoints("AzureUSGovernment", "https://management.usgovcloudapi.net/",
+                                        "https://login.microsoftonline.us/",
+                                        "https://management.core.usgovcloudapi.net/"),
+    "azurechinacloud": CloudEndpoints("AzureChinaCloud", "https://management.chinacloudapi.cn/",
+                                      "https://login.chinacloudapi.cn/", "https://management.core.chinacloudapi.cn/"),
+}
+# azure.azcollection also accepts msrestazure's constant names.
+KNOWN_CLOUDS["azure_public_cloud"] = KNOWN_CLOUDS["azurecloud"]
+KNOWN_CLOUDS["azure_us_gov_cloud"] = KNOWN_CLOUDS["azureusgovernment"]
+KNOWN_CLOUDS["azure_china_cloud"] = KNOWN_CLOUDS["azurechinacloud"]
+
+
+class AuthError(Exception):
+    """Credentials or cloud settings that cannot work; the message names the option or variable."""
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def read_credential_file(profile: str | None, path: str | None = None) -> dict[str, str]:
+    """A profile of ~/.azure/credentials (INI, keys named like the options)."""
+    path = path or os.path.join(os.path.expanduser("~"), ".azure", "credentials")
+    parser = configparser.ConfigParser()
+    if not parser.read(path):
+        return {}
+    section = profile or "default"
+    if not parser.has_section(section):
+        raise AuthError(f"profile '{section}' not found in {path}")
+    return {k: v for k, v in parser.items(section) if k in CREDENTIAL_KEYS}
+
+
+def resolve_settings(params: Mapping[str, Any], env: Mapping[str, str] | None = None,
+                     credential_file: str | None = None) -> dict[str, Any]:
+    """Decide which credential source applies and the effective values, as azure.azcollection does.
+
+    ``auto`` takes the first complete source: module options, then AZURE_* variables, then the
+    credential file profile, then managed identity when IDENTITY_ENDPOINT/MSI_ENDPOINT says one exists,
+    then the Azure CLI.
+    """
+    env = os.environ if env is None else env
+    source = params.get("auth_source") or "auto"
+    options = {k: params.get(k) for k in CREDENTIAL_KEYS if params.get(k) not in (None, "")}
+    # Defaults in the argument spec must not hide an environment value.
+    if options.get("cloud_environment") == "AzureCloud" and env.get("AZURE_CLOUD_ENVIRONMENT"):
+        options.pop("cloud_environment")
+    if options.get("disable_instance_discovery") is False:
+        options.pop("disable_instance_discovery")
+    from_env = {k: env[v] for k, v in ENV_NAMES.items() if k in CREDENTIAL_KEYS and env.get(v)}
+    profile = params.get("profile") or env.get("AZURE_PROFILE")
+
+    def has_identity(values: Mapping[str, Any]) -> bool:
+        return bool(values.get("client_id") and values.get("secret") and values.get("tenant")) or \
+            bool(values.get("ad_user") and values.get("password"))
+
+    if source == "auto":
+        if has_identity(options):
+            source = "options"
+        elif has_identity(from_env):
+            source = "env"
+        elif profile or os.path.exists(credential_file or os.path.expanduser("~/.azure/credentials")):
+            source = "credential_file"
+        elif env.get("IDENTITY_ENDPOINT") or env.get("MSI_ENDPOINT"):
+            source = "msi"
+        elif shutil.which("az"):
+            source = "cli"
+        else:
+            raise AuthError("no Azure credentials: set client_id/secret/tenant (or AZURE_CLIENT_ID, AZURE_SECRET, "
+                            "AZURE_TENANT), ad_user/password, a ~/.azure/credentials profile, or use "
+                            "auth_source=msi or auth_source=cli")
+    if source == "credential_file":
+        values = {**from_env, **read_credential_file(profile, credential_file), **options}
+    elif source in ("env", "options"):
+        # Explicit options still win over the environment for individual values (e.g. subscription_id).
+        values = {**from_env, **options}
+    else:
+        values = {**from_env, **options}
+    values["auth_source"] = "env" if source == "options" else source
+    values.setdefault("cloud_environment", "AzureCloud")
+    values["cert_validation_mode"] = values.get("cert_validation_mode") or "validate"
+    if values["cert_validation_mode"] not in ("validate", "ignore"):
+        raise AuthError("cert_validation_mode (AZURE_CERT_VALIDATION_MODE) must be 'validate' or 'ignore'")
+    values["disable_instance_discovery"] = _truthy(values.get("disable_instance_discovery", False))
+    if source in ("env", "options", "credential_file") and not has_identity(values):
+        raise AuthError(f"auth_source={values['auth_source']} needs client_id, secret and tenant "
+                        "(AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT) or ad_user and password")
+    return values
+
+
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    if not verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    return ssl.create_default_context(cafile=bundle) if bundle else ssl.create_default_context()
+
+
+def parse_cloud_metadata(document: Any, metadata_url: str) -> CloudEndpoints:
+    """Endpoints from a cloud metadata document: the list form (api-version 2019-05-01 and later, used by
+    azure-cli) or msrestazure's single object, whose resource manager is the metadata host itself."""
+    entry = document
+    if isinstance(document, list):
+        if not document:
+            raise AuthError(f"cloud metadata at {metadata_url} lists no cloud")
+        entry = document[0]
+    if not isinstance(entry, dict) or not isinstance(entry.get("authentication"), dict):
+        raise AuthError(f"cloud metadata at {metadata_url} has no 'authentication' section")
+    auth = entry["authentication"]
+    audiences = auth.get("audiences") or []
+    if not auth.get("loginEndpoint") or not audiences:
+        raise AuthError(f"cloud metadata at {metadata_url} lacks loginEndpoint or audiences")
+    manager = entry.get("resourceManager") or metadata_url
+    return CloudEndpoints(entry.get("name") or metadata_url, manager.rstrip("/") + "/",
+                          auth["loginEndpoint"].rstrip("/") + "/", audiences[0])
+
+
+def resolve_cloud(cloud_environment: str, verify: bool = True, timeout: float = 30) -> CloudEndpoints:
+    """A known cloud by name, or a custom cloud (Azure Stack Hub, sovereign, our emulator) by metadata URL."""
+    known = KNOWN_CLOUDS.get(cloud_environment.replace(" ", "").lower())
+    if known:
+        return known
+    if not cloud_environment.startswith("https://") and not cloud_environment.startswith("http://"):
+        raise AuthError(f"cloud_environment '{cloud_environment}' is neither a known cloud (AzureCloud, "
+                        "AzureUSGovernment, AzureChinaCloud) nor a metadata endpoint URL")
+    base = cloud_environment.rstrip("/")
+    url = base if "/metadata/endpoints" in base else base + "/metadata/endpoints?api-version=2019-05-01"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=_ssl_context(verify)) as response:
+            document = json.loads(response.read().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AuthError(f"cannot read cloud metadata from {url}: {exc}") from exc
+    host = base.split("/metadata/endpoints")[0]
+    return parse_cloud_metadata(document, host)
+
+
+def build_credential(settings: Mapping[str, Any], cloud: CloudEndpoints) -> Any:
+    """An azure-identity credential for the resolved source."""
+    verify = settings.get("cert_validation_mode") != "ignore"
+    common: dict[str, Any] = {}
+    if not verify:
+        common["connection_verify"] = False
+    source = settings["auth_source"]
+    if source == "msi":
+        from azure.identity import ManagedIdentityCredential
+
+        return ManagedIdentityCredential(client_id=settings.get("client_id"), **common)
+    if source == "cli":
+        from azure.identity import AzureCliCredential
+
+        return AzureCliCredential(tenant_id=settings.get("tenant"))
+    discovery = {"authority": cloud.authority,
+                 "disable_instance_discovery": bool(settings.get("disable_instance_discovery")), **common}
+    if settings.get("client_id") and settings.get("secret"):
+        from azure.identity import ClientSecretCredential
+
+        return ClientSecretCredential(settings["tenant"], settings["client_id"], settings["secret"], **discovery)
+    from azure.identity import UsernamePasswordCredential
+
+    return UsernamePasswordCredential(settings.get("client_id") or AZURE_CLI_CLIENT_ID, settings["ad_user"],
+                                      settings["password"], tenant_id=settings.get("tenant") or "organizations",
+                                      **discovery)
+
+
+def subscription_from_cli() -> str | None:
+    """The CLI's default subscription, for auth_source=cli without subscription_id."""
+    path = os.path.join(os.path.expanduser("~"), ".azure", "azureProfile.json")
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            profile = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    for sub in profile.get("subscriptions", []):
+        if sub.get("isDefault"):
+            return sub.get("id")
+    return None

@@ -1,0 +1,756 @@
+# -*- coding: utf-8 -*-
+# Copyright: ComplianceFlow platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deployment model: every input validated, every name, ID, CIDR, tag and tier setting derived.
+
+``validate_inputs`` returns the problems with a deployment's inputs, each naming the variable.
+``build_deployment`` turns valid inputs into the ``deployment`` fact the roles read, including
+``resources``: the desired state of the whole deployment as ARM resources (the offline plan).
+Pure functions: no I/O, no Azure call.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.cidr_plan import (
+    CidrPlanError,
+    check_allocations,
+    check_source_ranges,
+    deployment_cidr,
+    subnet_plan,
+)
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.naming_rules import (
+    NamingError,
+    parse_deployment,
+    resource_name,
+)
+
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+SUBSCRIPTION_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+SERVICE_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+
+# Every tier file (group_vars/env_<env>.yml) must define each of these keys under cf_tier.
+TIER_SCHEMA: dict[str, tuple[str, ...]] = {
+    "postgresql": ("version", "sku_name", "sku_tier", "storage_size_gb", "storage_auto_grow",
+                   "backup_retention_days", "geo_redundant_backup", "high_availability",
+                   "pgbouncer_pool_size", "log_min_duration_statement_ms"),
+    "redis": ("sku_name", "sku_family", "sku_capacity", "shard_count", "zones", "rdb_backup_enabled",
+              "rdb_backup_frequency_minutes", "maxmemory_policy"),
+    "eventhubs": ("sku", "capacity", "auto_inflate", "maximum_throughput_units", "zone_redundant",
+                  "retention_days", "kafka_enabled"),
+    "keyvault": ("sku", "soft_delete_retention_days", "purge_protection"),
+    "storage": ("sku",),
+    "monitoring": ("retention_days", "daily_quota_gb", "sampling_percentage", "flow_log_retention_days", "alerts"),
+    "budget": ("amount", "time_grain", "thresholds"),
+    "policy": ("deny_premium_skus", "allowed_sku_whitelist"),
+}
+ALERT_KEYS = ("postgresql_cpu_percent", "postgresql_storage_percent", "postgresql_failed_connections",
+              "redis_memory_percent", "redis_server_load_percent", "eventhubs_throttled_requests",
+              "eventhubs_server_errors", "appinsights_failed_request_percent", "appinsights_p95_response_ms",
+              "keyvault_unauthorized_requests")
+
+API_VERSIONS: dict[str, str] = {
+    "Microsoft.Resources/resourceGroups": "2024-03-01",
+    "Microsoft.Network": "2024-05-01",
+    "Microsoft.Network/privateDnsZones": "2024-06-01",
+    "Microsoft.Storage/storageAccounts": "2023-05-01",
+    "Microsoft.KeyVault/vaults": "2023-07-01",
+    "Microsoft.DBforPostgreSQL/flexibleServers": "2024-08-01",
+    "Microsoft.Cache/redis": "2024-11-01",
+    "Microsoft.EventHub/namespaces": "2024-01-01",
+    "Microsoft.OperationalInsights/workspaces": "2023-09-01",
+    "Microsoft.Insights/components": "2020-02-02",
+    "Microsoft.Insights/diagnosticSettings": "2021-05-01-preview",
+    "Microsoft.Insights/actionGroups": "2023-01-01",
+    "Microsoft.Insights/metricAlerts": "2018-03-01",
+    "Microsoft.Insights/scheduledQueryRules": "2023-03-15-preview",
+    "Microsoft.Consumption/budgets": "2023-05-01",
+    "Microsoft.Authorization/locks": "2020-05-01",
+    "Microsoft.Authorization/policyAssignments": "2023-04-01",
+    "Microsoft.Authorization/roleAssignments": "2022-04-01",
+}
+
+# Built-in role and policy definitions (their IDs are the same in every Azure cloud).
+KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+POLICY_REQUIRE_TAG = "/providers/Microsoft.Authorization/policyDefinitions/871b6d14-10aa-478d-b590-94f262ecfa99"
+POLICY_NOT_ALLOWED_RESOURCE_TYPES = (
+    "/providers/Microsoft.Authorization/policyDefinitions/6c112d4e-5bc7-47ae-a041-ea2d9dccd749"
+)
+# SKUs refused outside production unless whitelisted (premium and business-critical tiers).
+PREMIUM_SKUS = ("Premium", "P1", "P2", "P3", "P4", "P5", "MemoryOptimized", "Premium_LRS", "Premium_ZRS",
+                "Dedicated", "Isolated", "BusinessCritical")
+
+PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+RUNNER_PRINCIPAL = "<runner principal object id, resolved at run time>"
+ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c3d2a-8a71-4f6e-9a43-3c1f0e1b7c55")
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
+    """Every problem with a deployment's inputs, each message naming the variable and deployment."""
+    name = inputs.get("deployment")
+    problems: list[str] = []
+
+    def problem(variable: str, message: str) -> None:
+        problems.append(f"{name}: {variable}: {message}")
+
+    try:
+        parsed = parse_deployment(name)
+    except NamingError as exc:
+        problems.append(f"inventory_hostname: {exc}")
+        return problems
+
+    regions = inputs.get("regions")
+    if not isinstance(regions, Mapping) or not regions:
+        problem("cf_regions", "the region registry is missing (group_vars/all.yml)")
+    elif parsed.region not in regions:
+        problem("cf_regions", f"region code {parsed.region!r} is unknown; known: {', '.join(sorted(regions))}")
+    else:
+        entry = regions[parsed.region]
+        if not isinstance(entry, Mapping) or _missing(entry.get("location")):
+            problem(f"cf_regions.{parsed.region}", "needs a location (the Azure region name)")
+
+    environments = inputs.get("environments")
+    if not isinstance(environments, Mapping) or not environments:
+        problem("cf_environments", "the environment registry is missing (group_vars/all.yml)")
+    elif parsed.env not in environments:
+        problem("cf_environments", f"environment {parsed.env!r} is unknown; known: {', '.join(sorted(environments))}")
+
+    groups = inputs.get("groups")
+    if isinstance(groups, Sequence) and not isinstance(groups, str):
+        for group in (f"env_{parsed.env}", f"region_{parsed.region}"):
+            if group not in groups:
+                problem("group_names", f"the host must be in group {group} (inventories/{name}/hosts.yml)")
+
+    try:
+        deployment_cidr(parsed.name, inputs.get("allocations"))
+    except CidrPlanError as exc:
+        problem("cf_cidr_allocations", str(exc))
+    else:
+        try:
+            check_allocations(inputs.get("allocations"))
+        except CidrPlanError as exc:
+            problem("cf_cidr_allocations", str(exc))
+        try:
+            subnet_plan(str(inputs["allocations"][parsed.name]), inputs.get("subnet_tiers"), parsed.env)
+        except CidrPlanError as exc:
+            problem("cf_subnet_tiers", str(exc))
+
+    policy = inputs.get("tag_policy")
+    required_tags = policy.get("required", []) if isinstance(policy, Mapping) else None
+    if required_tags is None:
+        problem("cf_tag_policy", "the tag policy is missing (group_vars/all.yml)")
+    tag_sources = {"app": ("cf_app", inputs.get("app")), "env": ("inventory group env_*", parsed.env),
+                   "owner": ("cf_owner", inputs.get("owner")),
+                   "costCenter": ("cf_cost_center", inputs.get("cost_center"))}
+    for tag in required_tags or []:
+        variable, value = tag_sources.get(tag, (f"cf_extra_tags.{tag}", (inputs.get("extra_tags") or {}).get(tag)))
+        if _missing(value):
+            problem(variable, f"required tag {tag!r} has no value")
+        elif not isinstance(value, (str, int)) or len(str(value)) > 256 or re.search(r"[<>%&\\?/]", str(value)):
+            problem(variable, f"{value!r} is not a valid Azure tag value (at most 256 characters, none of <>%&\\?/)")
+
+    emails = inputs.get("alert_emails")
+    if not isinstance(emails, Sequence) or isinstance(emails, str) or not emails:
+        problem("cf_alert_emails", "needs at least one e-mail address for alerts and budget notifications")
+    else:
+        for email in emails:
+            if not isinstance(email, str) or not EMAIL_RE.match(email):
+                problem("cf_alert_emails", f"{email!r} is not a valid e-mail address")
+
+    try:
+        check_source_ranges(inputs.get("admin_source_ranges"), "cf_admin_source_ranges")
+    except CidrPlanError as exc:
+        problems.append(f"{name}: {exc}")
+
+    subscription = inputs.get("subscription_id")
+    if not _missing(subscription) and not SUBSCRIPTION_RE.match(str(subscription)):
+        problem("cf_subscription_id", f"{subscription!r} is not a subscription id (a GUID)")
+
+    services = inputs.get("services")
+    if not isinstance(services, Sequence) or isinstance(services, str) or not services:
+        problem("cf_services", "the service registry is missing or empty")
+    else:
+        for service in services:
+            if not isinstance(service, str) or not SERVICE_RE.match(service):
+                problem("cf_services", f"{service!r} is not a service name (lowercase letters and digits, 1-20)")
+        if len(set(services)) != len(services):
+            problem("cf_services", "a service is listed twice")
+
+    hubs = inputs.get("event_hubs")
+    if not isinstance(hubs, Sequence) or isinstance(hubs, str) or not hubs:
+        problem("cf_event_hubs", "the event hub registry is missing or empty")
+    else:
+        for hub in hubs:
+            if not isinstance(hub, Mapping) or _missing(hub.get("name")):
+                problem("cf_event_hubs", f"{hub!r} needs a name")
+                continue
+            partitions = hub.get("partitions")
+            if not isinstance(partitions, int) or isinstance(partitions, bool) or not 1 <= partitions <= 32:
+                problem(f"cf_event_hubs[{hub['name']}].partitions", f"{partitions!r} is not 1-32 (Standard tier)")
+            for consumer in hub.get("consumers") or []:
+                if isinstance(services, Sequence) and consumer not in services:
+                    problem(f"cf_event_hubs[{hub['name']}].consumers", f"{consumer!r} is not in cf_services")
+
+    tier = inputs.get("tier")
+    if not isinstance(tier, Mapping):
+        problem("cf_tier", f"tier settings are missing (group_vars/env_{parsed.env}.yml)")
+    else:
+        for section, keys in TIER_SCHEMA.items():
+            values = tier.get(section)
+            if not isinstance(values, Mapping):
+                problem(f"cf_tier.{section}", f"is missing (group_vars/env_{parsed.env}.yml)")
+                continue
+            for key in keys:
+                if key not in values:
+                    problem(f"cf_tier.{section}.{key}", f"is missing (group_vars/env_{parsed.env}.yml)")
+        alerts = (tier.get("monitoring") or {}).get("alerts") if isinstance(tier.get("monitoring"), Mapping) else None
+        if isinstance(alerts, Mapping):
+            for key in ALERT_KEYS:
+                if not isinstance(alerts.get(key), (int, float)) or isinstance(alerts.get(key), bool):
+                    problem(f"cf_tier.monitoring.alerts.{key}", "needs a numeric threshold")
+        if "resource_lock" not in tier:
+            problem("cf_tier.resource_lock", f"is missing (group_vars/env_{parsed.env}.yml)")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------
+
+class _Plan:
+    """Collects ARM resources in dependency order."""
+
+    def __init__(self, location: str, tags: dict[str, str]) -> None:
+        self.location = location
+        self.tags = tags
+        self.resources: list[dict[str, Any]] = []
+
+    def add(self, rtype: str, rid: str, properties: Mapping[str, Any] | None = None, *,
+            depends_on: Sequence[str] = (), location: str | None = "", tags: bool = True,
+            **top: Any) -> str:
+        resource: dict[str, Any] = {
+            "type": rtype,
+            "name": rid.rsplit("/", 1)[-1],
+            "id": rid,
+            "location": self.location if location == "" else location,
+            "tags": dict(self.tags) if tags else {},
+            "properties": dict(properties or {}),
+            "depends_on": list(depends_on),
+        }
+        for key, value in top.items():
+            if value is not None:
+                resource[key] = value
+        self.resources.append(resource)
+        return rid
+
+
+def _resolve_source(source: str, subnets: Mapping[str, str], admin_ranges: list[str]) -> list[str]:
+    if source == "admin_ranges":
+        return list(admin_ranges)
+    if source.startswith("subnet:"):
+        return [subnets[source.split(":", 1)[1]]]
+    return [source]
+
+
+def nsg_rules_for(tier: str, rules: Sequence[Mapping[str, Any]], subnets: Mapping[str, str],
+                  admin_ranges: list[str]) -> list[dict[str, Any]]:
+    """ARM security rules for one tier, ending with deny-all-inbound at 4096."""
+    result = []
+    for rule in rules:
+        sources = _resolve_source(str(rule["source"]), subnets, admin_ranges)
+        if not sources:
+            continue  # e.g. SSH/RDP with no admin ranges: nothing is opened
+        ports = [str(p) for p in rule.get("ports", ["*"])]
+        properties: dict[str, Any] = {
+            "priority": int(rule["priority"]),
+            "direction": rule.get("direction", "Inbound"),
+            "access": rule["access"],
+            "protocol": rule.get("protocol", "Tcp"),
+            "sourcePortRange": "*",
+            "destinationAddressPrefix": subnets[tier] if tier in subnets else "*",
+            "description": rule.get("description", rule["name"].replace("-", " ")),
+        }
+        if len(sources) == 1:
+            properties["sourceAddressPrefix"] = sources[0]
+        else:
+            properties["sourceAddressPrefixes"] = sources
+        if len(ports) == 1:
+            properties["destinationPortRange"] = ports[0]
+        else:
+            properties["destinationPortRanges"] = ports
+        result.append({"name": rule["name"], "properties": properties})
+    result.append({"name": "deny-all-inbound", "properties": {
+        "priority": 4096, "direction": "Inbound", "access": "Deny", "protocol": "*",
+        "sourcePortRange": "*", "destinationPortRange": "*", "sourceAddressPrefix": "*",
+        "destinationAddressPrefix": "*", "description": "deny everything not allowed above",
+    }})
+    return result
+
+
+def role_assignment_name(scope: str, role_definition_guid: str, principal: str) -> str:
+    """Deterministic role assignment name (a GUID), so that re-runs find the same assignment."""
+    return str(uuid.uuid5(ROLE_ASSIGNMENT_NAMESPACE, f"{scope.lower()}|{role_definition_guid}|{principal}"))
+
+
+def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``deployment`` fact. Call ``validate_inputs`` first; this raises on invalid input."""
+    problems = validate_inputs(inputs)
+    if problems:
+        raise ValueError("; ".join(problems))
+    dep = parse_deployment(inputs["deployment"])
+    regions = inputs["regions"]
+    environments = inputs["environments"]
+    location = str(regions[dep.region]["location"])
+    subscription = str(inputs.get("subscription_id") or PLACEHOLDER_SUBSCRIPTION).lower()
+    tier = inputs["tier"]
+    app = str(inputs.get("app") or "complianceflow")
+    admin_ranges = check_source_ranges(inputs.get("admin_source_ranges"), "cf_admin_source_ranges")
+
+    def name(kind: str, **qualifiers: Any) -> str:
+        return resource_name(dep.name, kind, subscription_id=subscription, regions=regions,
+                             environments=environments, location=location, **qualifiers)
+
+    tags = {"app": app, "env": dep.env, "owner": str(inputs["owner"]), "costCenter": str(inputs["cost_center"])}
+    for key, value in (inputs.get("extra_tags") or {}).items():
+        tags.setdefault(str(key), str(value))
+    tags.update({"deployment": dep.name, "region": location, "managedBy": str(inputs.get("managed_by") or "ansible")})
+
+    rg = name("resource_group")
+    sub_id = f"/subscriptions/{subscription}"
+    rg_id = f"{sub_id}/resourceGroups/{rg}"
+
+    def rid(provider_path: str) -> str:
+        return f"{rg_id}/providers/{provider_path}"
+
+    vnet_cidr = deployment_cidr(dep.name, inputs["allocations"])
+    subnet_cidrs = subnet_plan(vnet_cidr, inputs["subnet_tiers"], dep.env)
+    tiers_by_name = {t["name"]: t for t in inputs["subnet_tiers"]}
+    nsg_rules = inputs.get("nsg_rules") or {}
+
+    plan = _Plan(location, tags)
+    plan.add("Microsoft.Resources/resourceGroups", rg_id, {})
+    if tier["resource_lock"]:
+        plan.add("Microsoft.Authorization/locks", f"{rg_id}/providers/Microsoft.Authorization/locks/{name('management_lock')}",
+                 {"level": "CanNotDelete", "notes": f"Protects production deployment {dep.name}; destroy.yml removes it."},
+                 depends_on=[rg_id], location=None, tags=False)
+
+    # --- network ------------------------------------------------------------------------------
+    vnet_name = name("virtual_network")
+    vnet_id = rid(f"Microsoft.Network/virtualNetworks/{vnet_name}")
+    subnets: dict[str, dict[str, Any]] = {}
+    for tier_name, cidr in subnet_cidrs.items():
+        tier_def = tiers_by_name[tier_name]
+        nsg_name = name("network_security_group", qualifier=tier_name)
+        nsg_id = rid(f"Microsoft.Network/networkSecurityGroups/{nsg_name}")
+        rules = nsg_rules_for(tier_name, nsg_rules.get(tier_name, []), subnet_cidrs, admin_ranges)
+        plan.add("Microsoft.Network/networkSecurityGroups", nsg_id, {"securityRules": rules}, depends_on=[rg_id])
+        subnet_name = name("subnet", qualifier=tier_name)
+        subnets[tier_name] = {
+            "name": subnet_name,
+            "id": f"{vnet_id}/subnets/{subnet_name}",
+            "address_prefix": cidr,
+            "nsg_name": nsg_name,
+            "nsg_id": nsg_id,
+            "nsg_rules": rules,
+            "service_endpoints": list(tier_def.get("service_endpoints") or []),
+            "delegations": list(tier_def.get("delegations") or []),
+        }
+    plan.add("Microsoft.Network/virtualNetworks", vnet_id, {"addressSpace": {"addressPrefixes": [vnet_cidr]}},
+             depends_on=[rg_id])
+    for tier_name, subnet in subnets.items():
+        properties: dict[str, Any] = {
+            "addressPrefix": subnet["address_prefix"],
+            "networkSecurityGroup": {"id": subnet["nsg_id"]},
+            "privateEndpointNetworkPolicies": "Enabled",
+        }
+        if subnet["service_endpoints"]:
+            properties["serviceEndpoints"] = [{"service": s} for s in subnet["service_endpoints"]]
+        if subnet["delegations"]:
+            properties["delegations"] = [{"name": d.replace("/", "."), "properties": {"serviceName": d}}
+                                         for d in subnet["delegations"]]
+        plan.add("Microsoft.Network/virtualNetworks/subnets", subnet["id"], properties,
+                 depends_on=[vnet_id, subnet["nsg_id"]], location=None, tags=False)
+
+    postgres_zone = f"{dep.name}.private.postgres.database.azure.com"
+    zone_names = [postgres_zone] + [str(z) for z in inputs.get("private_dns_zones") or []]
+    zones: dict[str, str] = {}
+    link_name = name("private_dns_link")
+    for zone in zone_names:
+        zone_id = rid(f"Microsoft.Network/privateDnsZones/{zone}")
+        zones[zone] = zone_id
+        plan.add("Microsoft.Network/privateDnsZones", zone_id, {}, depends_on=[rg_id], location="global")
+        plan.add("Microsoft.Network/privateDnsZones/virtualNetworkLinks", f"{zone_id}/virtualNetworkLinks/{link_name}",
+                 {"virtualNetwork": {"id": vnet_id}, "registrationEnabled": False},
+                 depends_on=[zone_id, vnet_id], location="global")
+
+    storage_name = name("storage_account")
+    storage_id = rid(f"Microsoft.Storage/storageAccounts/{storage_name}")
+    plan.add("Microsoft.Storage/storageAccounts", storage_id, {
+        "minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False, "supportsHttpsTrafficOnly": True,
+        "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices",
+                        "virtualNetworkRules": [{"id": subnets[t]["id"], "action": "Allow"}
+                                                for t in ("containerapps", "storage") if t in subnets]},
+    }, depends_on=[rg_id] + [subnets[t]["id"] for t in ("containerapps", "storage") if t in subnets],
+        sku={"name": tier["storage"]["sku"]}, kind="StorageV2")
+
+    workspace_name = name("log_analytics_workspace")
+    workspace_id = rid(f"Microsoft.OperationalInsights/workspaces/{workspace_name}")
+    watcher_rg_id = f"{sub_id}/resourceGroups/NetworkWatcherRG"
+    watcher_id = f"{watcher_rg_id}/providers/Microsoft.Network/networkWatchers/{name('network_watcher')}"
+    plan.add("Microsoft.Network/networkWatchers", watcher_id, {}, tags=False)
+    flow_log_id = f"{watcher_id}/flowLogs/{name('flow_log', qualifier='vnet')}"
+    plan.add("Microsoft.Network/networkWatchers/flowLogs", flow_log_id, {
+        "targetResourceId": vnet_id, "storageId": storage_id, "enabled": True,
+        "format": {"type": "JSON", "version": 2},
+        "retentionPolicy": {"days": tier["monitoring"]["flow_log_retention_days"], "enabled": True},
+        "flowAnalyticsConfiguration": {"networkWatcherFlowAnalyticsConfiguration": {
+            "enabled": True, "workspaceResourceId": workspace_id, "workspaceRegion": location,
+            "trafficAnalyticsInterval": 60}},
+    }, depends_on=[watcher_id, vnet_id, storage_id, workspace_id])
+
+    # --- monitoring (the workspace first: every diagnostic setting points at it) ----------------
+    monitoring = tier["monitoring"]
+    plan.add("Microsoft.OperationalInsights/workspaces", workspace_id, {
+        "sku": {"name": "PerGB2018"}, "retentionInDays": monitoring["retention_days"],
+        "workspaceCapping": {"dailyQuotaGb": monitoring["daily_quota_gb"]},
+    }, depends_on=[rg_id])
+    appi_name = name("application_insights")
+    appi_id = rid(f"Microsoft.Insights/components/{appi_name}")
+    appi_props: dict[str, Any] = {"Application_Type": "web", "WorkspaceResourceId": workspace_id,
+                                  "IngestionMode": "LogAnalytics"}
+    if monitoring["sampling_percentage"] is not None:
+        appi_props["SamplingPercentage"] = monitoring["sampling_percentage"]
+    plan.add("Microsoft.Insights/components", appi_id, appi_props, depends_on=[workspace_id], kind="web")
+
+    # --- key vault ------------------------------------------------------------------------------
+    kv_tier = tier["keyvault"]
+    kv_name = name("key_vault")
+    kv_id = rid(f"Microsoft.KeyVault/vaults/{kv_name}")
+    kv_props: dict[str, Any] = {
+        "tenantId": "<tenant of the credentials>",
+        "sku": {"family": "A", "name": kv_tier["sku"]},
+        "enableRbacAuthorization": True,
+        "enableSoftDelete": True,
+        "softDeleteRetentionInDays": kv_tier["soft_delete_retention_days"],
+        "publicNetworkAccess": "Enabled",
+        "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices",
+                        "virtualNetworkRules": [{"id": subnets["containerapps"]["id"]}],
+                        "ipRules": [{"value": "<automation runner address range>"}]},
+    }
+    if kv_tier["purge_protection"]:
+        kv_props["enablePurgeProtection"] = True
+    plan.add("Microsoft.KeyVault/vaults", kv_id, kv_props, depends_on=[subnets["containerapps"]["id"]])
+    secrets_officer_id = f"{sub_id}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_OFFICER}"
+    plan.add("Microsoft.Authorization/roleAssignments",
+             f"{kv_id}/providers/Microsoft.Authorization/roleAssignments/"
+             f"{role_assignment_name(kv_id, KEY_VAULT_SECRETS_OFFICER, 'runner')}",
+             {"roleDefinitionId": secrets_officer_id, "principalId": RUNNER_PRINCIPAL, "principalType": "ServicePrincipal"},
+             depends_on=[kv_id], location=None, tags=False)
+    kv_pe = _private_endpoint(plan, rid, name, "kv", kv_id, "vault", subnets["containerapps"]["id"],
+                              zones["privatelink.vaultcore.azure.net"])
+
+    services = list(inputs["services"])
+    hubs = list(inputs["event_hubs"])
+    secret_names = (["postgresql-admin-password"] + [f"postgresql-{s}-password" for s in services]
+                    + ["redis-primary-key"]
+                    + [f"eventhub-{h['name']}-{right}-connection-string" for h in hubs for right in ("send", "listen")]
+                    + ["jwt-signing-key", "jwt-refresh-signing-key", "appinsights-connection-string"])
+    secrets = {}
+    for secret in secret_names:
+        secret_id = f"{kv_id}/secrets/{name('key_vault_secret', secret=secret)}"
+        secrets[secret] = secret_id
+        content_type = "text/plain" if "connection-string" in secret or secret == "redis-primary-key" else "password"
+        if secret.startswith("jwt-"):
+            content_type = "application/octet-stream; encoding=base64"
+        plan.add("Microsoft.KeyVault/vaults/secrets", secret_id, {"contentType": content_type},
+                 depends_on=[kv_id], location=None)
+
+    # --- database -------------------------------------------------------------------------------
+    pg = tier["postgresql"]
+    psql_name = name("postgresql_server")
+    psql_id = rid(f"Microsoft.DBforPostgreSQL/flexibleServers/{psql_name}")
+    plan.add("Microsoft.DBforPostgreSQL/flexibleServers", psql_id, {
+        "version": str(pg["version"]),
+        "administratorLogin": "cfadmin",
+        "storage": {"storageSizeGB": pg["storage_size_gb"], "autoGrow": pg["storage_auto_grow"]},
+        "backup": {"backupRetentionDays": pg["backup_retention_days"], "geoRedundantBackup": pg["geo_redundant_backup"]},
+        "highAvailability": {"mode": pg["high_availability"]},
+        "network": {"delegatedSubnetResourceId": subnets["db"]["id"], "privateDnsZoneArmResourceId": zones[postgres_zone],
+                    "publicNetworkAccess": "Disabled"},
+        "authConfig": {"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"},
+    }, depends_on=[subnets["db"]["id"], zones[postgres_zone], secrets["postgresql-admin-password"]],
+        sku={"name": pg["sku_name"], "tier": pg["sku_tier"]})
+    parameters = {
+        "require_secure_transport": "on",
+        "ssl_min_protocol_version": "TLSv1.2",
+        "azure.extensions": "pg_stat_statements,pg_trgm,uuid-ossp",
+        "shared_preload_libraries": "pg_stat_statements",
+        "log_min_duration_statement": str(pg["log_min_duration_statement_ms"]),
+        "pgbouncer.enabled": "true",
+        "pgbouncer.pool_mode": "transaction",
+        "pgbouncer.default_pool_size": str(pg["pgbouncer_pool_size"]),
+    }
+    for param, value in parameters.items():
+        plan.add("Microsoft.DBforPostgreSQL/flexibleServers/configurations", f"{psql_id}/configurations/{param}",
+                 {"value": value, "source": "user-override"}, depends_on=[psql_id], location=None, tags=False)
+    databases = {}
+    for service in services:
+        db_name = name("postgresql_database", service=service)
+        databases[service] = db_name
+        plan.add("Microsoft.DBforPostgreSQL/flexibleServers/databases", f"{psql_id}/databases/{db_name}",
+                 {"charset": "UTF8", "collation": "en_US.utf8"}, depends_on=[psql_id], location=None, tags=False)
+
+    # --- redis ----------------------------------------------------------------------------------
+    rd = tier["redis"]
+    redis_name = name("redis")
+    redis_id = rid(f"Microsoft.Cache/redis/{redis_name}")
+    redis_config: dict[str, Any] = {"maxmemory-policy": rd["maxmemory_policy"]}
+    redis_depends = [rg_id]
+    if rd["rdb_backup_enabled"]:
+        redis_config.update({"rdb-backup-enabled": "true",
+                             "rdb-backup-frequency": str(rd["rdb_backup_frequency_minutes"]),
+                             "rdb-storage-connection-string": "<from the storage account's keys>"})
+        redis_depends.append(storage_id)
+    redis_props: dict[str, Any] = {
+        "sku": {"name": rd["sku_name"], "family": rd["sku_family"], "capacity": rd["sku_capacity"]},
+        "enableNonSslPort": False, "minimumTlsVersion": "1.2", "publicNetworkAccess": "Disabled",
+        "redisConfiguration": redis_config,
+    }
+    if rd["shard_count"]:
+        redis_props["shardCount"] = rd["shard_count"]
+    plan.add("Microsoft.Cache/redis", redis_id, redis_props, depends_on=redis_depends, zones=list(rd["zones"]) or None)
+    redis_pe = _private_endpoint(plan, rid, name, "redis", redis_id, "redisCache", subnets["redis"]["id"],
+                                 zones["privatelink.redis.cache.windows.net"])
+
+    # --- messaging ------------------------------------------------------------------------------
+    eh = tier["eventhubs"]
+    evhns_name = name("eventhub_namespace")
+    evhns_id = rid(f"Microsoft.EventHub/namespaces/{evhns_name}")
+    evhns_props: dict[str, Any] = {"isAutoInflateEnabled": bool(eh["auto_inflate"]), "kafkaEnabled": bool(eh["kafka_enabled"]),
+                                   "zoneRedundant": bool(eh["zone_redundant"]), "minimumTlsVersion": "1.2"}
+    if eh["auto_inflate"]:
+        evhns_props["maximumThroughputUnits"] = eh["maximum_throughput_units"]
+    plan.add("Microsoft.EventHub/namespaces", evhns_id, evhns_props, depends_on=[rg_id],
+             sku={"name": eh["sku"], "tier": eh["sku"], "capacity": eh["capacity"]})
+    plan.add("Microsoft.EventHub/namespaces/networkRuleSets", f"{evhns_id}/networkRuleSets/default", {
+        "defaultAction": "Deny", "publicNetworkAccess": "Enabled", "trustedServiceAccessEnabled": True,
+        "virtualNetworkRules": [{"subnet": {"id": subnets["containerapps"]["id"]}, "ignoreMissingVnetServiceEndpoint": False}],
+        "ipRules": [],
+    }, depends_on=[evhns_id, subnets["containerapps"]["id"]], location=None, tags=False)
+    event_hubs = {}
+    for hub in hubs:
+        hub_name = name("event_hub", hub=hub["name"])
+        hub_id = f"{evhns_id}/eventhubs/{hub_name}"
+        event_hubs[hub["name"]] = {"name": hub_name, "id": hub_id, "partitions": hub["partitions"],
+                                   "consumer_groups": [], "sas_rules": {}}
+        plan.add("Microsoft.EventHub/namespaces/eventhubs", hub_id, {
+            "partitionCount": hub["partitions"], "messageRetentionInDays": eh["retention_days"],
+        }, depends_on=[evhns_id], location=None, tags=False)
+        for consumer in hub.get("consumers") or []:
+            cg = name("consumer_group", service=consumer)
+            event_hubs[hub["name"]]["consumer_groups"].append(cg)
+            plan.add("Microsoft.EventHub/namespaces/eventhubs/consumergroups", f"{hub_id}/consumergroups/{cg}",
+                     {"userMetadata": f"{consumer} service"}, depends_on=[hub_id], location=None, tags=False)
+        for right, rights in (("send", ["Send"]), ("listen", ["Listen"])):
+            rule = name("sas_rule", right=right)
+            event_hubs[hub["name"]]["sas_rules"][right] = rule
+            plan.add("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", f"{hub_id}/authorizationRules/{rule}",
+                     {"rights": rights}, depends_on=[hub_id], location=None, tags=False)
+
+    # --- diagnostics and alerts -----------------------------------------------------------------
+    diag_name = name("diagnostic_setting")
+    diagnosed = [psql_id, redis_id, evhns_id, kv_id, vnet_id, storage_id] + [s["nsg_id"] for s in subnets.values()]
+    for target in diagnosed:
+        metrics = [] if "/networkSecurityGroups/" in target else [{"category": "AllMetrics", "enabled": True}]
+        logs = [{"categoryGroup": "allLogs", "enabled": True}]
+        if target == storage_id:
+            logs = []  # storage accounts log per service (blob, queue, ...); the account itself has metrics only
+        plan.add("Microsoft.Insights/diagnosticSettings",
+                 f"{target}/providers/Microsoft.Insights/diagnosticSettings/{diag_name}",
+                 {"workspaceId": workspace_id, "logs": logs, "metrics": metrics},
+                 depends_on=[target, workspace_id], location=None, tags=False)
+
+    ag_name = name("action_group")
+    ag_id = rid(f"Microsoft.Insights/actionGroups/{ag_name}")
+    emails = list(inputs["alert_emails"])
+    plan.add("Microsoft.Insights/actionGroups", ag_id, {
+        "groupShortName": name("action_group_short"), "enabled": True,
+        "emailReceivers": [{"name": f"email-{i + 1}", "emailAddress": e, "useCommonAlertSchema": True}
+                           for i, e in enumerate(emails)],
+        "webhookReceivers": [],
+    }, depends_on=[rg_id], location="global")
+    thresholds = monitoring["alerts"]
+    metric_alerts = [
+        ("psql-cpu", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "cpu_percent", "Average",
+         thresholds["postgresql_cpu_percent"], "PT10M", 2),
+        ("psql-storage", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "storage_percent", "Average",
+         thresholds["postgresql_storage_percent"], "PT15M", 2),
+        ("psql-failed-connections", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "connections_failed", "Total",
+         thresholds["postgresql_failed_connections"], "PT5M", 2),
+        ("redis-memory", redis_id, "Microsoft.Cache/redis", "usedmemorypercentage", "Maximum",
+         thresholds["redis_memory_percent"], "PT5M", 2),
+        ("redis-server-load", redis_id, "Microsoft.Cache/redis", "serverLoad", "Maximum",
+         thresholds["redis_server_load_percent"], "PT5M", 2),
+        ("evhns-throttled", evhns_id, "Microsoft.EventHub/namespaces", "ThrottledRequests", "Total",
+         thresholds["eventhubs_throttled_requests"], "PT5M", 3),
+        ("evhns-server-errors", evhns_id, "Microsoft.EventHub/namespaces", "ServerErrors", "Total",
+         thresholds["eventhubs_server_errors"], "PT5M", 2),
+    ]
+    for qualifier, scope, namespace, metric, aggregation, threshold, window, severity in metric_alerts:
+        alert_id = rid(f"Microsoft.Insights/metricAlerts/{name('metric_alert', qualifier=qualifier)}")
+        plan.add("Microsoft.Insights/metricAlerts", alert_id, {
+            "description": f"{metric} {aggregation.lower()} above {threshold} over {window}",
+            "severity": severity, "enabled": True, "scopes": [scope], "evaluationFrequency": "PT1M",
+            "windowSize": window,
+            "criteria": {"odata.type": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria", "allOf": [{
+                "criterionType": "StaticThresholdCriterion", "name": metric, "metricName": metric,
+                "metricNamespace": namespace, "operator": "GreaterThan", "threshold": threshold,
+                "timeAggregation": aggregation}]},
+            "actions": [{"actionGroupId": ag_id}], "autoMitigate": True,
+        }, depends_on=[scope, ag_id], location="global")
+    log_alerts = [
+        ("kv-unauthorized", workspace_id,
+         'AzureDiagnostics | where ResourceProvider == "MICROSOFT.KEYVAULT" and ResultType == "Unauthorized" '
+         "| summarize Count = count()", thresholds["keyvault_unauthorized_requests"], "PT5M", 2),
+        ("appi-failed-requests", appi_id,
+         "requests | summarize FailedPercent = 100.0 * countif(success == false) / count()",
+         thresholds["appinsights_failed_request_percent"], "PT5M", 1),
+        ("appi-p95-response", appi_id,
+         "requests | summarize P95 = percentile(duration, 95)", thresholds["appinsights_p95_response_ms"], "PT5M", 2),
+    ]
+    for qualifier, scope, query, threshold, window, severity in log_alerts:
+        alert_id = rid(f"Microsoft.Insights/scheduledQueryRules/{name('log_alert', qualifier=qualifier)}")
+        plan.add("Microsoft.Insights/scheduledQueryRules", alert_id, {
+            "displayName": qualifier, "severity": severity, "enabled": True, "scopes": [scope],
+            "evaluationFrequency": "PT5M", "windowSize": window,
+            "criteria": {"allOf": [{"query": query, "timeAggregation": "Maximum",
+                                    "metricMeasureColumn": query.rsplit("summarize ", 1)[1].split(" =")[0],
+                                    "operator": "GreaterThan", "threshold": threshold,
+                                    "failingPeriods": {"numberOfEvaluationPeriods": 1, "minFailingPeriodsToAlert": 1}}]},
+            "actions": {"actionGroups": [ag_id]}, "autoMitigate": True,
+        }, depends_on=[scope, ag_id], kind="LogAlert")
+
+    # --- guardrails -----------------------------------------------------------------------------
+    budget = tier["budget"]
+    plan.add("Microsoft.Consumption/budgets", f"{rg_id}/providers/Microsoft.Consumption/budgets/{name('budget')}", {
+        "category": "Cost", "amount": budget["amount"], "timeGrain": budget["time_grain"],
+        "timePeriod": {"startDate": "<first day of the current month>"},
+        "notifications": {f"actual-greater-than-{pct}-percent": {
+            "enabled": True, "operator": "GreaterThanOrEqualTo", "threshold": pct, "contactEmails": emails,
+            "thresholdType": "Actual"} for pct in budget["thresholds"]},
+    }, depends_on=[rg_id], location=None, tags=False)
+    for tag in (inputs["tag_policy"].get("required") or []):
+        plan.add("Microsoft.Authorization/policyAssignments",
+                 f"{rg_id}/providers/Microsoft.Authorization/policyAssignments/"
+                 f"{name('policy_assignment', qualifier=f'require-tag-{tag}')}",
+                 {"displayName": f"Require tag {tag} on resources ({dep.name})", "policyDefinitionId": POLICY_REQUIRE_TAG,
+                  "parameters": {"tagName": {"value": tag}}, "enforcementMode": "Default"},
+                 depends_on=[rg_id], location=None, tags=False)
+    policy = tier["policy"]
+    if policy["deny_premium_skus"]:
+        allowed = set(policy.get("allowed_sku_whitelist") or [])
+        plan.add("Microsoft.Authorization/policyAssignments",
+                 f"{rg_id}/providers/Microsoft.Authorization/policyAssignments/"
+                 f"{name('policy_assignment', qualifier='deny-premium-skus')}",
+                 {"displayName": f"Deny premium SKUs outside production ({dep.name})",
+                  "policyDefinitionId": f"{sub_id}/providers/Microsoft.Authorization/policyDefinitions/"
+                                        f"{name('policy_definition', qualifier='deny-premium-skus')}",
+                  "parameters": {"deniedSkus": {"value": [s for s in PREMIUM_SKUS if s not in allowed]}},
+                  "enforcementMode": "Default"},
+                 depends_on=[rg_id], location=None, tags=False)
+
+    return {
+        "name": dep.name,
+        "region_code": dep.region,
+        "env": dep.env,
+        "instance": dep.instance,
+        "location": location,
+        "subscription_id": subscription,
+        "subscription_is_placeholder": subscription == PLACEHOLDER_SUBSCRIPTION,
+        "tags": tags,
+        "resource_group": rg,
+        "resource_group_id": rg_id,
+        "address_space": vnet_cidr,
+        "subnets": subnets,
+        "alert_emails": emails,
+        "admin_source_ranges": admin_ranges,
+        "services": services,
+        "tier": dict(tier),
+        "api_versions": dict(API_VERSIONS),
+        "names": {
+            "resource_group": rg, "virtual_network": vnet_name, "storage_account": storage_name,
+            "network_watcher": name("network_watcher"), "network_watcher_resource_group": "NetworkWatcherRG",
+            "flow_log": flow_log_id.rsplit("/", 1)[1], "private_dns_link": link_name,
+            "postgresql_private_dns_zone": postgres_zone, "key_vault": kv_name, "postgresql_server": psql_name,
+            "redis": redis_name, "eventhub_namespace": evhns_name, "log_analytics_workspace": workspace_name,
+            "application_insights": appi_name, "action_group": ag_name, "diagnostic_setting": diag_name,
+            "management_lock": name("management_lock"), "budget": name("budget"),
+            "key_vault_private_endpoint": kv_pe.rsplit("/", 1)[1], "redis_private_endpoint": redis_pe.rsplit("/", 1)[1],
+        },
+        "ids": {
+            "resource_group": rg_id, "virtual_network": vnet_id, "storage_account": storage_id,
+            "network_watcher": watcher_id, "flow_log": flow_log_id, "key_vault": kv_id, "postgresql_server": psql_id,
+            "redis": redis_id, "eventhub_namespace": evhns_id, "log_analytics_workspace": workspace_id,
+            "application_insights": appi_id, "action_group": ag_id, "private_dns_zones": zones,
+        },
+        "databases": databases,
+        "event_hubs": event_hubs,
+        "secrets": secrets,
+        "postgresql_parameters": parameters,
+        "resources": plan.resources,
+    }
+
+
+def _private_endpoint(plan: _Plan, rid: Any, name: Any, target: str, target_id: str, group_id: str,
+                      subnet_id: str, zone_id: str) -> str:
+    pe_name = name("private_endpoint", qualifier=target)
+    pe_id = rid(f"Microsoft.Network/privateEndpoints/{pe_name}")
+    plan.add("Microsoft.Network/privateEndpoints", pe_id, {
+        "subnet": {"id": subnet_id},
+        "privateLinkServiceConnections": [{"name": pe_name, "properties": {
+            "privateLinkServiceId": target_id, "groupIds": [group_id]}}],
+    }, depends_on=[target_id, subnet_id])
+    plan.add("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", f"{pe_id}/privateDnsZoneGroups/default", {
+        "privateDnsZoneConfigs": [{"name": zone_id.rsplit("/", 1)[1].replace(".", "-"),
+                                   "properties": {"privateDnsZoneId": zone_id}}],
+    }, depends_on=[pe_id, zone_id], location=None, tags=False)
+    return pe_id
+
+
+def plan_summary(deployment: Mapping[str, Any]) -> dict[str, Any]:
+    """Counts per ARM type and the address plan, for the human summary of plan.yml."""
+    counts: dict[str, int] = {}
+    for resource in deployment["resources"]:
+        counts[resource["type"]] = counts.get(resource["type"], 0) + 1
+    return {
+        "deployment": deployment["name"],
+        "location": deployment["location"],
+        "subscription_id": deployment["subscription_id"],
+        "resource_count": len(deployment["resources"]),
+        "counts": dict(sorted(counts.items())),
+        "address_space": deployment["address_space"],
+        "subnets": {tier: s["address_prefix"] for tier, s in deployment["subnets"].items()},
+    }
+
+
+def plan_document(deployment: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON document plan.yml writes."""
+    return {
+        "deployment": deployment["name"],
+        "location": deployment["location"],
+        "subscription_id": deployment["subscription_id"],
+        "resources": deployment["resources"],
+    }

@@ -1,0 +1,560 @@
+"""Real PostgreSQL servers behind emulated Azure Database for PostgreSQL flexible servers.
+
+Logging in as the server administrator, creating roles, grants, databases and extensions must run for real,
+so each emulated flexible server is backed by a PostgreSQL cluster. Design choices:
+
+**One cluster per emulated server** (managed mode, ``dsn=None``). True isolation (roles are cluster-wide in
+PostgreSQL, as they are per server in Azure), at the price of one ``initdb`` (about a second) per server. Each
+cluster listens on 127.0.0.1 only, on a free port picked when it starts (kept across restarts when still free).
+Unix sockets are disabled: socket paths are limited to 107 bytes and test directories are often longer, and
+TCP with password authentication is what Azure offers anyway. The plane itself connects over TCP as the
+cluster's bootstrap superuser ``azuresu`` (the name Azure uses for its own superuser) with a random password
+kept in the plane's private state file.
+
+**Azure's role model.** The administrator login is a real role with LOGIN, CREATEROLE and CREATEDB, member of
+``azure_pg_admin``, and *not* a superuser. ``azure_pg_admin`` holds ``pg_read_all_settings``,
+``pg_read_all_stats``, ``pg_stat_scan_tables`` and ``pg_signal_backend`` and owns the ``postgres`` database and
+the databases created through ARM, so the administrator can create schemas and extensions in them.
+
+**Extensions.** PostgreSQL lets a non-superuser create only *trusted* extensions. uuid-ossp, pg_trgm, pgcrypto
+and others are trusted already; pg_stat_statements is not, yet Azure allows its administrator to create it
+(Azure's extension allow-list). To model that without touching the system installation, the plane builds a
+private overlay of the PostgreSQL installation: a copy (hard link when possible) of the ``postgres`` binary
+and a share directory made of symlinks, where the control files listed in ``AZURE_ALLOWED_UNTRUSTED`` are
+copied with ``trusted = true``. PostgreSQL locates its share and library directories relative to its binary,
+so the overlay server sees the overlay share directory and the system libraries. As on Azure,
+pg_stat_statements is also in ``shared_preload_libraries``. The extensions come from postgresql-contrib
+(Debian: package ``postgresql-contrib`` or ``postgresql-15`` which ships them); without it CREATE EXTENSION
+fails with "extension ... is not available".
+
+**Authentication.** ``pg_hba.conf`` has only ``host ... scram-sha-256`` lines for 127.0.0.1 and ::1: a wrong
+password is refused by PostgreSQL itself.
+
+**Running as root.** initdb and postgres refuse to run as root. When the plane runs as root, the clusters run
+as the ``postgres`` account if the system has one; otherwise the plane creates a system account ``cfemu``
+(``useradd --system``, no home, no shell). Run as any other user, clusters run as that user. Cluster files
+live under ``base_dir`` when the service account can traverse every parent directory; otherwise (typically
+``/tmp/pytest-of-root/...``, which is 0700) under ``<tmp>/cfemu-pg-<hash of base_dir>``, recorded in the state
+file so that a restarted plane finds them again. ``delete_server`` removes a server's files in both cases.
+
+**Durability is traded for speed** (``fsync``, ``synchronous_commit`` and ``full_page_writes`` off): the data
+survives a restart of the emulator or of PostgreSQL, not a crash of the machine.
+
+**Processes do not leak.** ``pg_ctl`` detaches the postmaster, so the emulator must call :meth:`stop_all` on
+shutdown; :meth:`restart_all` (after a restart, or after a crash of the emulator) first stops any cluster left
+running, then starts every recorded server again.
+
+**Shared mode** (``dsn`` given). One existing PostgreSQL server backs every emulated server: the plane creates
+``azure_pg_admin``, the administrator roles and the databases there, through ``dsn`` (which must be a superuser
+or a role with CREATEROLE and CREATEDB). Roles and databases are therefore shared by all emulated servers: two
+servers with the same admin login share one role and one password, and a database name is visible from every
+server. Use distinct names, or managed mode when isolation matters. pg_stat_statements is only creatable if that
+server allows it. ``stop_all``/``restart_all`` do not stop or start a server the plane does not own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import json
+import os
+import pathlib
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+SUPERUSER = "azuresu"
+ADMIN_GROUP = "azure_pg_admin"
+# Built-in roles Azure grants to azure_pg_admin so that the administrator can monitor and manage sessions.
+ADMIN_GROUP_GRANTS = ("pg_read_all_settings", "pg_read_all_stats", "pg_stat_scan_tables", "pg_signal_backend")
+# Untrusted extensions Azure nevertheless lets its administrator create.
+AZURE_ALLOWED_UNTRUSTED = ("pg_stat_statements",)
+HOST = "127.0.0.1"
+FALLBACK_SERVICE_USER = "cfemu"
+PG_CTL_TIMEOUT = 60
+STATE_FILE = "servers.json"
+
+SERVER_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "unix_socket_directories": "''",
+    "shared_preload_libraries": "'pg_stat_statements'",
+    "password_encryption": "'scram-sha-256'",
+    "max_connections": "50",
+    "shared_buffers": "'16MB'",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "logging_collector": "off",
+}
+
+PG_HBA = """\
+# Written by the emulator: password (SCRAM) authentication on loopback TCP only, as Azure requires passwords.
+host    all    all    127.0.0.1/32    scram-sha-256
+host    all    all    ::1/128         scram-sha-256
+"""
+
+
+class PostgresPlaneError(RuntimeError):
+    """A cluster could not be created, started, stopped or reached."""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def find_bin_dir() -> pathlib.Path:
+    """The newest /usr/lib/postgresql/<major>/bin with initdb and pg_ctl, else the directory of initdb on PATH."""
+    candidates = []
+    for path in glob.glob("/usr/lib/postgresql/*/bin"):
+        major = pathlib.Path(path).parent.name
+        if major.isdigit() and os.access(os.path.join(path, "initdb"), os.X_OK):
+            candidates.append((int(major), pathlib.Path(path)))
+    if candidates:
+        return max(candidates)[1]
+    initdb = shutil.which("initdb")
+    if initdb:
+        return pathlib.Path(initdb).resolve().parent
+    raise PostgresPlaneError("PostgreSQL server binaries not found: install postgresql (initdb, pg_ctl)")
+
+
+class _ServiceAccount:
+    """The OS account clusters run as, and how to run a command as it."""
+
+    def __init__(self) -> None:
+        if os.geteuid() != 0:
+            entry = pwd.getpwuid(os.geteuid())
+            self.switch = False
+        else:
+            entry = self._root_service_entry()
+            self.switch = True
+        self.name = entry.pw_name
+        self.uid = entry.pw_uid
+        self.gid = entry.pw_gid
+
+    @staticmethod
+    def _root_service_entry() -> pwd.struct_passwd:
+        for name in ("postgres", FALLBACK_SERVICE_USER):
+            with contextlib.suppress(KeyError):
+                return pwd.getpwnam(name)
+        # No account to run PostgreSQL as, and postgres refuses root: create a locked system account.
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", FALLBACK_SERVICE_USER],
+            check=True, capture_output=True, timeout=30,
+        )
+        return pwd.getpwnam(FALLBACK_SERVICE_USER)
+
+    def run(self, cmd: list[str], cwd: pathlib.Path, timeout: int = PG_CTL_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+        kwargs: dict[str, Any] = {}
+        if self.switch:
+            kwargs = {"user": self.uid, "group": self.gid, "extra_groups": []}
+        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=timeout, check=False, **kwargs)
+
+    def can_traverse(self, path: pathlib.Path) -> bool:
+        """Whether this account can reach ``path`` (execute permission on every directory above it)."""
+        if not self.switch:
+            return True
+        current = path.resolve()
+        for directory in [current, *current.parents]:
+            if not directory.exists():
+                continue
+            info = directory.stat()
+            if info.st_uid == self.uid:
+                bit = 0o100
+            elif info.st_gid == self.gid:
+                bit = 0o010
+            else:
+                bit = 0o001
+            if not info.st_mode & bit:
+                return False
+        return True
+
+    def own(self, path: pathlib.Path) -> None:
+        if self.switch:
+            os.chown(path, self.uid, self.gid)
+
+
+class PostgresPlane:
+    """PostgreSQL clusters (or one shared server) standing behind emulated flexible servers."""
+
+    def __init__(self, base_dir: pathlib.Path, dsn: str | None = None) -> None:
+        self._base = pathlib.Path(base_dir).resolve()
+        self._base.mkdir(parents=True, exist_ok=True)
+        self._dsn = dsn
+        self._lock = threading.RLock()
+        self._state_path = self._base / STATE_FILE
+        self._state: dict[str, Any] = self._load_state()
+        self._account: _ServiceAccount | None = None
+        self._bin: pathlib.Path | None = None
+        self._overlay_postgres: pathlib.Path | None = None
+
+    # ------------------------------------------------------------------------------------------ public API
+    def ensure_server(self, server_id: str, admin_login: str, admin_password: str | None) -> dict[str, Any]:
+        """Create (or start) the server behind ``server_id``; ``admin_password`` None keeps the current one."""
+        with self._lock:
+            key = server_id.lower()
+            record = self._state["servers"].get(key)
+            if record is not None:
+                if record["admin_login"] != admin_login:
+                    raise ValueError(f"{server_id}: the administrator login is {record['admin_login']!r} and "
+                                     "cannot be changed (as in Azure)")
+                if self._dsn is None:
+                    self._start(record)
+                if admin_password is not None:
+                    self.set_admin_password(server_id, admin_password)
+                return {"host": record["host"], "port": record["port"]}
+            if self._dsn is None:
+                record = self._create_cluster(server_id, key)
+            else:
+                record = self._shared_record(server_id)
+            record["admin_login"] = admin_login
+            self._state["servers"][key] = record
+            self._save_state()
+            try:
+                self._bootstrap_roles(record, admin_password)
+            except Exception:
+                self._discard(key)
+                raise
+            return {"host": record["host"], "port": record["port"]}
+
+    def set_admin_password(self, server_id: str, admin_password: str) -> None:
+        with self._lock:
+            record = self._record(server_id)
+            with self._superuser(record) as conn:
+                conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
+                    sql.Identifier(record["admin_login"]), sql.Literal(admin_password)))
+
+    def create_database(self, server_id: str, name: str) -> None:
+        with self._lock:
+            record = self._record(server_id)
+            with self._superuser(record) as conn:
+                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+                if not exists:
+                    # Databases created through ARM belong to azure_pg_admin, so the administrator can use them.
+                    conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                        sql.Identifier(name), sql.Identifier(ADMIN_GROUP)))
+            if name not in record["databases"]:
+                record["databases"].append(name)
+                self._save_state()
+
+    def drop_database(self, server_id: str, name: str) -> None:
+        with self._lock:
+            record = self._record(server_id)
+            with self._superuser(record) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            if name in record["databases"]:
+                record["databases"].remove(name)
+                self._save_state()
+
+    def delete_server(self, server_id: str) -> None:
+        with self._lock:
+            key = server_id.lower()
+            if key not in self._state["servers"]:
+                return
+            record = self._state["servers"][key]
+            if self._dsn is not None:
+                self._drop_shared(key, record)
+            self._discard(key)
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            out: dict[str, dict[str, Any]] = {}
+            for record in self._state["servers"].values():
+                entry: dict[str, Any] = {"host": record["host"], "port": record["port"],
+                                         "admin_login": record["admin_login"]}
+                if self._dsn is None:
+                    entry["data_dir"] = record["data_dir"]
+                    entry["running"] = self._is_running(record)
+                else:
+                    entry["dsn"] = self._dsn
+                out[record["server_id"]] = entry
+            return out
+
+    def stop_all(self) -> None:
+        with self._lock:
+            if self._dsn is not None:
+                return
+            errors = []
+            for record in self._state["servers"].values():
+                try:
+                    self._stop(record)
+                except PostgresPlaneError as err:
+                    errors.append(str(err))
+            if errors:
+                raise PostgresPlaneError("; ".join(errors))
+
+    def restart_all(self) -> None:
+        with self._lock:
+            if self._dsn is not None:
+                return
+            for record in self._state["servers"].values():
+                # A cluster still running was left by an emulator that died: stop it so it restarts clean.
+                self._stop(record)
+                self._start(record)
+
+    # ------------------------------------------------------------------------------------------- clusters
+    def _create_cluster(self, server_id: str, key: str) -> dict[str, Any]:
+        account = self._service_account()
+        root = self._data_root()
+        server_dir = root / hashlib.sha256(key.encode()).hexdigest()[:16]
+        if server_dir.exists():
+            # Files of a server this plane has no record of (a crash between initdb and saving state).
+            self._remove_tree(server_dir)
+        server_dir.mkdir(mode=0o700)
+        account.own(server_dir)
+        data_dir = server_dir / "data"
+        superuser_password = secrets.token_urlsafe(24)
+        pwfile = server_dir / "initdb.pw"
+        pwfile.write_text(superuser_password + "\n", encoding="utf-8")
+        pwfile.chmod(0o600)
+        account.own(pwfile)
+        try:
+            result = account.run(
+                [str(self._bin_dir() / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--pwfile", str(pwfile),
+                 "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"],
+                cwd=server_dir, timeout=120,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if result.returncode != 0:
+            self._remove_tree(server_dir)
+            raise PostgresPlaneError(f"{server_id}: initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+        settings = "".join(f"{name} = {value}\n" for name, value in SERVER_SETTINGS.items())
+        with (data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.write("\n# Emulator settings\n" + settings)
+        (data_dir / "pg_hba.conf").write_text(PG_HBA, encoding="utf-8")
+        record = {
+            "server_id": server_id, "host": HOST, "port": None, "data_dir": str(data_dir),
+            "server_dir": str(server_dir), "superuser_password": superuser_password, "databases": [],
+        }
+        self._start(record)
+        return record
+
+    def _start(self, record: dict[str, Any]) -> None:
+        if self._is_running(record):
+            return
+        account = self._service_account()
+        postgres = self._overlay()
+        log = pathlib.Path(record["server_dir"]) / "postgres.log"
+        last_error = ""
+        for _attempt in range(3):
+            port = record["port"] if record["port"] and _port_is_free(record["port"]) else _free_port()
+            result = account.run(
+                [str(self._bin_dir() / "pg_ctl"), "start", "-D", record["data_dir"], "-w", "-t", str(PG_CTL_TIMEOUT),
+                 "-p", str(postgres), "-l", str(log), "-o", f"-p {port}"],
+                cwd=pathlib.Path(record["server_dir"]), timeout=PG_CTL_TIMEOUT + 10,
+            )
+            if result.returncode == 0:
+                record["port"] = port
+                self._save_state()
+                return
+            # The free port may have been taken between the probe and the bind: try another one.
+            last_error = result.stderr.strip() or result.stdout.strip()
+            record["port"] = None
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:] if log.exists() else ""
+        raise PostgresPlaneError(f"{record['server_id']}: PostgreSQL did not start: {last_error}\n{tail}")
+
+    def _stop(self, record: dict[str, Any]) -> None:
+        if not self._is_running(record):
+            return
+        result = self._service_account().run(
+            [str(self._bin_dir() / "pg_ctl"), "stop", "-D", record["data_dir"], "-m", "fast", "-w",
+             "-t", str(PG_CTL_TIMEOUT)],
+            cwd=pathlib.Path(record["server_dir"]), timeout=PG_CTL_TIMEOUT + 10,
+        )
+        if result.returncode != 0 and self._is_running(record):
+            raise PostgresPlaneError(f"{record['server_id']}: pg_ctl stop failed: {result.stderr.strip()}")
+
+    def _is_running(self, record: dict[str, Any]) -> bool:
+        if not pathlib.Path(record["data_dir"]).exists():
+            return False
+        result = self._service_account().run(
+            [str(self._bin_dir() / "pg_ctl"), "status", "-D", record["data_dir"]],
+            cwd=pathlib.Path(record["server_dir"]), timeout=30,
+        )
+        return result.returncode == 0
+
+    def _discard(self, key: str) -> None:
+        record = self._state["servers"].pop(key, None)
+        self._save_state()
+        if record is None or self._dsn is not None:
+            return
+        self._stop(record)
+        self._remove_tree(pathlib.Path(record["server_dir"]))
+
+    @staticmethod
+    def _remove_tree(path: pathlib.Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    # ------------------------------------------------------------------------------------------ environment
+    def _service_account(self) -> _ServiceAccount:
+        if self._account is None:
+            self._account = _ServiceAccount()
+        return self._account
+
+    def _bin_dir(self) -> pathlib.Path:
+        if self._bin is None:
+            self._bin = find_bin_dir()
+        return self._bin
+
+    def _data_root(self) -> pathlib.Path:
+        recorded = self._state.get("data_root")
+        if recorded:
+            root = pathlib.Path(recorded)
+        else:
+            account = self._service_account()
+            if account.can_traverse(self._base):
+                root = self._base / "clusters"
+            else:
+                digest = hashlib.sha256(str(self._base).encode()).hexdigest()[:12]
+                root = pathlib.Path(tempfile.gettempdir()) / f"cfemu-pg-{digest}"
+            self._state["data_root"] = str(root)
+            self._save_state()
+        if not root.exists():
+            root.mkdir(parents=True, mode=0o700)
+        self._service_account().own(root)
+        return root
+
+    def _overlay(self) -> pathlib.Path:
+        """The overlay ``postgres`` binary whose share directory marks Azure's allowed extensions trusted."""
+        if self._overlay_postgres is not None:
+            return self._overlay_postgres
+        bin_dir = self._bin_dir()
+        pg_config = bin_dir / "pg_config"
+        real_postgres = bin_dir / "postgres"
+        if not pg_config.exists():
+            # Without pg_config the layout is unknown: run the system binary (pg_stat_statements then needs a
+            # superuser, a documented gap).
+            self._overlay_postgres = real_postgres
+            return real_postgres
+        out = subprocess.run([str(pg_config), "--bindir", "--sharedir", "--pkglibdir"], capture_output=True,
+                             text=True, check=True, timeout=30).stdout.split()
+        conf_bin, share, pkglib = (pathlib.Path(p) for p in out)
+        prefix = pathlib.Path(os.path.commonpath([conf_bin, share, pkglib]))
+        overlay = self._data_root() / "install"
+        target = overlay / conf_bin.relative_to(prefix) / "postgres"
+        marker = overlay / ".complete"
+        if not marker.exists():
+            self._remove_tree(overlay)
+            target.parent.mkdir(parents=True)
+            try:
+                os.link(real_postgres, target)
+            except OSError:
+                shutil.copy2(real_postgres, target)
+            lib_link = overlay / pkglib.relative_to(prefix)
+            lib_link.parent.mkdir(parents=True, exist_ok=True)
+            lib_link.symlink_to(pkglib)
+            share_copy = overlay / share.relative_to(prefix)
+            share_copy.mkdir(parents=True)
+            for item in share.iterdir():
+                if item.name != "extension":
+                    (share_copy / item.name).symlink_to(item)
+            extensions = share_copy / "extension"
+            extensions.mkdir()
+            for item in (share / "extension").iterdir():
+                name = item.name.removesuffix(".control")
+                if item.suffix == ".control" and name in AZURE_ALLOWED_UNTRUSTED:
+                    text = item.read_text(encoding="utf-8")
+                    (extensions / item.name).write_text(text.rstrip("\n") + "\ntrusted = true\n", encoding="utf-8")
+                else:
+                    (extensions / item.name).symlink_to(item)
+            for directory in [overlay, *[p for p in overlay.rglob("*") if p.is_dir() and not p.is_symlink()]]:
+                directory.chmod(0o755)
+            marker.write_text("", encoding="utf-8")
+        self._overlay_postgres = target
+        return target
+
+    # ------------------------------------------------------------------------------------------------ SQL
+    @contextlib.contextmanager
+    def _superuser(self, record: dict[str, Any], dbname: str = "postgres") -> Iterator[psycopg.Connection[Any]]:
+        if self._dsn is not None:
+            conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
+        else:
+            self._start(record)
+            conn = psycopg.connect(host=record["host"], port=record["port"], user=SUPERUSER, dbname=dbname,
+                                   password=record["superuser_password"], autocommit=True, connect_timeout=10)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _bootstrap_roles(self, record: dict[str, Any], admin_password: str | None) -> None:
+        with self._superuser(record) as conn:
+            has_group = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ADMIN_GROUP,)).fetchone()
+            if not has_group:
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(ADMIN_GROUP)))
+                conn.execute(sql.SQL("GRANT {} TO {}").format(
+                    sql.SQL(", ").join(sql.Identifier(r) for r in ADMIN_GROUP_GRANTS), sql.Identifier(ADMIN_GROUP)))
+            if self._dsn is None:
+                conn.execute(sql.SQL("ALTER DATABASE postgres OWNER TO {}").format(sql.Identifier(ADMIN_GROUP)))
+            admin = sql.Identifier(record["admin_login"])
+            has_admin = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
+                                     (record["admin_login"],)).fetchone()
+            verb = sql.SQL("ALTER ROLE") if has_admin else sql.SQL("CREATE ROLE")
+            options = sql.SQL("LOGIN CREATEROLE CREATEDB NOSUPERUSER")
+            if admin_password is not None:
+                options = sql.SQL("{} PASSWORD {}").format(options, sql.Literal(admin_password))
+            conn.execute(sql.SQL("{} {} WITH {}").format(verb, admin, options))
+            conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(ADMIN_GROUP), admin))
+
+    # -------------------------------------------------------------------------------------------- shared
+    def _shared_record(self, server_id: str) -> dict[str, Any]:
+        assert self._dsn is not None
+        with psycopg.connect(self._dsn, connect_timeout=10) as conn:
+            host, port = conn.info.host, conn.info.port
+        return {"server_id": server_id, "host": host, "port": port, "databases": []}
+
+    def _drop_shared(self, key: str, record: dict[str, Any]) -> None:
+        with self._superuser(record) as conn:
+            for name in record["databases"]:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            others = [r for k, r in self._state["servers"].items() if k != key]
+            if all(r["admin_login"] != record["admin_login"] for r in others):
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(record["admin_login"])))
+
+    # --------------------------------------------------------------------------------------------- state
+    def _record(self, server_id: str) -> dict[str, Any]:
+        record = self._state["servers"].get(server_id.lower())
+        if record is None:
+            raise KeyError(f"no PostgreSQL data plane for {server_id}")
+        return record
+
+    def _load_state(self) -> dict[str, Any]:
+        if self._state_path.exists():
+            state: dict[str, Any] = json.loads(self._state_path.read_text(encoding="utf-8"))
+            if state.get("dsn") == self._dsn:
+                return state
+            # The same directory now backs another kind of plane: its records would point nowhere.
+            raise PostgresPlaneError(f"{self._state_path} was written for dsn={state.get('dsn')!r}, "
+                                     f"not {self._dsn!r}")
+        return {"dsn": self._dsn, "servers": {}}
+
+    def _save_state(self) -> None:
+        tmp = self._state_path.with_suffix(".tmp")
+        # The state holds superuser passwords: private to the emulator's user.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(self._state, handle, indent=1)
+        os.replace(tmp, self._state_path)
