@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Deployment model filters: thin wrappers over plugins/module_utils/deployment_model.py."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Credentials and cloud endpoints, with azure.azcollection's option names and meanings.
@@ -16,8 +15,9 @@ import os
 import shutil
 import ssl
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 AUTH_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "auth_source": {"type": "str", "default": "auto",

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The module base every Azure module uses: auth options merged in, one ARM client, desired-state reconcile.
@@ -15,6 +14,7 @@ import copy
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import (
     ArmClient,

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The deployment model: every input validated, every name, ID, CIDR, tag and tier setting derived.
@@ -280,7 +279,7 @@ def nsg_rules_for(tier: str, rules: Sequence[Mapping[str, Any]], subnets: Mappin
             "access": rule["access"],
             "protocol": rule.get("protocol", "Tcp"),
             "sourcePortRange": "*",
-            "destinationAddressPrefix": subnets[tier] if tier in subnets else "*",
+            "destinationAddressPrefix": subnets.get(tier, "*"),
             "description": rule.get("description", rule["name"].replace("-", " ")),
         }
         if len(sources) == 1:
@@ -370,7 +369,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         }
     plan.add("Microsoft.Network/virtualNetworks", vnet_id, {"addressSpace": {"addressPrefixes": [vnet_cidr]}},
              depends_on=[rg_id])
-    for tier_name, subnet in subnets.items():
+    for subnet in subnets.values():
         properties: dict[str, Any] = {
             "addressPrefix": subnet["address_prefix"],
             "networkSecurityGroup": {"id": subnet["nsg_id"]},

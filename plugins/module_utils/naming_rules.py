@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Names of everything the collection creates, and Azure's rules for them: pure functions.

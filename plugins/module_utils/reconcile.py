@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure desired-state logic shared by every module: normalise, compare, merge, diff.
@@ -46,8 +45,8 @@ def scalar_equal(desired: Any, actual: Any, key: str | None = None) -> bool:
     """Compare two leaf values the way Azure treats them."""
     if isinstance(desired, bool) or isinstance(actual, bool):
         return desired is actual or desired == actual
-    if isinstance(desired, (int, float)) and isinstance(actual, str) or isinstance(actual, (int, float)) and \
-            isinstance(desired, str):
+    if (isinstance(desired, (int, float)) and isinstance(actual, str)) or (isinstance(actual, (int, float)) and \
+            isinstance(desired, str)):
         # ARM returns some numeric-looking fields as strings (port ranges) and vice versa.
         return str(desired) == str(actual)
     if isinstance(desired, str) and isinstance(actual, str):
@@ -102,7 +101,7 @@ def differences(desired: Any, actual: Any, *, partial_lists: frozenset[str] | se
         for k, v in desired.items():
             sub = f"{path}.{k}" if path else k
             if k not in actual or actual[k] is None:
-                if v is None or v == [] or v == {} or v == "":
+                if v is None or v in ([], {}, ""):
                     # Azure omits empty collections, empty strings and nulls; declaring them empty matches absence.
                     continue
                 found.append(sub)
@@ -129,14 +128,14 @@ def differences(desired: Any, actual: Any, *, partial_lists: frozenset[str] | se
                              if isinstance(i, dict) and str(i.get(ident, "")).lower() not in wanted)
             return found
         if all(not isinstance(i, (dict, list)) for i in desired + actual) and key in UNORDERED_SCALAR_LIST_KEYS:
-            if sorted(map(lambda v: _scalar_key(v, key), desired), key=repr) != \
-                    sorted(map(lambda v: _scalar_key(v, key), actual), key=repr):
+            if sorted((_scalar_key(v, key) for v in desired), key=repr) != \
+                    sorted((_scalar_key(v, key) for v in actual), key=repr):
                 return [path]
             return []
         if len(desired) != len(actual):
             return [path]
         found = []
-        for index, (d, a) in enumerate(zip(desired, actual)):
+        for index, (d, a) in enumerate(zip(desired, actual, strict=True)):
             found.extend(differences(d, a, partial_lists=partial_lists, path=f"{path}[{index}]"))
         return found
     return [] if scalar_equal(desired, actual, key) else [path]

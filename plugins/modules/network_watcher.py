@@ -1,7 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
+# ruff: noqa: E402
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
+# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ EXAMPLES = r"""
     name: privatelink.blob.core.windows.net
     virtual_network_links:
       - name: link-vnet-cf-westeu-test-1
-        virtual_network: /subscriptions/{{ sub }}/resourceGroups/rg-cf-westeu-test-1/providers/Microsoft.Network/virtualNetworks/vnet-cf-westeu-test-1
+        virtual_network: vnet-cf-westeu-test-1  # a name in the zone's group, or a full resource ID
 """
 
 RETURN = r"""
@@ -137,7 +138,8 @@ def main() -> None:
         link_id = f"{links_path}/{spec['name']}"
         vnet_id = az.resolve_id(spec["virtual_network"], params["resource_group"], VNET_TYPE)
         desired = {"location": "global", **tags_body(spec["tags"]),
-                   "properties": {"virtualNetwork": {"id": vnet_id}, "registrationEnabled": spec["registration_enabled"]}}
+                   "properties": {"virtualNetwork": {"id": vnet_id},
+                                  "registrationEnabled": spec["registration_enabled"]}}
         links[spec["name"]] = az.reconcile(link_id, API, desired, label=f"link {spec['name']}",
                                            actual=existing.get(spec["name"].lower()), fetch=False)["resource"]
     if params["purge_links"]:

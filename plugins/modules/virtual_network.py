@@ -1,7 +1,8 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
+# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -197,7 +198,8 @@ def main() -> None:
         az.module.fail_json(msg="subnets: each subnet name may appear only once")
     existing = {str(s.get("name", "")).lower(): s
                 for s in ((actual or {}).get("properties", {}).get("subnets") or [])}
-    props: dict[str, Any] = {"subnets": [subnet_body(az, s, existing.get(s["name"].lower())) for s in params["subnets"]]}
+    props: dict[str, Any] = {
+        "subnets": [subnet_body(az, s, existing.get(s["name"].lower())) for s in params["subnets"]]}
     if params["address_prefixes"]:
         props["addressSpace"] = {"addressPrefixes": params["address_prefixes"]}
     if params["dns_servers"] is not None:

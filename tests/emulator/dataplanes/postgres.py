@@ -72,6 +72,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 SUPERUSER = "azuresu"
 ADMIN_GROUP = "azure_pg_admin"
@@ -121,6 +122,13 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _without_password(dsn: str) -> str:
+    """The DSN as the admin API may show it: everything but the password."""
+    params = conninfo_to_dict(dsn)
+    params.pop("password", None)
+    return make_conninfo(**{k: str(v) for k, v in params.items()})
 
 
 def find_bin_dir() -> pathlib.Path:
@@ -211,6 +219,12 @@ class PostgresPlane:
         self._overlay_postgres: pathlib.Path | None = None
 
     # ------------------------------------------------------------------------------------------ public API
+    @property
+    def data_root(self) -> pathlib.Path | None:
+        """Where cluster files live (None until the first cluster, or in shared mode)."""
+        recorded = self._state.get("data_root")
+        return pathlib.Path(recorded) if recorded else None
+
     def ensure_server(self, server_id: str, admin_login: str, admin_password: str | None) -> dict[str, Any]:
         """Create (or start) the server behind ``server_id``; ``admin_password`` None keeps the current one."""
         with self._lock:
@@ -288,7 +302,7 @@ class PostgresPlane:
                     entry["data_dir"] = record["data_dir"]
                     entry["running"] = self._is_running(record)
                 else:
-                    entry["dsn"] = self._dsn
+                    entry["dsn"] = _without_password(self._dsn)
                 out[record["server_id"]] = entry
             return out
 

@@ -1,0 +1,80 @@
+#!/usr/bin/python
+# Copyright: ComplianceFlow platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
+# ruff: noqa: E402
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: storage_account_info
+short_description: Read Azure storage accounts
+version_added: 0.1.0
+description:
+  - Reads one storage account, or lists the accounts of a resource group. Never returns account keys.
+options:
+  resource_group:
+    description: Resource group of the account(s).
+    type: str
+    required: true
+  name:
+    description: Account to read; omit to list the group's accounts.
+    type: str
+extends_documentation_fragment:
+  - complianceflow.azure_infra.azure_auth
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Read-only; nothing to diff.
+author:
+  - ComplianceFlow platform engineering
+"""
+
+EXAMPLES = r"""
+- name: Read the flow log account
+  complianceflow.azure_infra.storage_account_info:
+    resource_group: rg-cf-westeu-test-1
+    name: stcfwesteutest1
+  register: sa
+"""
+
+RETURN = r"""
+exists:
+  description: With O(name), whether the account exists.
+  returned: when O(name) is given
+  type: bool
+storage_account:
+  description: The account as Azure returns it; empty when absent.
+  returned: when O(name) is given
+  type: dict
+storage_accounts:
+  description: The group's accounts.
+  returned: when O(name) is not given
+  type: list
+  elements: dict
+"""
+
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+
+
+def main() -> None:
+    az = AzureModule(
+        argument_spec={
+            "resource_group": {"type": "str", "required": True},
+            "name": {"type": "str"},
+        },
+    )
+    params = az.params
+    collection = f"{az.rg_id(params['resource_group'])}/providers/Microsoft.Storage/storageAccounts"
+    if not params["name"]:
+        az.exit(changed=False, storage_accounts=az.call(az.client.list, collection, api_versions.STORAGE))
+    account = az.call(az.client.get, f"{collection}/{params['name']}", api_versions.STORAGE)
+    az.exit(changed=False, exists=account is not None, storage_account=account or {})
+
+
+if __name__ == "__main__":
+    main()
