@@ -14,6 +14,8 @@ import json
 import os
 import shutil
 import ssl
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -189,6 +191,25 @@ def parse_cloud_metadata(document: Any, metadata_url: str) -> CloudEndpoints:
                           auth["loginEndpoint"].rstrip("/") + "/", audiences[0])
 
 
+def _read_metadata(url: str, verify: bool, timeout: float, attempts: int = 5) -> Any:
+    """GET the metadata document, retrying throttling and server errors like any other Azure call."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout, context=_ssl_context(verify)) as response:
+                return json.loads(response.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (429, 500, 502, 503, 504) or attempt == attempts:
+                raise AuthError(f"cannot read cloud metadata from {url}: HTTP {exc.code}") from exc
+            try:
+                delay = float(exc.headers.get("Retry-After") or attempt)
+            except ValueError:
+                delay = float(attempt)
+            time.sleep(min(delay, 10.0))
+        except (OSError, ValueError) as exc:
+            raise AuthError(f"cannot read cloud metadata from {url}: {exc}") from exc
+    raise AuthError(f"cannot read cloud metadata from {url}")
+
+
 def resolve_cloud(cloud_environment: str, verify: bool = True, timeout: float = 30) -> CloudEndpoints:
     """A known cloud by name, or a custom cloud (Azure Stack Hub, sovereign, our emulator) by metadata URL."""
     known = KNOWN_CLOUDS.get(cloud_environment.replace(" ", "").lower())
@@ -199,11 +220,7 @@ def resolve_cloud(cloud_environment: str, verify: bool = True, timeout: float = 
                         "AzureUSGovernment, AzureChinaCloud) nor a metadata endpoint URL")
     base = cloud_environment.rstrip("/")
     url = base if "/metadata/endpoints" in base else base + "/metadata/endpoints?api-version=2019-05-01"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout, context=_ssl_context(verify)) as response:
-            document = json.loads(response.read().decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AuthError(f"cannot read cloud metadata from {url}: {exc}") from exc
+    document = _read_metadata(url, verify, timeout)
     host = base.split("/metadata/endpoints")[0]
     return parse_cloud_metadata(document, host)
 

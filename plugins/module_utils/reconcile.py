@@ -17,7 +17,7 @@ import copy
 from typing import Any
 
 # Keys whose values Azure treats case-insensitively and may return in another casing than we sent.
-CASE_INSENSITIVE_KEYS = frozenset({"location", "id", "type", "workspaceRegion", "targetResourceId", "storageId",
+CASE_INSENSITIVE_KEYS = frozenset({"name", "location", "id", "type", "workspaceRegion", "targetResourceId", "storageId",
                                    "workspaceResourceId", "serviceName", "service"})
 
 # Keys Azure computes on every write: sending them back in a PUT built from a GET is at best ignored,

@@ -290,8 +290,28 @@ def test_deleted_list_and_versions_list_are_paged(kv: Client) -> None:
     assert len(collect(kv, "secrets/multi/versions", 2)) == 5
 
 
-@pytest.mark.parametrize("query", [{"maxresults": "0"}, {"maxresults": "26"}, {"maxresults": "ten"},
-                                   {"$skiptoken": "not-a-token"}])
+def test_paging_neither_repeats_nor_skips_when_secrets_change_between_pages(kv: Client) -> None:
+    for i in range(6):
+        kv.set(f"p{i}", "v")
+    first = kv.call("GET", "secrets", maxresults="3")[1]
+    kv.call("DELETE", "secrets/p0")  # already served
+    kv.set("p00", "v")  # sorts before the cursor: a later listing sees it, this one need not
+    query = dict(parse_qsl(urlsplit(first["nextLink"]).query))
+    second = kv.call("GET", "secrets", **query)[1]
+    served = [item["id"].rsplit("/", 1)[1] for item in first["value"] + second["value"]]
+    assert served == ["p0", "p1", "p2", "p3", "p4", "p5"]
+    assert second["nextLink"] is None
+
+
+def test_versions_are_listed_in_version_id_order(kv: Client) -> None:
+    ids = [kv.set("rotated", f"v{i}")["id"].rsplit("/", 1)[1] for i in range(5)]
+    listed = [item["id"].rsplit("/", 1)[1] for item in kv.call("GET", "secrets/rotated/versions")[1]["value"]]
+    assert listed == sorted(ids)
+
+
+@pytest.mark.parametrize(
+    "query", [{"maxresults": "0"}, {"maxresults": "26"}, {"maxresults": "ten"}, {"$skiptoken": "not-a-token"}]
+)
 def test_bad_paging_parameters_refused(kv: Client, query: dict[str, str]) -> None:
     status, body = kv.call("GET", "secrets", **query)
     assert (status, error_code(body)) == (400, "BadParameter")
@@ -309,8 +329,7 @@ def test_state_survives_a_new_plane_on_the_same_directory(tmp_path: pathlib.Path
     assert state_file.stat().st_mode & 0o077 == 0
 
 
-def test_vault_soft_delete_hides_secrets_and_recovery_brings_them_back(plane: KeyVaultSecretsPlane,
-                                                                      kv: Client) -> None:
+def test_vault_soft_delete_hides_secrets_and_recovery_brings_them_back(plane: KeyVaultSecretsPlane, kv: Client) -> None:
     kv.set("inside", "v")
     plane.vault_deleted(VAULT)
     status, body = kv.call("GET", "secrets/inside")

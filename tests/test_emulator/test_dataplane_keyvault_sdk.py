@@ -33,7 +33,8 @@ rest_requests = pytest.importorskip("azure.core.rest._requests_basic", reason="a
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORE_READY = (REPO_ROOT / "tests/emulator/__main__.py").exists() and (
-    REPO_ROOT / "tests/emulator/pytest_plugin.py").exists()
+    REPO_ROOT / "tests/emulator/pytest_plugin.py"
+).exists()
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 VAULT_HOST = "kv-sdk.vault.azure.net"
 
@@ -70,15 +71,24 @@ class PlaneTransport(HttpTransport):
     def send(self, request: Any, **kwargs: Any) -> Any:
         url = urlsplit(request.url)
         if "Authorization" not in request.headers:
-            status, headers, body = 401, {
-                "WWW-Authenticate": 'Bearer authorization="https://login.microsoftonline.com/tenant", '
-                                    'resource="https://vault.azure.net"'}, b""
+            status, headers, body = (
+                401,
+                {
+                    "WWW-Authenticate": 'Bearer authorization="https://login.microsoftonline.com/tenant", '
+                    'resource="https://vault.azure.net"'
+                },
+                b"",
+            )
         else:
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            content = request.content if isinstance(request.content, bytes) else (
-                request.content.encode() if request.content else None)
-            status, headers, body = self.plane.handle("kv-sdk", request.method, unquote(url.path.lstrip("/")),
-                                                      query, content, f"https://{VAULT_HOST}/")
+            content = (
+                request.content
+                if isinstance(request.content, bytes)
+                else (request.content.encode() if request.content else None)
+            )
+            status, headers, body = self.plane.handle(
+                "kv-sdk", request.method, unquote(url.path.lstrip("/")), query, content, f"https://{VAULT_HOST}/"
+            )
         self.calls.append((request.method, url.path, status))
         raw = requests.Response()
         raw.status_code = status
@@ -168,11 +178,18 @@ def test_emulator_vault_secrets_with_rbac(emulator: Any) -> None:
     resources = emulator.mgmt_client(ResourceManagementClient)
     resources.resource_groups.create_or_update(group, {"location": "westeurope"})
     vaults = emulator.mgmt_client(KeyVaultManagementClient)
-    vault = vaults.vaults.begin_create_or_update(group, vault_name, {
-        "location": "westeurope",
-        "properties": {"tenantId": env["AZURE_TENANT"], "sku": {"family": "A", "name": "standard"},
-                       "enableRbacAuthorization": True},
-    }).result()
+    vault = vaults.vaults.begin_create_or_update(
+        group,
+        vault_name,
+        {
+            "location": "westeurope",
+            "properties": {
+                "tenantId": env["AZURE_TENANT"],
+                "sku": {"family": "A", "name": "standard"},
+                "enableRbacAuthorization": True,
+            },
+        },
+    ).result()
     credential = emulator.credential()
     client = SecretClient(vault.properties.vault_uri, credential, connection_verify=env["REQUESTS_CA_BUNDLE"])
 
@@ -184,12 +201,16 @@ def test_emulator_vault_secrets_with_rbac(emulator: Any) -> None:
     token = credential.get_token("https://management.core.windows.net/.default").token
     authorization = emulator.mgmt_client(AuthorizationManagementClient)
     subscription = env["AZURE_SUBSCRIPTION_ID"]
-    authorization.role_assignments.create(vault.id, str(uuid.uuid4()), {
-        "role_definition_id": f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/"
-                              f"{KEY_VAULT_SECRETS_OFFICER}",
-        "principal_id": _token_oid(token),
-        "principal_type": "ServicePrincipal",
-    })
+    authorization.role_assignments.create(
+        vault.id,
+        str(uuid.uuid4()),
+        {
+            "role_definition_id": f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/"
+            f"{KEY_VAULT_SECRETS_OFFICER}",
+            "principal_id": _token_oid(token),
+            "principal_type": "ServicePrincipal",
+        },
+    )
 
     assert client.set_secret("app-password", "v1").value == "v1"
     assert client.get_secret("app-password").value == "v1"

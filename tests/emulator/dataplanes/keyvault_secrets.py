@@ -82,9 +82,13 @@ class _KvError(Exception):
 
 
 def _not_found(name: str) -> _KvError:
-    return _KvError(404, "SecretNotFound", f"A secret with (name/id) {name} was not found in this key vault. "
-                    "If you recently deleted this secret you may be able to recover it using the correct "
-                    "recovery command.")
+    return _KvError(
+        404,
+        "SecretNotFound",
+        f"A secret with (name/id) {name} was not found in this key vault. "
+        "If you recently deleted this secret you may be able to recover it using the correct "
+        "recovery command.",
+    )
 
 
 def _deleted_not_found(name: str) -> _KvError:
@@ -112,8 +116,9 @@ class KeyVaultSecretsPlane:
         self._vaults: dict[str, dict[str, Any]] = {}
 
     # ----------------------------------------------------------------------------------------- vault lifecycle
-    def configure_vault(self, vault_name: str, *, recoverable_days: int = DEFAULT_RECOVERABLE_DAYS,
-                        purge_protection: bool = False) -> None:
+    def configure_vault(
+        self, vault_name: str, *, recoverable_days: int = DEFAULT_RECOVERABLE_DAYS, purge_protection: bool = False
+    ) -> None:
         """Record the vault's softDeleteRetentionInDays and enablePurgeProtection (optional; defaults as Azure)."""
         with self._lock:
             vault = self._vault(vault_name, create=True)
@@ -140,8 +145,9 @@ class KeyVaultSecretsPlane:
             self._path(key).unlink(missing_ok=True)
 
     # ----------------------------------------------------------------------------------------------- requests
-    def handle(self, vault_name: str, method: str, subpath: str, query: dict[str, str],
-               body: bytes | None, base_url: str) -> Response:
+    def handle(
+        self, vault_name: str, method: str, subpath: str, query: dict[str, str], body: bytes | None, base_url: str
+    ) -> Response:
         """Answer one data-plane request; ``subpath`` is relative to ``base_url`` (which ends with ``/``)."""
         if not base_url.endswith("/"):
             base_url += "/"
@@ -151,21 +157,24 @@ class KeyVaultSecretsPlane:
         except _KvError as err:
             return err.response()
 
-    def _dispatch(self, vault_name: str, method: str, subpath: str, query: dict[str, str],
-                  body: bytes | None, base_url: str) -> Response:
+    def _dispatch(
+        self, vault_name: str, method: str, subpath: str, query: dict[str, str], body: bytes | None, base_url: str
+    ) -> Response:
         api_version = query.get("api-version")
         if not api_version:
             raise _bad("The 'api-version' query parameter is required.")
         if api_version not in SUPPORTED_API_VERSIONS:
-            raise _bad(f"The specified version ({api_version}) is not recognized. Consider using the latest "
-                       "supported version (7.6).")
+            raise _bad(
+                f"The specified version ({api_version}) is not recognized. "
+                "Consider using the latest supported version (7.6)."
+            )
         vault = self._vault(vault_name, create=True)
         if vault["deleted"]:
             # A soft-deleted vault's DNS name no longer answers; the core should not route here at all.
             raise _KvError(404, "VaultNotFound", f"The vault {vault_name} is deleted.")
         self._expire_deleted(vault)
         # The SDK asks for the latest version as ``secrets/<name>/`` (empty version): same as no version.
-        parts = [p for p in subpath.strip("/").split("/")]
+        parts = list(subpath.strip("/").split("/"))
         ctx = _Request(vault, method, parts, query, body, base_url, api_version)
         head = parts[0].lower() if parts else ""
         if head == "secrets":
@@ -234,9 +243,13 @@ class KeyVaultSecretsPlane:
         attributes = _attributes(payload.get("attributes"))
         entry = ctx.vault["secrets"].get(name.lower())
         if entry and entry["deleted"]:
-            raise _KvError(409, "Conflict", f"Secret {entry['name']} is currently in a deleted but recoverable "
-                           "state, and its name cannot be reused; in this state, the secret can only be "
-                           "recovered or purged.")
+            raise _KvError(
+                409,
+                "Conflict",
+                f"Secret {entry['name']} is currently in a deleted but recoverable "
+                "state, and its name cannot be reused; in this state, the secret can only be "
+                "recovered or purged.",
+            )
         if entry is None:
             entry = {"name": name, "versions": [], "deleted": None}
             ctx.vault["secrets"][name.lower()] = entry
@@ -289,9 +302,13 @@ class KeyVaultSecretsPlane:
     def _purge(self, ctx: _Request, name: str) -> Response:
         entry = self._deleted_entry(ctx.vault, name)
         if ctx.vault["purge_protection"]:
-            raise _KvError(403, "Forbidden", 'Operation "purge" is not allowed because purge protection is '
-                           "enabled for this vault. Key Vault service will automatically purge it after the "
-                           "retention period has passed.")
+            raise _KvError(
+                403,
+                "Forbidden",
+                'Operation "purge" is not allowed because purge protection is '
+                "enabled for this vault. Key Vault service will automatically purge it after the "
+                "retention period has passed.",
+            )
         del ctx.vault["secrets"][entry["name"].lower()]
         self._save(ctx.vault)
         return 204, {}, b""
@@ -310,27 +327,38 @@ class KeyVaultSecretsPlane:
         entry = ctx.vault["secrets"].get(name.lower())
         # Key Vault answers an empty list, not 404, for the versions of a secret it does not have.
         versions = entry["versions"] if entry and not entry["deleted"] else []
+        # Key Vault lists versions in the order of their ids, not of their creation.
         keyed = [{"name": v["version"], "_entry": entry, "_version": v} for v in versions]
         path = f"secrets/{quote(entry['name'] if entry else name)}/versions"
-        return self._page(ctx, path, keyed,
-                          lambda k: self._item(ctx, k["_entry"], k["_version"], versioned=True), sort=False)
+        return self._page(ctx, path, keyed, lambda k: self._item(ctx, k["_entry"], k["_version"], versioned=True))
 
     def _list_deleted(self, ctx: _Request) -> Response:
         deleted = [e for e in ctx.vault["secrets"].values() if e["deleted"]]
         return self._page(ctx, "deletedsecrets", deleted, lambda e: self._deleted_item(ctx, e))
 
     # ------------------------------------------------------------------------------------------------ shapes
-    def _page(self, ctx: _Request, path: str, entries: list[dict[str, Any]],
-              render: Callable[[dict[str, Any]], dict[str, Any]], *, sort: bool = True) -> Response:
+    def _page(
+        self,
+        ctx: _Request,
+        path: str,
+        entries: list[dict[str, Any]],
+        render: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> Response:
         size = _page_size(ctx.query.get("maxresults"))
-        ordered = sorted(entries, key=lambda e: e["name"].lower()) if sort else list(entries)
-        start = _decode_skiptoken(ctx.query.get("$skiptoken"))
-        page = ordered[start:start + size]
+        ordered = sorted(entries, key=lambda e: e["name"].lower())
+        # The token remembers the last name served, not an offset: creates and deletes between pages neither
+        # repeat nor skip the names that stay.
+        after = _decode_skiptoken(ctx.query.get("$skiptoken"))
+        if after is not None:
+            ordered = [e for e in ordered if e["name"].lower() > after]
+        page = ordered[:size]
         body: dict[str, Any] = {"value": [render(e) for e in page], "nextLink": None}
-        if start + size < len(ordered):
-            token = base64.urlsafe_b64encode(json.dumps({"offset": start + size}).encode()).decode().rstrip("=")
-            body["nextLink"] = (f"{ctx.base_url}{path}?api-version={ctx.api_version}"
-                                f"&$skiptoken={token}&maxresults={size}")
+        if len(ordered) > size:
+            cursor = json.dumps({"after": page[-1]["name"].lower()}).encode()
+            token = base64.urlsafe_b64encode(cursor).decode().rstrip("=")
+            body["nextLink"] = (
+                f"{ctx.base_url}{path}?api-version={ctx.api_version}&$skiptoken={token}&maxresults={size}"
+            )
         return _ok(body)
 
     def _attributes_out(self, vault: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
@@ -347,16 +375,18 @@ class KeyVaultSecretsPlane:
             out["tags"] = dict(version["tags"])
         return out
 
-    def _bundle(self, ctx: _Request, entry: dict[str, Any], version: dict[str, Any],
-                *, with_value: bool) -> dict[str, Any]:
+    def _bundle(
+        self, ctx: _Request, entry: dict[str, Any], version: dict[str, Any], *, with_value: bool
+    ) -> dict[str, Any]:
         sid = f"{ctx.base_url}secrets/{entry['name']}/{version['version']}"
         out = self._common(ctx, entry, version, sid)
         if with_value:
             out = {"value": version["value"], **out}
         return out
 
-    def _item(self, ctx: _Request, entry: dict[str, Any], version: dict[str, Any],
-              *, versioned: bool) -> dict[str, Any]:
+    def _item(
+        self, ctx: _Request, entry: dict[str, Any], version: dict[str, Any], *, versioned: bool
+    ) -> dict[str, Any]:
         sid = f"{ctx.base_url}secrets/{entry['name']}"
         if versioned:
             sid += f"/{version['version']}"
@@ -370,12 +400,10 @@ class KeyVaultSecretsPlane:
         }
 
     def _deleted_bundle(self, ctx: _Request, entry: dict[str, Any]) -> dict[str, Any]:
-        return {**self._deleted_fields(ctx, entry),
-                **self._bundle(ctx, entry, entry["versions"][-1], with_value=False)}
+        return {**self._deleted_fields(ctx, entry), **self._bundle(ctx, entry, entry["versions"][-1], with_value=False)}
 
     def _deleted_item(self, ctx: _Request, entry: dict[str, Any]) -> dict[str, Any]:
-        return {**self._deleted_fields(ctx, entry),
-                **self._item(ctx, entry, entry["versions"][-1], versioned=False)}
+        return {**self._deleted_fields(ctx, entry), **self._item(ctx, entry, entry["versions"][-1], versioned=False)}
 
     # ----------------------------------------------------------------------------------------------- storage
     def _live_entry(self, vault: dict[str, Any], name: str) -> dict[str, Any]:
@@ -411,8 +439,13 @@ class KeyVaultSecretsPlane:
         if path.exists():
             vault = json.loads(path.read_text(encoding="utf-8"))
         elif create:
-            vault = {"name": vault_name, "deleted": False, "recoverable_days": DEFAULT_RECOVERABLE_DAYS,
-                     "purge_protection": False, "secrets": {}}
+            vault = {
+                "name": vault_name,
+                "deleted": False,
+                "recoverable_days": DEFAULT_RECOVERABLE_DAYS,
+                "purge_protection": False,
+                "secrets": {},
+            }
         else:
             raise KeyError(vault_name)
         self._vaults[key] = vault
@@ -434,10 +467,18 @@ class KeyVaultSecretsPlane:
 
 
 class _Request:
-    __slots__ = ("vault", "method", "parts", "query", "body", "base_url", "api_version")
+    __slots__ = ("api_version", "base_url", "body", "method", "parts", "query", "vault")
 
-    def __init__(self, vault: dict[str, Any], method: str, parts: list[str], query: dict[str, str],
-                 body: bytes | None, base_url: str, api_version: str) -> None:
+    def __init__(
+        self,
+        vault: dict[str, Any],
+        method: str,
+        parts: list[str],
+        query: dict[str, str],
+        body: bytes | None,
+        base_url: str,
+        api_version: str,
+    ) -> None:
         self.vault = vault
         self.method = method
         self.parts = parts
@@ -486,8 +527,10 @@ def _tags(payload: dict[str, Any]) -> dict[str, str]:
         if not isinstance(value, str):
             raise _bad(f"Tag {key!r} must have a string value.")
         if len(key) > MAX_TAG_NAME or len(value) > MAX_TAG_VALUE:
-            raise _bad(f"Tag {key!r} is too long: names are limited to {MAX_TAG_NAME} and values to "
-                       f"{MAX_TAG_VALUE} characters.")
+            raise _bad(
+                f"Tag {key!r} is too long: names are limited to {MAX_TAG_NAME} "
+                f"and values to {MAX_TAG_VALUE} characters."
+            )
     return {str(k): v for k, v in tags.items()}
 
 
@@ -534,14 +577,14 @@ def _page_size(raw: str | None) -> int:
     return size
 
 
-def _decode_skiptoken(raw: str | None) -> int:
+def _decode_skiptoken(raw: str | None) -> str | None:
     if not raw:
-        return 0
+        return None
     try:
         padded = raw + "=" * (-len(raw) % 4)
-        offset = json.loads(base64.urlsafe_b64decode(padded))["offset"]
+        after = json.loads(base64.urlsafe_b64decode(padded))["after"]
     except (ValueError, KeyError, TypeError, binascii.Error) as err:
         raise _bad("The $skiptoken is invalid.") from err
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(after, str):
         raise _bad("The $skiptoken is invalid.")
-    return offset
+    return after

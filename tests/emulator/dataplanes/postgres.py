@@ -168,7 +168,9 @@ class _ServiceAccount:
         # No account to run PostgreSQL as, and postgres refuses root: create a locked system account.
         subprocess.run(
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", FALLBACK_SERVICE_USER],
-            check=True, capture_output=True, timeout=30,
+            check=True,
+            capture_output=True,
+            timeout=30,
         )
         return pwd.getpwnam(FALLBACK_SERVICE_USER)
 
@@ -177,8 +179,17 @@ class _ServiceAccount:
         kwargs: dict[str, Any] = {}
         if self.switch:
             kwargs = {"user": self.uid, "group": self.gid, "extra_groups": []}
-        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=timeout, check=False, **kwargs)
+        return subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+            **kwargs,
+        )
 
     def can_traverse(self, path: pathlib.Path) -> bool:
         """Whether this account can reach ``path`` (execute permission on every directory above it)."""
@@ -232,17 +243,16 @@ class PostgresPlane:
             record = self._state["servers"].get(key)
             if record is not None:
                 if record["admin_login"] != admin_login:
-                    raise ValueError(f"{server_id}: the administrator login is {record['admin_login']!r} and "
-                                     "cannot be changed (as in Azure)")
+                    raise ValueError(
+                        f"{server_id}: the administrator login is {record['admin_login']!r} "
+                        "and cannot be changed (as in Azure)"
+                    )
                 if self._dsn is None:
                     self._start(record)
                 if admin_password is not None:
                     self.set_admin_password(server_id, admin_password)
                 return {"host": record["host"], "port": record["port"]}
-            if self._dsn is None:
-                record = self._create_cluster(server_id, key)
-            else:
-                record = self._shared_record(server_id)
+            record = self._create_cluster(server_id, key) if self._dsn is None else self._shared_record(server_id)
             record["admin_login"] = admin_login
             self._state["servers"][key] = record
             self._save_state()
@@ -257,8 +267,11 @@ class PostgresPlane:
         with self._lock:
             record = self._record(server_id)
             with self._superuser(record) as conn:
-                conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
-                    sql.Identifier(record["admin_login"]), sql.Literal(admin_password)))
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
+                        sql.Identifier(record["admin_login"]), sql.Literal(admin_password)
+                    )
+                )
 
     def create_database(self, server_id: str, name: str) -> None:
         with self._lock:
@@ -267,8 +280,9 @@ class PostgresPlane:
                 exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
                 if not exists:
                     # Databases created through ARM belong to azure_pg_admin, so the administrator can use them.
-                    conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                        sql.Identifier(name), sql.Identifier(ADMIN_GROUP)))
+                    conn.execute(
+                        sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(ADMIN_GROUP))
+                    )
             if name not in record["databases"]:
                 record["databases"].append(name)
                 self._save_state()
@@ -296,8 +310,11 @@ class PostgresPlane:
         with self._lock:
             out: dict[str, dict[str, Any]] = {}
             for record in self._state["servers"].values():
-                entry: dict[str, Any] = {"host": record["host"], "port": record["port"],
-                                         "admin_login": record["admin_login"]}
+                entry: dict[str, Any] = {
+                    "host": record["host"],
+                    "port": record["port"],
+                    "admin_login": record["admin_login"],
+                }
                 if self._dsn is None:
                     entry["data_dir"] = record["data_dir"]
                     entry["running"] = self._is_running(record)
@@ -346,9 +363,22 @@ class PostgresPlane:
         account.own(pwfile)
         try:
             result = account.run(
-                [str(self._bin_dir() / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--pwfile", str(pwfile),
-                 "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"],
-                cwd=server_dir, timeout=120,
+                [
+                    str(self._bin_dir() / "initdb"),
+                    "-D",
+                    str(data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--pwfile",
+                    str(pwfile),
+                    "--auth=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ],
+                cwd=server_dir,
+                timeout=120,
             )
         finally:
             pwfile.unlink(missing_ok=True)
@@ -360,8 +390,13 @@ class PostgresPlane:
             conf.write("\n# Emulator settings\n" + settings)
         (data_dir / "pg_hba.conf").write_text(PG_HBA, encoding="utf-8")
         record = {
-            "server_id": server_id, "host": HOST, "port": None, "data_dir": str(data_dir),
-            "server_dir": str(server_dir), "superuser_password": superuser_password, "databases": [],
+            "server_id": server_id,
+            "host": HOST,
+            "port": None,
+            "data_dir": str(data_dir),
+            "server_dir": str(server_dir),
+            "superuser_password": superuser_password,
+            "databases": [],
         }
         self._start(record)
         return record
@@ -376,9 +411,23 @@ class PostgresPlane:
         for _attempt in range(3):
             port = record["port"] if record["port"] and _port_is_free(record["port"]) else _free_port()
             result = account.run(
-                [str(self._bin_dir() / "pg_ctl"), "start", "-D", record["data_dir"], "-w", "-t", str(PG_CTL_TIMEOUT),
-                 "-p", str(postgres), "-l", str(log), "-o", f"-p {port}"],
-                cwd=pathlib.Path(record["server_dir"]), timeout=PG_CTL_TIMEOUT + 10,
+                [
+                    str(self._bin_dir() / "pg_ctl"),
+                    "start",
+                    "-D",
+                    record["data_dir"],
+                    "-w",
+                    "-t",
+                    str(PG_CTL_TIMEOUT),
+                    "-p",
+                    str(postgres),
+                    "-l",
+                    str(log),
+                    "-o",
+                    f"-p {port}",
+                ],
+                cwd=pathlib.Path(record["server_dir"]),
+                timeout=PG_CTL_TIMEOUT + 10,
             )
             if result.returncode == 0:
                 record["port"] = port
@@ -394,9 +443,19 @@ class PostgresPlane:
         if not self._is_running(record):
             return
         result = self._service_account().run(
-            [str(self._bin_dir() / "pg_ctl"), "stop", "-D", record["data_dir"], "-m", "fast", "-w",
-             "-t", str(PG_CTL_TIMEOUT)],
-            cwd=pathlib.Path(record["server_dir"]), timeout=PG_CTL_TIMEOUT + 10,
+            [
+                str(self._bin_dir() / "pg_ctl"),
+                "stop",
+                "-D",
+                record["data_dir"],
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                str(PG_CTL_TIMEOUT),
+            ],
+            cwd=pathlib.Path(record["server_dir"]),
+            timeout=PG_CTL_TIMEOUT + 10,
         )
         if result.returncode != 0 and self._is_running(record):
             raise PostgresPlaneError(f"{record['server_id']}: pg_ctl stop failed: {result.stderr.strip()}")
@@ -406,7 +465,8 @@ class PostgresPlane:
             return False
         result = self._service_account().run(
             [str(self._bin_dir() / "pg_ctl"), "status", "-D", record["data_dir"]],
-            cwd=pathlib.Path(record["server_dir"]), timeout=30,
+            cwd=pathlib.Path(record["server_dir"]),
+            timeout=30,
         )
         return result.returncode == 0
 
@@ -463,8 +523,13 @@ class PostgresPlane:
             # superuser, a documented gap).
             self._overlay_postgres = real_postgres
             return real_postgres
-        out = subprocess.run([str(pg_config), "--bindir", "--sharedir", "--pkglibdir"], capture_output=True,
-                             text=True, check=True, timeout=30).stdout.split()
+        out = subprocess.run(
+            [str(pg_config), "--bindir", "--sharedir", "--pkglibdir"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.split()
         conf_bin, share, pkglib = (pathlib.Path(p) for p in out)
         prefix = pathlib.Path(os.path.commonpath([conf_bin, share, pkglib]))
         overlay = self._data_root() / "install"
@@ -507,8 +572,15 @@ class PostgresPlane:
             conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
         else:
             self._start(record)
-            conn = psycopg.connect(host=record["host"], port=record["port"], user=SUPERUSER, dbname=dbname,
-                                   password=record["superuser_password"], autocommit=True, connect_timeout=10)
+            conn = psycopg.connect(
+                host=record["host"],
+                port=record["port"],
+                user=SUPERUSER,
+                dbname=dbname,
+                password=record["superuser_password"],
+                autocommit=True,
+                connect_timeout=10,
+            )
         try:
             yield conn
         finally:
@@ -519,13 +591,15 @@ class PostgresPlane:
             has_group = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ADMIN_GROUP,)).fetchone()
             if not has_group:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(ADMIN_GROUP)))
-                conn.execute(sql.SQL("GRANT {} TO {}").format(
-                    sql.SQL(", ").join(sql.Identifier(r) for r in ADMIN_GROUP_GRANTS), sql.Identifier(ADMIN_GROUP)))
+                conn.execute(
+                    sql.SQL("GRANT {} TO {}").format(
+                        sql.SQL(", ").join(sql.Identifier(r) for r in ADMIN_GROUP_GRANTS), sql.Identifier(ADMIN_GROUP)
+                    )
+                )
             if self._dsn is None:
                 conn.execute(sql.SQL("ALTER DATABASE postgres OWNER TO {}").format(sql.Identifier(ADMIN_GROUP)))
             admin = sql.Identifier(record["admin_login"])
-            has_admin = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
-                                     (record["admin_login"],)).fetchone()
+            has_admin = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (record["admin_login"],)).fetchone()
             verb = sql.SQL("ALTER ROLE") if has_admin else sql.SQL("CREATE ROLE")
             options = sql.SQL("LOGIN CREATEROLE CREATEDB NOSUPERUSER")
             if admin_password is not None:
@@ -561,8 +635,7 @@ class PostgresPlane:
             if state.get("dsn") == self._dsn:
                 return state
             # The same directory now backs another kind of plane: its records would point nowhere.
-            raise PostgresPlaneError(f"{self._state_path} was written for dsn={state.get('dsn')!r}, "
-                                     f"not {self._dsn!r}")
+            raise PostgresPlaneError(f"{self._state_path} was written for dsn={state.get('dsn')!r}, not {self._dsn!r}")
         return {"dsn": self._dsn, "servers": {}}
 
     def _save_state(self) -> None:

@@ -1,0 +1,220 @@
+"""PostgreSQL data plane: real clusters behind emulated flexible servers, checked by logging in for real."""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from tests.emulator.dataplanes.postgres import PostgresPlane, PostgresPlaneError, find_bin_dir
+
+try:
+    find_bin_dir()
+    HAVE_POSTGRES = True
+except PostgresPlaneError:
+    HAVE_POSTGRES = False
+
+pytestmark = pytest.mark.skipif(not HAVE_POSTGRES, reason="PostgreSQL server binaries (initdb, pg_ctl) not installed")
+
+SERVER = (
+    "/subscriptions/c0ffee00-0000-4000-8000-000000000001/resourceGroups/rg-db"
+    "/providers/Microsoft.DBforPostgreSQL/flexibleServers/{}"
+)
+ADMIN = "cfadmin"
+PASSWORD = "Adm1n-Passw0rd!"
+
+
+def connect(
+    info: dict[str, object], user: str = ADMIN, password: str = PASSWORD, dbname: str = "postgres"
+) -> psycopg.Connection[tuple[Any, ...]]:
+    return psycopg.connect(
+        host=str(info["host"]),
+        port=int(str(info["port"])),
+        user=user,
+        password=password,
+        dbname=dbname,
+        autocommit=True,
+        connect_timeout=10,
+    )
+
+
+def cleanup(plane: PostgresPlane) -> None:
+    """Delete every server and the cluster directory, wherever the plane had to put it."""
+    for server_id in list(plane.describe()):
+        plane.delete_server(server_id)
+    if plane.data_root is not None:
+        shutil.rmtree(plane.data_root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def shared_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresPlane]:
+    plane = PostgresPlane(tmp_path_factory.mktemp("pgplane"))
+    yield plane
+    cleanup(plane)
+
+
+@pytest.fixture(scope="module")
+def server(shared_plane: PostgresPlane) -> dict[str, object]:
+    return shared_plane.ensure_server(SERVER.format("psql-shared"), ADMIN, PASSWORD)
+
+
+@pytest.fixture
+def plane(tmp_path: pathlib.Path) -> Iterator[PostgresPlane]:
+    plane = PostgresPlane(tmp_path / "pg")
+    yield plane
+    cleanup(plane)
+
+
+def test_admin_is_a_real_login_but_not_superuser(server: dict[str, object]) -> None:
+    assert server["host"] == "127.0.0.1"
+    with connect(server) as conn:
+        row = conn.execute(
+            "SELECT rolsuper, rolcreaterole, rolcreatedb, "
+            "pg_has_role(current_user, 'azure_pg_admin', 'MEMBER') FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        assert row == (False, True, True, True)
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("CREATE ROLE wannabe SUPERUSER")
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("ALTER SYSTEM SET work_mem = '64MB'")
+
+
+def test_admin_creates_roles_grants_databases_and_extensions(server: dict[str, object]) -> None:
+    with connect(server) as conn:
+        conn.execute("CREATE ROLE app_rw LOGIN PASSWORD 'app-pass-1'")
+        conn.execute("CREATE DATABASE appdata")
+        for extension in ('"uuid-ossp"', "pg_trgm", "pg_stat_statements"):
+            conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+        installed = {r[0] for r in conn.execute("SELECT extname FROM pg_extension").fetchall()}
+        assert {"uuid-ossp", "pg_trgm", "pg_stat_statements"} <= installed
+        # pg_stat_statements only answers when preloaded, as on Azure.
+        assert conn.execute("SELECT count(*) >= 0 FROM pg_stat_statements").fetchone() == (True,)
+        assert len(str(conn.execute("SELECT uuid_generate_v4()").fetchone()[0])) == 36
+    with connect(server, dbname="appdata") as conn:
+        conn.execute("CREATE TABLE orders (id int)")
+        conn.execute("GRANT SELECT ON orders TO app_rw")
+    with connect(server, user="app_rw", password="app-pass-1", dbname="appdata") as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (0,)
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO orders VALUES (1)")
+
+
+def test_wrong_password_and_unknown_user_are_refused(server: dict[str, object]) -> None:
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        connect(server, password="not-the-password")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        connect(server, user="nobody_here")
+
+
+def test_database_created_through_arm_exists_and_admin_can_use_it(
+    shared_plane: PostgresPlane, server: dict[str, object]
+) -> None:
+    server_id = SERVER.format("psql-shared")
+    shared_plane.create_database(server_id, "inventory")
+    shared_plane.create_database(server_id.upper(), "inventory")  # idempotent, ARM ids are case-insensitive
+    with connect(server) as conn:
+        owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'inventory'").fetchone()
+        assert owner == ("azure_pg_admin",)
+    with connect(server, dbname="inventory") as conn:
+        conn.execute("CREATE EXTENSION pg_trgm")
+        conn.execute("CREATE SCHEMA reporting")
+    shared_plane.drop_database(server_id, "inventory")
+    with connect(server) as conn:
+        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'inventory'").fetchone() is None
+
+
+def test_password_change_and_none_keeps_it(shared_plane: PostgresPlane, server: dict[str, object]) -> None:
+    server_id = SERVER.format("psql-shared")
+    shared_plane.set_admin_password(server_id, "N3w-Password!")
+    with pytest.raises(psycopg.OperationalError):
+        connect(server)
+    again = shared_plane.ensure_server(server_id, ADMIN, None)
+    assert again == server
+    connect(server, password="N3w-Password!").close()
+    shared_plane.ensure_server(server_id, ADMIN, PASSWORD)
+    connect(server).close()
+    with pytest.raises(ValueError, match="cannot be changed"):
+        shared_plane.ensure_server(server_id, "otheradmin", PASSWORD)
+
+
+def test_servers_are_isolated(plane: PostgresPlane) -> None:
+    one = plane.ensure_server(SERVER.format("psql-one"), ADMIN, PASSWORD)
+    two = plane.ensure_server(SERVER.format("psql-two"), "otheradmin", "Other-Passw0rd!")
+    assert one["port"] != two["port"]
+    with connect(one) as conn:
+        conn.execute("CREATE ROLE only_on_one")
+    with connect(two, user="otheradmin", password="Other-Passw0rd!") as conn:
+        assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'only_on_one'").fetchone() is None
+        assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ADMIN,)).fetchone() is None
+    described = plane.describe()
+    assert described[SERVER.format("psql-one")]["port"] == one["port"]
+    assert described[SERVER.format("psql-two")]["admin_login"] == "otheradmin"
+
+
+def test_delete_server_stops_and_removes_it(plane: PostgresPlane) -> None:
+    server_id = SERVER.format("psql-gone")
+    info = plane.ensure_server(server_id, ADMIN, PASSWORD)
+    data_dir = pathlib.Path(plane.describe()[server_id]["data_dir"])
+    assert data_dir.is_dir()
+    plane.delete_server(server_id)
+    assert server_id not in plane.describe()
+    assert not data_dir.exists()
+    with pytest.raises(psycopg.OperationalError):
+        connect(info)
+    plane.delete_server(server_id)  # deleting twice is harmless
+
+
+def test_restart_all_after_stop_all_keeps_data(tmp_path: pathlib.Path) -> None:
+    base = tmp_path / "pg"
+    first = PostgresPlane(base)
+    try:
+        server_id = SERVER.format("psql-restart")
+        info = first.ensure_server(server_id, ADMIN, PASSWORD)
+        first.create_database(server_id, "kept")
+        with connect(info) as conn:
+            conn.execute("CREATE ROLE survivor")
+        first.stop_all()
+        assert first.describe()[server_id]["running"] is False
+        with pytest.raises(psycopg.OperationalError):
+            connect(info)
+        # A new plane on the same directory: what a restarted emulator does.
+        second = PostgresPlane(base)
+        second.restart_all()
+        restarted = second.describe()[server_id]
+        assert restarted["running"] is True
+        with connect(restarted, dbname="kept") as conn:
+            assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'survivor'").fetchone() == (1,)
+    finally:
+        cleanup(PostgresPlane(base))
+
+
+def test_restart_all_recovers_clusters_left_running_by_a_crash(tmp_path: pathlib.Path) -> None:
+    base = tmp_path / "pg"
+    try:
+        crashed = PostgresPlane(base)
+        server_id = SERVER.format("psql-crash")
+        crashed.ensure_server(server_id, ADMIN, PASSWORD)
+        data_dir = pathlib.Path(crashed.describe()[server_id]["data_dir"])
+        old_pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        del crashed  # the emulator died without stop_all: the postmaster is still running
+        plane = PostgresPlane(base)
+        plane.restart_all()
+        new_pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+        assert new_pid != old_pid
+        assert not pathlib.Path(f"/proc/{old_pid}").exists() or _is_zombie(old_pid)
+        with connect(plane.describe()[server_id]) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        cleanup(PostgresPlane(base))
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
