@@ -218,3 +218,20 @@ def _is_zombie(pid: int) -> bool:
         return pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     except OSError:
         return True
+
+
+def test_restart_all_brings_back_the_others_when_one_cluster_is_lost(tmp_path: pathlib.Path) -> None:
+    base = tmp_path / "pg"
+    plane = PostgresPlane(base)
+    try:
+        lost, kept = SERVER.format("psql-lost"), SERVER.format("psql-kept")
+        plane.ensure_server(lost, ADMIN, PASSWORD)
+        plane.ensure_server(kept, ADMIN, PASSWORD)
+        plane.stop_all()
+        shutil.rmtree(pathlib.Path(plane.describe()[lost]["data_dir"]))
+        with pytest.raises(PostgresPlaneError, match="psql-lost"):
+            plane.restart_all()
+        with connect(plane.describe()[kept]) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        cleanup(plane)

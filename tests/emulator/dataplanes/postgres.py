@@ -340,10 +340,17 @@ class PostgresPlane:
         with self._lock:
             if self._dsn is not None:
                 return
+            errors = []
             for record in self._state["servers"].values():
-                # A cluster still running was left by an emulator that died: stop it so it restarts clean.
-                self._stop(record)
-                self._start(record)
+                # One lost cluster (its files removed behind our back) must not keep the others down.
+                try:
+                    # A cluster still running was left by an emulator that died: stop it so it restarts clean.
+                    self._stop(record)
+                    self._start(record)
+                except PostgresPlaneError as err:
+                    errors.append(str(err))
+            if errors:
+                raise PostgresPlaneError("; ".join(errors))
 
     # ------------------------------------------------------------------------------------------- clusters
     def _create_cluster(self, server_id: str, key: str) -> dict[str, Any]:
