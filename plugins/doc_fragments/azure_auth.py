@@ -80,6 +80,16 @@ options:
         tested with, so only V(latest) is meaningful.
     type: str
     default: latest
+  x509_certificate_path:
+    description:
+      - Path to a PEM file holding the service principal's certificate and private key, used instead of
+        O(secret) for certificate-based sign-in (with O(client_id) and O(tenant)).
+    type: path
+  thumbprint:
+    description:
+      - Accepted for compatibility with azure.azcollection; the certificate in O(x509_certificate_path) identifies
+        itself, so the thumbprint is not needed.
+    type: str
   timeout:
     description:
       - Seconds this task waits for Azure's long-running operations (and for retries of throttled or busy

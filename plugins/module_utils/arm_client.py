@@ -22,6 +22,8 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 RETRYABLE_CODES = frozenset({"anotheroperationinprogress", "retryableerror", "serverisbusy", "toomanyrequests",
                              "operationnotallowed_concurrentoperation", "internalservererror",
                              "conflictingoperationinprogress"})
+NOT_A_MISSING_RESOURCE = frozenset({"invalidresourcenamespace", "invalidresourcetype", "noregisteredproviderfound",
+                                    "invalidapiversionparameter", "subscriptionnotfound"})
 TERMINAL_STATES = frozenset({"succeeded", "failed", "canceled", "cancelled"})
 USER_AGENT = "complianceflow.azure_infra"
 
@@ -48,6 +50,7 @@ class RetrySettings:
     max_total_seconds: float = 300.0
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
+    max_lro_redrives: int = 2
 
 
 @dataclass
@@ -107,8 +110,7 @@ def is_retryable(status: int, body: Any) -> bool:
     if status in RETRYABLE_STATUS:
         return True
     if status in (400, 409, 412, 423):
-        code, _ = error_from_body(body)
-        return code.lower() in RETRYABLE_CODES
+        return error_from_body(body)[0].lower() in RETRYABLE_CODES
     return False
 
 
@@ -223,6 +225,10 @@ class ArmClient:
         """The resource, or None when ARM says it does not exist."""
         response = self.request("GET", resource_id, api_version, resource_id=resource_id, ok=(200, 404))
         if response.status == 404:
+            code, message = error_from_body(response.body, response.text)
+            if code.lower() in NOT_A_MISSING_RESOURCE:
+                # ARM answers 404 for a wrong provider or type too; that is a fault, not an absent resource.
+                raise AzureApiError(404, code, message, resource_id, "GET")
             return None
         return response.body if isinstance(response.body, dict) else {}
 
@@ -239,8 +245,19 @@ class ArmClient:
 
     def write(self, method: str, resource_id: str, api_version: str, body: Any, timeout: float) -> dict[str, Any]:
         """PUT/PATCH and wait for the operation; returns the resource as ARM reports it afterwards."""
-        response = self.request(method, resource_id, api_version, body=body, resource_id=resource_id)
-        self.wait(response, resource_id, method, timeout, api_version)
+        deadline = time.monotonic() + timeout
+        redrives = 0
+        while True:
+            response = self.request(method, resource_id, api_version, body=body, resource_id=resource_id)
+            try:
+                self.wait(response, resource_id, method, max(0.0, deadline - time.monotonic()), api_version)
+                break
+            except AzureApiError as exc:
+                # An operation that Azure failed for a transient reason (InternalServerError, RetryableError)
+                # is safe to drive again: PUT/PATCH are idempotent. Anything else is the caller's problem.
+                if exc.code.lower() not in RETRYABLE_CODES or redrives >= self.retry.max_lro_redrives:
+                    raise
+                redrives += 1
         final = self.get(resource_id, api_version)
         if final is None:
             raise AzureApiError(None, "ResourceMissingAfterWrite",

@@ -13,10 +13,8 @@ import configparser
 import json
 import os
 import shutil
-import ssl
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +33,8 @@ AUTH_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "cert_validation_mode": {"type": "str", "choices": ["validate", "ignore"]},
     "disable_instance_discovery": {"type": "bool", "default": False},
     "api_profile": {"type": "str", "default": "latest"},
+    "x509_certificate_path": {"type": "path"},
+    "thumbprint": {"type": "str"},
 }
 
 # option -> environment variable, as azure.azcollection and AWX name them.
@@ -51,7 +51,7 @@ ENV_NAMES = {
     "profile": "AZURE_PROFILE",
 }
 CREDENTIAL_KEYS = ("subscription_id", "client_id", "secret", "tenant", "ad_user", "password", "cloud_environment",
-                   "cert_validation_mode", "disable_instance_discovery")
+                   "cert_validation_mode", "disable_instance_discovery", "x509_certificate_path", "thumbprint")
 # The Azure CLI's public client id: what azure-cli and azure.azcollection use for username/password sign-in.
 AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
@@ -125,8 +125,9 @@ def resolve_settings(params: Mapping[str, Any], env: Mapping[str, str] | None = 
     profile = params.get("profile") or env.get("AZURE_PROFILE")
 
     def has_identity(values: Mapping[str, Any]) -> bool:
-        return bool(values.get("client_id") and values.get("secret") and values.get("tenant")) or \
-            bool(values.get("ad_user") and values.get("password"))
+        principal = values.get("client_id") and values.get("tenant") and \
+            (values.get("secret") or values.get("x509_certificate_path"))
+        return bool(principal) or bool(values.get("ad_user") and values.get("password"))
 
     if source == "auto":
         if has_identity(options):
@@ -162,16 +163,6 @@ def resolve_settings(params: Mapping[str, Any], env: Mapping[str, str] | None = 
     return values
 
 
-def _ssl_context(verify: bool) -> ssl.SSLContext:
-    if not verify:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
-    return ssl.create_default_context(cafile=bundle) if bundle else ssl.create_default_context()
-
-
 def parse_cloud_metadata(document: Any, metadata_url: str) -> CloudEndpoints:
     """Endpoints from a cloud metadata document: the list form (api-version 2019-05-01 and later, used by
     azure-cli) or msrestazure's single object, whose resource manager is the metadata host itself."""
@@ -193,10 +184,14 @@ def parse_cloud_metadata(document: Any, metadata_url: str) -> CloudEndpoints:
 
 def _read_metadata(url: str, verify: bool, timeout: float, attempts: int = 5) -> Any:
     """GET the metadata document, retrying throttling and server errors like any other Azure call."""
+    # Imported here: only custom clouds need it, and it pulls in cryptography.
+    from ansible.module_utils.urls import open_url
+
     for attempt in range(1, attempts + 1):
         try:
-            with urllib.request.urlopen(url, timeout=timeout, context=_ssl_context(verify)) as response:
-                return json.loads(response.read().decode("utf-8"))
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+            response = open_url(url, timeout=timeout, validate_certs=verify, ca_path=bundle if verify else None)
+            return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
             if exc.code not in (429, 500, 502, 503, 504) or attempt == attempts:
                 raise AuthError(f"cannot read cloud metadata from {url}: HTTP {exc.code}") from exc
@@ -242,6 +237,11 @@ def build_credential(settings: Mapping[str, Any], cloud: CloudEndpoints) -> Any:
         return AzureCliCredential(tenant_id=settings.get("tenant"))
     discovery = {"authority": cloud.authority,
                  "disable_instance_discovery": bool(settings.get("disable_instance_discovery")), **common}
+    if settings.get("client_id") and settings.get("x509_certificate_path") and not settings.get("secret"):
+        from azure.identity import CertificateCredential
+
+        return CertificateCredential(settings["tenant"], settings["client_id"], settings["x509_certificate_path"],
+                                     **discovery)
     if settings.get("client_id") and settings.get("secret"):
         from azure.identity import ClientSecretCredential
 

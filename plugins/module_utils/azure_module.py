@@ -114,6 +114,9 @@ class AzureModule:
             return {"changed": True, "id": resource.get("id", resource_id), "resource": resource,
                     "differences": ["(create)"]}
         paths = rec.differences(desired, actual, partial_lists=partial_lists)
+        if str((actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
+            # A resource whose last operation failed matches on paper but is not usable: write it again.
+            paths.append("properties.provisioningState")
         if not paths:
             return {"changed": False, "id": actual.get("id", resource_id), "resource": actual, "differences": []}
         self.changed = True

@@ -121,11 +121,17 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
         if not isinstance(entry, Mapping) or _missing(entry.get("location")):
             problem(f"cf_regions.{parsed.region}", "needs a location (the Azure region name)")
 
+    if isinstance(regions, Mapping):
+        _check_unique_short_codes(regions, "cf_regions", problem)
+
     environments = inputs.get("environments")
     if not isinstance(environments, Mapping) or not environments:
         problem("cf_environments", "the environment registry is missing (group_vars/all.yml)")
     elif parsed.env not in environments:
         problem("cf_environments", f"environment {parsed.env!r} is unknown; known: {', '.join(sorted(environments))}")
+
+    if isinstance(environments, Mapping):
+        _check_unique_short_codes(environments, "cf_environments", problem)
 
     groups = inputs.get("groups")
     if isinstance(groups, Sequence) and not isinstance(groups, str):
@@ -223,6 +229,19 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
         if "resource_lock" not in tier:
             problem("cf_tier.resource_lock", f"is missing (group_vars/env_{parsed.env}.yml)")
     return problems
+
+
+def _check_unique_short_codes(registry: Mapping[str, Any], variable: str, problem: Any) -> None:
+    """Short codes build compact names (Key Vault, storage): two entries sharing one would collide."""
+    seen: dict[str, str] = {}
+    for key, entry in registry.items():
+        short = entry.get("short") if isinstance(entry, Mapping) else None
+        if _missing(short):
+            problem(f"{variable}.{key}.short", "needs a short code (used in compact resource names)")
+        elif str(short) in seen:
+            problem(f"{variable}.{key}.short", f"{short!r} is also the short code of {seen[str(short)]}")
+        else:
+            seen[str(short)] = str(key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,6 +426,12 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     workspace_name = name("log_analytics_workspace")
     workspace_id = rid(f"Microsoft.OperationalInsights/workspaces/{workspace_name}")
+    monitoring = tier["monitoring"]
+    # Before the flow log, which sends traffic analytics to it: the plan is listed in dependency order.
+    plan.add("Microsoft.OperationalInsights/workspaces", workspace_id, {
+        "sku": {"name": "PerGB2018"}, "retentionInDays": monitoring["retention_days"],
+        "workspaceCapping": {"dailyQuotaGb": monitoring["daily_quota_gb"]},
+    }, depends_on=[rg_id])
     watcher_rg_id = f"{sub_id}/resourceGroups/NetworkWatcherRG"
     watcher_id = f"{watcher_rg_id}/providers/Microsoft.Network/networkWatchers/{name('network_watcher')}"
     plan.add("Microsoft.Network/networkWatchers", watcher_id, {}, tags=False)
@@ -420,12 +445,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "trafficAnalyticsInterval": 60}},
     }, depends_on=[watcher_id, vnet_id, storage_id, workspace_id])
 
-    # --- monitoring (the workspace first: every diagnostic setting points at it) ----------------
-    monitoring = tier["monitoring"]
-    plan.add("Microsoft.OperationalInsights/workspaces", workspace_id, {
-        "sku": {"name": "PerGB2018"}, "retentionInDays": monitoring["retention_days"],
-        "workspaceCapping": {"dailyQuotaGb": monitoring["daily_quota_gb"]},
-    }, depends_on=[rg_id])
+    # --- monitoring (the workspace is created above, before the flow log that points at it) -----
     appi_name = name("application_insights")
     appi_id = rid(f"Microsoft.Insights/components/{appi_name}")
     appi_props: dict[str, Any] = {"Application_Type": "web", "WorkspaceResourceId": workspace_id,

@@ -14,6 +14,7 @@ names) are compared as sets.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 # Keys whose values Azure treats case-insensitively and may return in another casing than we sent.
@@ -28,6 +29,9 @@ READ_ONLY_KEYS = frozenset({"etag", "provisioningState", "resourceGuid", "defaul
 UNORDERED_SCALAR_LIST_KEYS = frozenset({"addressPrefixes", "dnsServers", "sourceAddressPrefixes",
                                         "destinationAddressPrefixes", "sourcePortRanges", "destinationPortRanges",
                                         "locations", "ipRules", "actions"})
+
+
+PATH_TOKEN = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")
 
 
 def normalize_location(value: str | None) -> str | None:
@@ -45,8 +49,9 @@ def scalar_equal(desired: Any, actual: Any, key: str | None = None) -> bool:
     """Compare two leaf values the way Azure treats them."""
     if isinstance(desired, bool) or isinstance(actual, bool):
         return desired is actual or desired == actual
-    if (isinstance(desired, (int, float)) and isinstance(actual, str)) or (isinstance(actual, (int, float)) and \
-            isinstance(desired, str)):
+    numeric_vs_text = (isinstance(desired, (int, float)) and isinstance(actual, str)) or \
+        (isinstance(actual, (int, float)) and isinstance(desired, str))
+    if numeric_vs_text:
         # ARM returns some numeric-looking fields as strings (port ranges) and vice versa.
         return str(desired) == str(actual)
     if isinstance(desired, str) and isinstance(actual, str):
@@ -201,15 +206,14 @@ def _get_path(doc: Any, path: str) -> Any:
 
 
 def _split_path(path: str) -> list[Any]:
+    # Bracketed names may contain dots (Microsoft.Storage, privatelink.blob.core.windows.net).
     parts: list[Any] = []
-    for dotted in path.split("."):
-        head, _, rest = dotted.partition("[")
-        if head:
-            parts.append(head)
-        while rest:
-            inner, _, rest = rest.partition("]")
+    for match in PATH_TOKEN.finditer(path):
+        inner, key = match.group(1), match.group(2)
+        if key is not None:
+            parts.append(key)
+        else:
             parts.append(int(inner) if inner.isdigit() else f"[{inner}]")
-            rest = rest[1:] if rest.startswith("[") else rest
     return parts
 
 

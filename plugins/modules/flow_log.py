@@ -87,7 +87,7 @@ attributes:
     support: full
     description: Shows before/after of what differs.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""
@@ -152,9 +152,11 @@ def main() -> None:
     location = params["location"] or (actual or {}).get("location")
     if not location:
         watcher = az.call(az.client.get, watcher_id, api_versions.NETWORK)
-        if watcher is None:
+        if watcher is not None:
+            location = watcher["location"]
+        elif not az.check_mode:
             az.module.fail_json(msg=f"network watcher {watcher_id} does not exist", error={"code": "NotFound"})
-        location = watcher["location"]
+        # In check mode the watcher may be one an earlier task would create; the prediction lacks only its region.
     if actual is None and not (params["target_resource_id"] and params["storage_account_id"]):
         az.module.fail_json(msg=f"target_resource_id and storage_account_id are required to create {flow_log_id}")
     props: dict[str, Any] = {
@@ -173,7 +175,7 @@ def main() -> None:
             "workspaceRegion": analytics["workspace_region"],
             "workspaceResourceId": analytics["workspace_resource_id"],
             "trafficAnalyticsInterval": analytics["interval"]}}
-    desired = {"location": location, **tags_body(params["tags"]), "properties": props}
+    desired = {**({"location": location} if location else {}), **tags_body(params["tags"]), "properties": props}
     result = az.reconcile(flow_log_id, api_versions.NETWORK, desired, label="flow_log", actual=actual, fetch=False)
     az.exit(id=result["id"], flow_log=result["resource"])
 

@@ -43,7 +43,7 @@ attributes:
     support: none
     description: Read-only; nothing to diff.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""
@@ -105,8 +105,8 @@ def type_of_id(resource_id: str) -> str | None:
     segments = lowered[lowered.index("providers") + 1:]
     types = [segments[0], *segments[1::2]]
     arm_type = "/".join(types)
-    for name, (template, _, _) in TYPES.items():
-        template_types = template.lower().split("/")
+    for name, spec in TYPES.items():
+        template_types = spec[0].lower().split("/")
         expected = "/".join([template_types[0]] + [t for i, t in enumerate(template_types[1:]) if i % 2 == 0])
         if arm_type == expected:
             return name
@@ -134,7 +134,7 @@ def main() -> None:
         resource_id = params["id"]
     else:
         kind = params["type"]
-        template, _, needs_parent = TYPES[kind]
+        template, needs_parent = TYPES[kind][0], TYPES[kind][2]
         if needs_parent and not params["parent"]:
             az.module.fail_json(msg=f"parent is required for type {kind}")
         path = f"{az.rg_id(params['resource_group'])}/providers/{template.format(parent=params['parent'])}"

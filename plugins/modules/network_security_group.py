@@ -110,7 +110,7 @@ attributes:
     support: full
     description: Shows before/after of what differs, rule by rule.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""
@@ -169,7 +169,8 @@ def rule_body(spec: dict[str, Any]) -> dict[str, Any]:
         props[azure_many] = values if len(values) > 1 else []
     props["description"] = spec.get("description") or ""
     canonical = canonical_security_rule({"name": spec["name"], "properties": props})
-    for _, _, azure_one, _ in FIELD_PAIRS:
+    for pair in FIELD_PAIRS:
+        azure_one = pair[2]
         # canonical_security_rule drops the singular key when several values are given; PUT must null it.
         canonical["properties"].setdefault(azure_one, None)
     return canonical
@@ -184,9 +185,9 @@ def main() -> None:
         "protocol": {"type": "str", "choices": ["*", "Tcp", "Udp", "Icmp", "Esp", "Ah"], "default": "*"},
         "description": {"type": "str"},
     }
-    for one, many, _, _ in FIELD_PAIRS:
-        rule_options[one] = {"type": "str"}
-        rule_options[many] = {"type": "list", "elements": "str"}
+    for pair in FIELD_PAIRS:
+        rule_options[pair[0]] = {"type": "str"}
+        rule_options[pair[1]] = {"type": "list", "elements": "str"}
     az = AzureModule(
         argument_spec={
             "resource_group": {"type": "str", "required": True},

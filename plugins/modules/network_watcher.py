@@ -42,7 +42,7 @@ attributes:
     support: full
     description: Shows before/after of what differs.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""

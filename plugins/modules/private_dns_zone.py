@@ -65,7 +65,7 @@ attributes:
     support: full
     description: Shows before/after of the zone and each link that differs.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""

@@ -90,7 +90,7 @@ attributes:
     support: full
     description: Shows before/after of what differs.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""
@@ -139,7 +139,7 @@ def main() -> None:
             "https_only": {"type": "bool", "default": True},
             "network_acls": {"type": "dict", "options": {
                 "default_action": {"type": "str", "choices": ["Allow", "Deny"], "default": "Deny"},
-                "bypass": {"type": "str", "default": "AzureServices"},
+                "bypass": {"type": "str", "default": "AzureServices", "no_log": False},
                 "ip_rules": {"type": "list", "elements": "str", "default": []},
                 "virtual_network_rules": {"type": "list", "elements": "str", "default": []},
             }},

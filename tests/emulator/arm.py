@@ -23,9 +23,9 @@ from urllib.parse import quote, unquote, urlencode
 from . import identity
 from .faults import FaultPlan
 from .framework import (
+    KNOWN_LOCATIONS,
     ArmError,
     Ctx,
-    KNOWN_LOCATIONS,
     Lro,
     OpStyle,
     Planes,
@@ -50,6 +50,7 @@ class Response:
     status: int
     body: Any = None  # dict/list -> JSON; bytes -> raw; None -> empty
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # synchronous operations in `realistic` mode: answer only after this many seconds
 
 
 @dataclass
@@ -307,9 +308,13 @@ class ArmEngine:
                     fault = self._maybe_fault(method, route)
                     if fault is not None:
                         return fault
-                return self._dispatch(ctx, method, route, query, headers, raw_body)
+                response = self._dispatch(ctx, method, route, query, headers, raw_body)
         except ArmError as err:
             return error_response(err)
+        if response.delay_s > 0:
+            # Sleep outside the lock: other requests go on while this synchronous operation "takes time".
+            time.sleep(response.delay_s)
+        return response
 
     def _authenticate(self, headers: dict[str, str]) -> Caller:
         auth = headers.get("authorization")
@@ -491,16 +496,17 @@ class ArmEngine:
                      subscription: str | None) -> Route:
         top = self._top_type(rtype)
         low = [s.lower() for s in scope_segs]
-        allowed = {top.scope, *getattr(top, "also_scopes", ())}
+        allowed = {top.scope, *top.also_scopes}
         shape = (
             Scope.TENANT if not low
             else Scope.SUBSCRIPTION if len(low) == 2 and low[0] == "subscriptions"
             else Scope.RESOURCE_GROUP if len(low) == 4 and low[0] == "subscriptions" and low[2] == "resourcegroups"
             else None
         )
-        ok = Scope.EXTENSION in allowed and shape is not Scope.TENANT or shape in allowed
+        ok = (Scope.EXTENSION in allowed and shape is not Scope.TENANT) or shape in allowed
         # Listing a resource-group type across the whole subscription is allowed (and common).
-        if kind == "collection" and not rtype.is_child and shape is Scope.SUBSCRIPTION and Scope.RESOURCE_GROUP in allowed:
+        if (kind == "collection" and not rtype.is_child and shape is Scope.SUBSCRIPTION
+                and Scope.RESOURCE_GROUP in allowed):
             ok = True
         if not ok:
             raise ArmError(
@@ -665,10 +671,9 @@ class ArmEngine:
                 raise ArmError(404, "ResourceGroupNotFound",
                                f"Resource group '{route.scope_segments[3]}' could not be found.")
         top = self._top_type(rtype)
-        if top.scope is Scope.EXTENSION and len(low) > 4:
-            if route.scope.lower() not in self.store.records:
-                raise ArmError(404, "ResourceNotFound",
-                               f"The Resource '{route.scope}' was not found. It is the scope of the request.")
+        if top.scope is Scope.EXTENSION and len(low) > 4 and route.scope.lower() not in self.store.records:
+            raise ArmError(404, "ResourceNotFound",
+                           f"The Resource '{route.scope}' was not found. It is the scope of the request.")
         depth = len(route.names) if route.kind != "collection" else len(route.names) + 1
         for level in range(1, depth):
             parent_type = self._type_for_depth(rtype, level)
@@ -702,7 +707,8 @@ class ArmEngine:
         if route.rtype.type.lower() == "microsoft.resources/resourcegroups":
             return ArmError(404, "ResourceGroupNotFound", f"Resource group '{route.names[0]}' could not be found.")
         low = [s.lower() for s in route.scope_segments]
-        where = f" under resource group '{route.scope_segments[3]}'" if len(low) >= 4 and low[2] == "resourcegroups" else ""
+        in_group = len(low) >= 4 and low[2] == "resourcegroups"
+        where = f" under resource group '{route.scope_segments[3]}'" if in_group else ""
         return ArmError(
             404,
             route.rtype.not_found_code,
@@ -820,7 +826,8 @@ class ArmEngine:
         if isinstance(props, dict):
             props["provisioningState"] = rtype.pending_state[operation] if pending else "Succeeded"
         if rtype.etag:
-            body["etag"] = f'W/"{uuid.UUID(int=self.rng.getrandbits(128), version=4)}"'
+            tag = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            body["etag"] = f'W/"{tag}"' if rtype.etag_weak else tag
         if rtype.system_data:
             caller = ctx.caller
             previous = (existing or {}).get("body", {}).get("systemData", {})
@@ -849,7 +856,8 @@ class ArmEngine:
         self.store.save()
         out = rtype.render(ctx, resource)
         response_headers.update(self._etag_header(out))
-        return Response(status, out if status != 202 or style.lro is Lro.AZURE_ASYNC else None, response_headers)
+        return Response(status, out if status != 202 or style.lro is Lro.AZURE_ASYNC else None, response_headers,
+                        delay_s=delay if style.lro is Lro.NONE else 0.0)
 
     def _op_location(self, record: dict[str, Any]) -> str:
         loc = record["body"].get("location")
@@ -879,8 +887,7 @@ class ArmEngine:
             if record["id"].rsplit("/", 1)[-1].lower() == name.lower() and record["id"].lower() != resource_id.lower():
                 raise ArmError(rtype.name_taken_status, rtype.name_taken_code,
                                rtype.name_taken_message.format(name=name))
-        taken = getattr(rtype, "name_reserved", None)
-        if taken is not None and taken(ctx, name):
+        if rtype.name_reserved(ctx, name):
             raise ArmError(rtype.name_taken_status, rtype.name_taken_code, rtype.name_taken_message.format(name=name))
 
     @staticmethod
@@ -906,10 +913,7 @@ class ArmEngine:
         if existing is not None:
             old = existing["body"].get("location")
             if old and normalise_location(str(old)) != loc:
-                raise ArmError(400, "InvalidResourceLocation",
-                               f"The resource '{resource_id.rsplit('/', 1)[-1]}' already exists in location '{old}'. "
-                               f"A resource with the same name cannot be created in location '{loc}'. Please select "
-                               "a new resource name.")
+                raise rtype.location_change_error(resource_id, str(old), loc)
 
     @staticmethod
     def _check_tags(rtype: ResourceType, body: dict[str, Any]) -> None:
@@ -957,7 +961,7 @@ class ArmEngine:
             return Response(style.pending, None, self._lro_headers(style, lro_headers))
         self.delete_tree(ctx, resource_id)
         self.store.save()
-        return Response(style.done)
+        return Response(style.done, delay_s=delay if style.lro is Lro.NONE else 0.0)
 
     # --- actions and lists ----------------------------------------------------------------------------------
     def _action(self, ctx: Ctx, route: Route, resource_id: str, existing: dict[str, Any] | None, method: str,

@@ -257,7 +257,7 @@ def fill_defaults(target: dict[str, Any], defaults: dict[str, Any]) -> dict[str,
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def id_equal(a: str | None, b: str | None) -> bool:
@@ -403,6 +403,7 @@ class ResourceType:
     location: ClassVar[str] = "required"  # required | optional | none | global
     tags: ClassVar[bool] = True
     etag: ClassVar[bool] = False
+    etag_weak: ClassVar[bool] = True  # W/"guid" (Microsoft.Network) or a bare guid (private DNS)
     system_data: ClassVar[bool] = True
     put: ClassVar[OpStyle] = SYNC_PUT
     patch: ClassVar[OpStyle | None] = SYNC_PATCH  # None: PATCH refused with 405
@@ -428,9 +429,24 @@ class ResourceType:
     def is_child(self) -> bool:
         return "/" in self.type_path
 
+    also_scopes: ClassVar[tuple[Scope, ...]] = ()  # further scopes a top-level type is served at
+
     def latency(self, operation: str, body: dict[str, Any]) -> float:
         """Seconds an operation takes in `realistic` mode (before --time-scale). operation: create|update|delete."""
         return self.latency_s
+
+    def name_reserved(self, ctx: Ctx, name: str) -> bool:
+        """For global names: True when the name is taken by something that is not a live resource of this
+        type (a soft-deleted vault, ...). Live resources of the type are checked by the engine."""
+        return False
+
+    def location_change_error(self, resource_id: str, old: str, new: str) -> ArmError:
+        return ArmError(
+            400,
+            "InvalidResourceLocation",
+            f"The resource '{resource_id.rsplit('/', 1)[-1]}' already exists in location '{old}'. A resource with "
+            f"the same name cannot be created in location '{new}'. Please select a new resource name.",
+        )
 
     # --- hooks -------------------------------------------------------------------------------------------
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:

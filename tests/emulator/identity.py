@@ -50,12 +50,16 @@ class Principal:
         return str(uuid.uuid5(_OID_NAMESPACE, self.client_id))
 
 
-DEPLOYER = Principal("complianceflow-deployer", "c0ffee00-0000-4000-8000-0000000000c1", "cf-emulator-secret-1", TENANT_ID)
+DEPLOYER = Principal(
+    "complianceflow-deployer", "c0ffee00-0000-4000-8000-0000000000c1", "cf-emulator-secret-1", TENANT_ID
+)
 OTHER_TENANT_APP = Principal(
     "other-tenant-deployer", "c0ffee00-0000-4000-8000-0000000000c2", "cf-emulator-secret-2", TENANT_ID_2
 )
 # A second app in the default tenant, handy for RBAC tests (a caller without data roles).
-READER_APP = Principal("complianceflow-reader", "c0ffee00-0000-4000-8000-0000000000c3", "cf-emulator-secret-3", TENANT_ID)
+READER_APP = Principal(
+    "complianceflow-reader", "c0ffee00-0000-4000-8000-0000000000c3", "cf-emulator-secret-3", TENANT_ID
+)
 MANAGED_IDENTITY = Principal("complianceflow-runner-mi", "c0ffee00-0000-4000-8000-0000000000c4", None, TENANT_ID)
 
 PRINCIPALS: tuple[Principal, ...] = (DEPLOYER, OTHER_TENANT_APP, READER_APP, MANAGED_IDENTITY)

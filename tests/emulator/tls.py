@@ -31,7 +31,7 @@ def ensure_certificates(state_dir: Path) -> tuple[Path, Path, Path]:
     if all(p.exists() for p in (ca_cert_path, ca_key_path, cert_path, key_path)):
         return ca_cert_path, cert_path, key_path
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ComplianceFlow Azure emulator CA")])
     ca_cert = (
@@ -91,5 +91,6 @@ def ensure_certificates(state_dir: Path) -> tuple[Path, Path, Path]:
     _write_key(ca_key_path, ca_key)
     _write_key(key_path, key)
     ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM))
+    pem = serialization.Encoding.PEM
+    cert_path.write_bytes(cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     return ca_cert_path, cert_path, key_path

@@ -235,3 +235,23 @@ def test_restart_all_brings_back_the_others_when_one_cluster_is_lost(tmp_path: p
             assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
         cleanup(plane)
+
+
+def test_shared_mode_backs_servers_with_an_existing_postgresql(plane: PostgresPlane, tmp_path: pathlib.Path) -> None:
+    # The "existing server" is a managed cluster, reached as its CREATEROLE/CREATEDB administrator.
+    host = plane.ensure_server(SERVER.format("psql-host"), ADMIN, PASSWORD)
+    dsn = f"host={host['host']} port={host['port']} user={ADMIN} password={PASSWORD} dbname=postgres"
+    shared = PostgresPlane(tmp_path / "shared", dsn=dsn)
+    server_id = SERVER.format("psql-on-shared")
+    info = shared.ensure_server(server_id, "tenantadmin", "Tenant-Passw0rd!")
+    assert info == {"host": host["host"], "port": host["port"]}
+    shared.create_database(server_id, "tenantdb")
+    with connect(info, user="tenantadmin", password="Tenant-Passw0rd!", dbname="tenantdb") as conn:
+        conn.execute("CREATE EXTENSION pg_trgm")
+    described = shared.describe()[server_id]
+    assert described["admin_login"] == "tenantadmin"
+    assert PASSWORD not in described["dsn"]
+    shared.delete_server(server_id)
+    with connect(host) as conn:
+        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'tenantdb'").fetchone() is None
+        assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'tenantadmin'").fetchone() is None

@@ -14,7 +14,8 @@ kept in the plane's private state file.
 **Azure's role model.** The administrator login is a real role with LOGIN, CREATEROLE and CREATEDB, member of
 ``azure_pg_admin``, and *not* a superuser. ``azure_pg_admin`` holds ``pg_read_all_settings``,
 ``pg_read_all_stats``, ``pg_stat_scan_tables`` and ``pg_signal_backend`` and owns the ``postgres`` database and
-the databases created through ARM, so the administrator can create schemas and extensions in them.
+the databases created through ARM, so the administrator can create schemas and extensions in them (Azure documents
+the administrator's attributes and membership; who owns those databases is this plane's modelling choice).
 
 **Extensions.** PostgreSQL lets a non-superuser create only *trusted* extensions. uuid-ossp, pg_trgm, pgcrypto
 and others are trusted already; pg_stat_statements is not, yet Azure allows its administrator to create it

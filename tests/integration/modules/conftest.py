@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.modules.runner import ModuleRunner
+from tests.integration.modules.runner import ModuleRunner, client_from_env
 
 
 @pytest.fixture
@@ -17,3 +17,11 @@ def run(emulator: Any, tmp_path: Path) -> Iterator[ModuleRunner]:
     emulator.set_faults("")
     yield ModuleRunner(emulator, tmp_path)
     emulator.set_faults("")
+
+
+@pytest.fixture
+def arm_client(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        if emulator.env.get(name):
+            monkeypatch.setenv(name, str(emulator.env[name]))
+    return client_from_env({k: str(v) for k, v in emulator.env.items()})

@@ -1,8 +1,5 @@
-"""Run our modules the way users do (ansible ad-hoc, from the repository root) against the emulator.
-
-Results are read from ansible's ``tree`` output (one JSON document per host), so assertions see exactly
-what a playbook would register.
-"""
+"""Run our modules the way users do (a playbook, from the repository root, ansible.cfg there) against the
+emulator, and read back exactly what ``register`` would hold."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
-ANSIBLE = str(Path(sys.executable).with_name("ansible"))
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 WRITE_METHODS = {"PUT", "PATCH", "DELETE", "POST"}
 
 
@@ -42,10 +39,19 @@ class ModuleRunner:
 
     def __call__(self, module: str, args: dict[str, Any], *, check: bool = False, diff: bool = False,
                  extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+        """Run one task in a playbook and return what ``register`` holds (with ``diff`` when asked)."""
         self.calls += 1
-        tree = self.tmp_path / f"tree-{self.calls}"
-        command = [ANSIBLE, "localhost", "-m", f"complianceflow.azure_infra.{module}", "-a", json.dumps(args),
-                   "-t", str(tree)]
+        out = self.tmp_path / f"result-{self.calls}.json"
+        playbook = self.tmp_path / f"play-{self.calls}.yml"
+        # JSON is YAML: the task's options are written literally, exactly as the test built them.
+        play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+            {"name": "module under test", f"complianceflow.azure_infra.{module}": args, "register": "result",
+             "ignore_errors": True},
+            {"name": "save the registered result", "ansible.builtin.copy": {
+                "content": "{{ result | to_json }}", "dest": str(out)}, "check_mode": False, "diff": False},
+        ]}]
+        playbook.write_text(json.dumps(play))
+        command = [ANSIBLE_PLAYBOOK, str(playbook)]
         if check:
             command.append("--check")
         if diff:
@@ -54,10 +60,9 @@ class ModuleRunner:
                **(extra_env or {})}
         completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
                                    check=False)
-        result_file = tree / "localhost"
-        if not result_file.exists():
-            raise AssertionError(f"ansible produced no result:\n{completed.stdout}\n{completed.stderr}")
-        result = json.loads(result_file.read_text())
+        if not out.exists():
+            raise AssertionError(f"ansible-playbook produced no result:\n{completed.stdout}\n{completed.stderr}")
+        result = json.loads(out.read_text())
         result["_stdout"] = completed.stdout
         return result
 
@@ -92,3 +97,21 @@ def four_steps(run: ModuleRunner, module: str, args: dict[str, Any]) -> dict[str
         assert again["changed"] is False, f"second {'check' if check else 'apply'} changed: {again.get('diff')}"
         assert run.writes_since(mark) == [], "a converged resource must get no write"
     return applied
+
+
+def client_from_env(env: dict[str, str], **overrides: Any) -> Any:
+    """Our ARM client configured from the emulator's env.sh values, for acting "behind Ansible's back".
+
+    The process must trust the emulator's CA (REQUESTS_CA_BUNDLE / SSL_CERT_FILE) before calling it.
+    """
+    from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import ArmClient
+    from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_auth import (
+        build_credential,
+        resolve_cloud,
+        resolve_settings,
+    )
+
+    settings = resolve_settings({"auth_source": "env"}, env)
+    cloud = resolve_cloud(settings["cloud_environment"])
+    return ArmClient(cloud.resource_manager, build_credential(settings, cloud), [cloud.scope],
+                     settings["subscription_id"], **overrides)

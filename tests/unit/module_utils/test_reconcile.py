@@ -146,3 +146,15 @@ def test_security_rule_singular_and_plural_fields_fold_as_azure_stores_them():
 
 def test_compact_drops_unset_options():
     assert rec.compact({"a": None, "b": {"c": None, "d": 1}, "e": [{"f": None}]}) == {"b": {"d": 1}, "e": [{}]}
+
+
+def test_diff_paths_with_dotted_names_resolve():
+    actual = vnet([subnet("a", "10.0.0.0/24", serviceEndpoints=[{"service": "Microsoft.Storage", "locations": ["x"]}])])
+    desired = {"properties": {"subnets": [{"name": "a", "properties": {"serviceEndpoints": []}}]}}
+    paths = rec.differences(desired, actual)
+    assert paths == ["properties.subnets[a].properties.serviceEndpoints[Microsoft.Storage]"]
+    diff = rec.diff_document(rec.merge(actual, desired), actual, paths)
+    entry = diff["before"]["properties"]["subnets"]["[a]"]["properties"]["serviceEndpoints"]["[Microsoft.Storage]"]
+    assert entry == {"service": "Microsoft.Storage", "locations": ["x"]}
+    assert diff["after"]["properties"]["subnets"]["[a]"]["properties"]["serviceEndpoints"] == {
+        "[Microsoft.Storage]": None}

@@ -1,0 +1,3 @@
+"""Test-suite wide pytest configuration: the emulator fixture (`emulator`) comes from its plugin."""
+
+pytest_plugins = ["tests.emulator.pytest_plugin"]

@@ -1,0 +1,132 @@
+"""Key Vault data plane front door: vault lookup, challenge-based auth, RBAC or access policies, then the plane.
+
+The secrets themselves are served by tests/emulator/dataplanes/keyvault_secrets.py (KeyVaultSecretsPlane).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .arm import Response
+from .framework import Ctx, Resource
+from .identity import Caller, TokenError
+from .providers.authorization import has_data_action
+
+if TYPE_CHECKING:
+    from .server import EmulatorServer
+
+VAULTS_TYPE = "microsoft.keyvault/vaults"
+SECRETS_DATA = "Microsoft.KeyVault/vaults/secrets"
+
+
+def _error(status: int, code: str, message: str, inner: str | None = None,
+           headers: dict[str, str] | None = None) -> Response:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if inner:
+        error["innererror"] = {"code": inner}
+    return Response(status, {"error": error}, headers or {})
+
+
+def required_permission(method: str, subpath: str) -> tuple[str, str]:
+    """(RBAC data action, access-policy secret permission) an operation needs, as Key Vault checks them."""
+    parts = [p for p in subpath.strip("/").split("/") if p]
+    head = parts[0].lower() if parts else ""
+    if head == "deletedsecrets":
+        if method == "POST" and len(parts) == 3 and parts[2].lower() == "recover":
+            return f"{SECRETS_DATA}/recover/action", "recover"
+        if method == "DELETE":
+            return f"{SECRETS_DATA}/purge/action", "purge"
+        return f"{SECRETS_DATA}/readMetadata/action", "list"
+    if head == "secrets":
+        if method == "PUT":
+            return f"{SECRETS_DATA}/setSecret/action", "set"
+        if method == "PATCH":
+            return f"{SECRETS_DATA}/update/action", "set"
+        if method == "DELETE":
+            return f"{SECRETS_DATA}/delete", "delete"
+        if method == "POST" and len(parts) >= 2 and parts[-1].lower() == "backup":
+            return f"{SECRETS_DATA}/backup/action", "backup"
+        if method == "POST" and len(parts) >= 2 and parts[-1].lower() == "restore":
+            return f"{SECRETS_DATA}/restore/action", "restore"
+        if len(parts) == 1 or (len(parts) == 3 and parts[2].lower() == "versions"):
+            return f"{SECRETS_DATA}/readMetadata/action", "list"
+        return f"{SECRETS_DATA}/getSecret/action", "get"
+    return f"Microsoft.KeyVault/vaults/{head or 'unknown'}/read", "get"
+
+
+def handle_keyvault(server: EmulatorServer, method: str, path: str, query: dict[str, str], headers: dict[str, str],
+                    raw: bytes) -> Response:
+    engine = server.engine
+    match = re.match(r"^/kv/([^/]+)/?(.*)$", path)
+    if not match:
+        return _error(404, "NotFound", "Missing vault name in the URL.")
+    vault_name, subpath = match.group(1), match.group(2)
+    resource = server.keyvault_resource
+    with engine.lock:
+        engine.settle()
+        vaults = [r for r in engine.store.records.values()
+                  if r["type"].lower() == VAULTS_TYPE and r["id"].rsplit("/", 1)[-1].lower() == vault_name.lower()]
+        if not vaults:
+            # Azure answers this with a DNS failure; the closest HTTP analogue is a 404 naming the vault.
+            return _error(404, "VaultNotFound", f"The vault '{vault_name}' does not exist (or is soft-deleted).")
+        vault = Resource(vaults[0])
+        props = vault.body.get("properties", {})
+        tenant = str(props.get("tenantId") or "")
+        challenge = f'Bearer authorization="{server.base_url}/{tenant}", resource="{resource}"'
+        auth = headers.get("authorization", "")
+        if not auth.lower().startswith("bearer "):
+            return _error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.",
+                          headers={"WWW-Authenticate": challenge})
+        try:
+            caller = server.issuer.validate(auth[7:].strip(), (resource, resource + "/", "https://vault.azure.net"))
+        except TokenError as err:
+            code = "AKV10022: Invalid audience." if err.code.endswith("Audience") else f"AKV10013: {err.message}"
+            return _error(401, "Unauthorized", code, headers={"WWW-Authenticate": challenge})
+        if caller.tenant_id.lower() != tenant.lower():
+            return _error(401, "Unauthorized",
+                          f"AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{tenant}/, found "
+                          f"https://sts.windows.net/{caller.tenant_id}/.", headers={"WWW-Authenticate": challenge})
+        denied = _authorize(Ctx(engine, caller), vault, caller, method.upper(), subpath)
+        if denied is not None:
+            return denied
+        plane = engine.planes.keyvault_secrets
+        vault_uri = str(props.get("vaultUri") or f"{server.base_url}/kv/{vault.name}/")
+    if plane is None:
+        return _error(501, "NotImplemented", "The Key Vault secrets data plane is not available in this emulator.")
+    status, out_headers, body = plane.handle(vault.name, method.upper(), subpath, query, raw or None, vault_uri)
+    return Response(status, body, dict(out_headers))
+
+
+def _authorize(ctx: Ctx, vault: Resource, caller: Caller, method: str, subpath: str) -> Response | None:
+    data_action, permission = required_permission(method, subpath)
+    props = vault.body.get("properties", {})
+    if props.get("enableRbacAuthorization"):
+        if has_data_action(ctx, caller.object_id, vault.id, data_action):
+            return None
+        return _error(
+            403,
+            "Forbidden",
+            "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or "
+            "role definitions were changed recently, please observe propagation time.\r\n"
+            f"Caller: appid={caller.app_id};oid={caller.object_id};iss=https://sts.windows.net/{caller.tenant_id}/"
+            f"\r\nAction: '{data_action}'\r\nResource: '{vault.id.lower()}'\r\nAssignment: (not found)\r\n"
+            "DenyAssignmentId: null\r\nDecisionReason: null \r\nVault: "
+            f"{vault.name};location={vault.location}\r\n",
+            inner="ForbiddenByRbac",
+        )
+    for policy in props.get("accessPolicies") or []:
+        if str(policy.get("objectId", "")).lower() != caller.object_id.lower():
+            continue
+        granted = {p.lower() for p in (policy.get("permissions", {}).get("secrets") or [])}
+        if permission in granted or "all" in granted:
+            return None
+    return _error(
+        403,
+        "Forbidden",
+        f"The user, group or application 'appid={caller.app_id};oid={caller.object_id};"
+        f"iss=https://sts.windows.net/{caller.tenant_id}/' does not have secrets {permission} permission on key "
+        f"vault '{vault.name};location={vault.location}'. For help resolving this issue, please see "
+        "https://go.microsoft.com/fwlink/?linkid=2125287",
+        inner="AccessDenied",
+    )

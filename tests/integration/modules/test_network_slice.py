@@ -1,0 +1,312 @@
+"""Every network-slice module against the emulator: check -> apply -> idempotent check -> idempotent apply,
+drift correction with --diff, purge semantics, Azure's refusals surfacing with Azure's code, and faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.modules.runner import ModuleRunner, four_steps
+
+pytestmark = pytest.mark.emulator
+
+LOCATION = "westeurope"
+RG = "rg-cf-it-1"
+
+
+def by_id(emulator: Any) -> dict[str, dict[str, Any]]:
+    """The emulator's resources keyed by lower-cased ID, whatever shape its admin API wraps them in."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in emulator.resources():
+        body = item.get("body", item) if isinstance(item, dict) else item
+        rid = item.get("id") or body.get("id")
+        out[str(rid).lower()] = body
+    return out
+
+
+def rg(run: ModuleRunner, name: str = RG) -> None:
+    result = run("resource_group", {"name": name, "location": LOCATION})
+    assert not result.get("failed"), result.get("msg")
+
+
+def nsg_id(run: ModuleRunner, name: str) -> str:
+    return f"{run.rg_id(RG)}/providers/Microsoft.Network/networkSecurityGroups/{name}"
+
+
+def vnet_id(run: ModuleRunner, name: str = "vnet-cf-it-1") -> str:
+    return f"{run.rg_id(RG)}/providers/Microsoft.Network/virtualNetworks/{name}"
+
+
+def test_resource_group_with_tags_and_lock(run: ModuleRunner, emulator: Any) -> None:
+    args = {"name": RG, "location": "West Europe", "tags": {"deployment": "it-1", "cost_centre": 42},
+            "lock": {"name": "cf-protect", "level": "CanNotDelete", "notes": "production"}}
+    applied = four_steps(run, "resource_group", args)
+    assert applied["id"].lower() == run.rg_id(RG).lower()
+    resources = by_id(emulator)
+    group = resources[run.rg_id(RG).lower()]
+    assert group["location"] == "westeurope"
+    assert group["tags"] == {"deployment": "it-1", "cost_centre": "42"}
+    lock = resources[f"{run.rg_id(RG)}/providers/Microsoft.Authorization/locks/cf-protect".lower()]
+    assert lock["properties"]["level"] == "CanNotDelete"
+
+    info = run("resource_group_info", {"name": RG})
+    assert info["exists"] is True
+    assert [lock["name"] for lock in info["locks"]] == ["cf-protect"]
+
+
+def test_locked_group_is_deleted_only_with_force_remove_lock(run: ModuleRunner, emulator: Any) -> None:
+    run("resource_group", {"name": RG, "location": LOCATION, "lock": {"name": "cf-protect"}})
+    refused = run("resource_group", {"name": RG, "state": "absent"})
+    assert refused.get("failed") is True
+    assert refused["error"]["code"] == "ScopeLocked"
+    assert run.rg_id(RG).lower() in refused["msg"].lower()
+
+    checked = run("resource_group", {"name": RG, "state": "absent", "force_remove_lock": True}, check=True)
+    assert checked["changed"] is True
+    assert run.rg_id(RG).lower() in by_id(emulator)
+
+    deleted = run("resource_group", {"name": RG, "state": "absent", "force_remove_lock": True})
+    assert deleted["changed"] is True
+    assert run.rg_id(RG).lower() not in by_id(emulator)
+    again = run("resource_group", {"name": RG, "state": "absent", "force_remove_lock": True})
+    assert again["changed"] is False
+
+
+def nsg_args(**overrides: Any) -> dict[str, Any]:
+    args = {"resource_group": RG, "name": "nsg-cf-it-1-db", "location": LOCATION, "tags": {"tier": "db"},
+            "rules": [
+                {"name": "allow-postgres", "priority": 100, "protocol": "Tcp",
+                 "source_address_prefixes": ["10.20.0.0/23"], "destination_port_range": "5432",
+                 "description": "containerapps to PostgreSQL"},
+                {"name": "allow-https-two-sources", "priority": 110, "protocol": "Tcp",
+                 "source_address_prefixes": ["10.20.0.0/24", "10.20.1.0/24"], "destination_port_ranges": ["443"]},
+                {"name": "deny-all-inbound", "priority": 4096, "access": "Deny"},
+            ]}
+    args.update(overrides)
+    return args
+
+
+def test_network_security_group_four_steps(run: ModuleRunner, emulator: Any) -> None:
+    rg(run)
+    four_steps(run, "network_security_group", nsg_args())
+    stored = by_id(emulator)[nsg_id(run, "nsg-cf-it-1-db").lower()]
+    rules = {r["name"]: r["properties"] for r in stored["properties"]["securityRules"]}
+    assert set(rules) == {"allow-postgres", "allow-https-two-sources", "deny-all-inbound"}
+    # One value goes to the singular field, several to the plural one, as Azure stores them.
+    assert rules["allow-postgres"]["sourceAddressPrefix"] == "10.20.0.0/23"
+    assert sorted(rules["allow-https-two-sources"]["sourceAddressPrefixes"]) == ["10.20.0.0/24", "10.20.1.0/24"]
+    assert rules["deny-all-inbound"]["access"] == "Deny"
+
+
+def test_rule_changed_behind_our_back_is_shown_and_restored(run: ModuleRunner, emulator: Any,
+                                                           arm_client: Any) -> None:
+    rg(run)
+    run("network_security_group", nsg_args())
+    rule_id = nsg_id(run, "nsg-cf-it-1-db") + "/securityRules/allow-postgres"
+    rule = arm_client.get(rule_id, "2024-05-01")
+    rule["properties"]["destinationPortRange"] = "5433"
+    arm_client.write("PUT", rule_id, "2024-05-01", {"properties": rule["properties"]}, 60)
+
+    mark = run.log_mark()
+    checked = run("network_security_group", nsg_args(), check=True, diff=True)
+    assert checked["changed"] is True
+    before = checked["diff"]["before"]["network_security_group"]["properties"]["securityRules"]
+    after = checked["diff"]["after"]["network_security_group"]["properties"]["securityRules"]
+    assert before == {"[allow-postgres]": {"properties": {"destinationPortRange": "5433"}}}
+    assert after == {"[allow-postgres]": {"properties": {"destinationPortRange": "5432"}}}
+    assert "5433" in checked["_stdout"] and "5432" in checked["_stdout"]
+    assert run.writes_since(mark) == []
+
+    restored = run("network_security_group", nsg_args(), diff=True)
+    assert restored["changed"] is True
+    assert arm_client.get(rule_id, "2024-05-01")["properties"]["destinationPortRange"] == "5432"
+    assert run("network_security_group", nsg_args())["changed"] is False
+
+
+def test_undeclared_rule_is_kept_unless_purged(run: ModuleRunner, emulator: Any) -> None:
+    rg(run)
+    run("network_security_group", nsg_args())
+    fewer = nsg_args(rules=[{"name": "deny-all-inbound", "priority": 4096, "access": "Deny"}])
+    assert run("network_security_group", fewer)["changed"] is False
+    purged = run("network_security_group", {**fewer, "purge_rules": True}, diff=True)
+    assert purged["changed"] is True
+    stored = by_id(emulator)[nsg_id(run, "nsg-cf-it-1-db").lower()]
+    assert [r["name"] for r in stored["properties"]["securityRules"]] == ["deny-all-inbound"]
+
+
+def vnet_args(run: ModuleRunner, **overrides: Any) -> dict[str, Any]:
+    args = {"resource_group": RG, "name": "vnet-cf-it-1", "location": LOCATION,
+            "address_prefixes": ["10.20.0.0/20"], "tags": {"deployment": "it-1"},
+            "subnets": [
+                {"name": "snet-containerapps", "address_prefix": "10.20.0.0/23",
+                 "service_endpoints": ["Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.EventHub"],
+                 "network_security_group": "nsg-cf-it-1-db"},
+                {"name": "snet-db", "address_prefix": "10.20.2.0/24", "service_endpoints": ["Microsoft.Sql"],
+                 "delegations": ["Microsoft.DBforPostgreSQL/flexibleServers"],
+                 "network_security_group": nsg_id(run, "nsg-cf-it-1-db"),
+                 "private_endpoint_network_policies": "Disabled"},
+            ]}
+    args.update(overrides)
+    return args
+
+
+def test_virtual_network_with_subnets_four_steps(run: ModuleRunner, emulator: Any) -> None:
+    rg(run)
+    run("network_security_group", nsg_args())
+    applied = four_steps(run, "virtual_network", vnet_args(run))
+    assert set(applied["subnets"]) == {"snet-containerapps", "snet-db"}
+    stored = by_id(emulator)[vnet_id(run).lower()]
+    subnets = {s["name"]: s["properties"] for s in stored["properties"]["subnets"]}
+    assert subnets["snet-db"]["delegations"][0]["properties"]["serviceName"] == \
+        "Microsoft.DBforPostgreSQL/flexibleServers"
+    assert {e["service"] for e in subnets["snet-containerapps"]["serviceEndpoints"]} == {
+        "Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.EventHub"}
+    assert subnets["snet-db"]["networkSecurityGroup"]["id"].lower() == nsg_id(run, "nsg-cf-it-1-db").lower()
+
+    info = run("network_info", {"resource_group": RG, "type": "subnet", "parent": "vnet-cf-it-1", "name": "snet-db"})
+    assert info["exists"] is True
+    assert info["resource"]["properties"]["addressPrefix"] == "10.20.2.0/24"
+
+
+def test_undeclared_subnet_is_kept_unless_purged(run: ModuleRunner, emulator: Any) -> None:
+    rg(run)
+    run("network_security_group", nsg_args())
+    full = vnet_args(run)
+    run("virtual_network", full)
+    only_db = {**full, "subnets": [full["subnets"][1]]}
+    assert run("virtual_network", only_db)["changed"] is False
+    names = {s["name"] for s in by_id(emulator)[vnet_id(run).lower()]["properties"]["subnets"]}
+    assert names == {"snet-containerapps", "snet-db"}
+
+    purged = run("virtual_network", {**only_db, "purge_subnets": True}, diff=True)
+    assert purged["changed"] is True
+    names = {s["name"] for s in by_id(emulator)[vnet_id(run).lower()]["properties"]["subnets"]}
+    assert names == {"snet-db"}
+
+
+def test_added_subnet_and_endpoint_change_are_one_write(run: ModuleRunner, emulator: Any) -> None:
+    rg(run)
+    run("network_security_group", nsg_args())
+    args = vnet_args(run)
+    run("virtual_network", args)
+    args["subnets"][0]["service_endpoints"] = ["Microsoft.Storage"]
+    args["subnets"].append({"name": "snet-redis", "address_prefix": "10.20.3.0/24"})
+    mark = run.log_mark()
+    changed = run("virtual_network", args, diff=True)
+    assert changed["changed"] is True
+    assert [w["method"] for w in run.writes_since(mark)] == ["PUT"]
+    stored = by_id(emulator)[vnet_id(run).lower()]
+    subnets = {s["name"]: s["properties"] for s in stored["properties"]["subnets"]}
+    assert [e["service"] for e in subnets["snet-containerapps"]["serviceEndpoints"]] == ["Microsoft.Storage"]
+    assert subnets["snet-redis"]["addressPrefix"] == "10.20.3.0/24"
+    assert run("virtual_network", args)["changed"] is False
+
+
+def test_azure_refusal_names_the_resource_and_azure_code(run: ModuleRunner) -> None:
+    rg(run)
+    outside = {"resource_group": RG, "name": "vnet-cf-it-1", "location": LOCATION,
+               "address_prefixes": ["10.20.0.0/20"],
+               "subnets": [{"name": "snet-out", "address_prefix": "10.99.0.0/24"}]}
+    result = run("virtual_network", outside)
+    assert result.get("failed") is True
+    assert vnet_id(run).lower() in result["msg"].lower()
+    assert result["error"]["code"]
+    assert result["error"]["code"] in result["msg"]
+    assert result["error"]["status"] == 400
+
+
+def test_private_dns_zone_with_links_four_steps(run: ModuleRunner, emulator: Any) -> None:
+    rg(run)
+    run("virtual_network", {"resource_group": RG, "name": "vnet-cf-it-1", "location": LOCATION,
+                            "address_prefixes": ["10.20.0.0/20"]})
+    args = {"resource_group": RG, "name": "privatelink.blob.core.windows.net", "tags": {"deployment": "it-1"},
+            "virtual_network_links": [{"name": "link-vnet-cf-it-1", "virtual_network": "vnet-cf-it-1"}]}
+    four_steps(run, "private_dns_zone", args)
+    zone_id = f"{run.rg_id(RG)}/providers/Microsoft.Network/privateDnsZones/privatelink.blob.core.windows.net"
+    resources = by_id(emulator)
+    assert resources[zone_id.lower()]["location"] == "global"
+    link = resources[f"{zone_id}/virtualNetworkLinks/link-vnet-cf-it-1".lower()]
+    assert link["properties"]["virtualNetwork"]["id"].lower() == vnet_id(run).lower()
+    assert link["properties"]["registrationEnabled"] is False
+
+    info = run("network_info", {"id": zone_id})
+    assert [x["name"] for x in info["virtual_network_links"]] == ["link-vnet-cf-it-1"]
+
+    removed = run("private_dns_zone", {"resource_group": RG, "name": "privatelink.blob.core.windows.net",
+                                       "state": "absent"})
+    assert removed["changed"] is True
+    assert zone_id.lower() not in by_id(emulator)
+
+
+def test_storage_watcher_and_vnet_flow_log_four_steps(run: ModuleRunner, emulator: Any) -> None:
+    rg(run)
+    run("virtual_network", {"resource_group": RG, "name": "vnet-cf-it-1", "location": LOCATION,
+                            "address_prefixes": ["10.20.0.0/20"]})
+    storage = {"resource_group": RG, "name": "stcfit1flowlogs", "location": LOCATION, "tags": {"use": "flowlogs"},
+               "network_acls": {"default_action": "Deny", "bypass": "AzureServices"}}
+    account = four_steps(run, "storage_account", storage)
+    stored = by_id(emulator)[account["id"].lower()]
+    assert stored["properties"]["minimumTlsVersion"] == "TLS1_2"
+    assert stored["properties"]["allowBlobPublicAccess"] is False
+    assert stored["properties"]["supportsHttpsTrafficOnly"] is True
+
+    watcher = four_steps(run, "network_watcher", {"resource_group": RG, "name": "nw-cf-it-1", "location": LOCATION})
+    flow = {"resource_group": RG, "network_watcher": "nw-cf-it-1", "name": "fl-vnet-cf-it-1",
+            "target_resource_id": vnet_id(run), "storage_account_id": account["id"], "retention_days": 30}
+    applied = four_steps(run, "flow_log", flow)
+    stored_flow = by_id(emulator)[applied["id"].lower()]
+    assert stored_flow["properties"]["targetResourceId"].lower() == vnet_id(run).lower()
+    assert stored_flow["properties"]["retentionPolicy"] == {"days": 30, "enabled": True}
+    assert stored_flow["location"] == watcher["network_watcher"]["location"]
+
+    info = run("storage_account_info", {"resource_group": RG, "name": "stcfit1flowlogs"})
+    assert info["exists"] is True
+    assert "keys" not in info["storage_account"]
+
+    changed = run("storage_account", {**storage, "minimum_tls_version": "TLS1_2", "https_only": True,
+                                      "tags": {"use": "flowlogs", "owner": "platform"}}, diff=True)
+    assert changed["changed"] is True
+    assert changed["diff"]["after"]["storage_account"] == {"tags": {"owner": "platform"}}
+
+
+def test_nsg_flow_log_creation_is_refused_as_azure_does(run: ModuleRunner) -> None:
+    rg(run)
+    run("network_security_group", nsg_args())
+    account = run("storage_account", {"resource_group": RG, "name": "stcfit1flowlogs", "location": LOCATION})
+    run("network_watcher", {"resource_group": RG, "name": "nw-cf-it-1", "location": LOCATION})
+    refused = run("flow_log", {"resource_group": RG, "network_watcher": "nw-cf-it-1", "name": "fl-nsg",
+                               "target_resource_id": nsg_id(run, "nsg-cf-it-1-db"),
+                               "storage_account_id": account["id"]})
+    assert refused.get("failed") is True
+    assert "flowLogs/fl-nsg".lower() in refused["msg"].lower()
+
+
+def test_resource_info_reads_and_lists(run: ModuleRunner) -> None:
+    rg(run)
+    got = run("resource_info", {"id": run.rg_id(RG), "api_version": "2021-04-01"})
+    assert got["exists"] is True and got["resource"]["name"] == RG
+    missing = run("resource_info", {"id": run.rg_id("rg-does-not-exist"), "api_version": "2021-04-01"})
+    assert missing["exists"] is False and missing["changed"] is False
+    listed = run("resource_info", {"id": f"/subscriptions/{run.subscription}/resourcegroups",
+                                   "api_version": "2021-04-01", "collection": True})
+    assert RG in [g["name"] for g in listed["items"]]
+
+
+def test_faults_at_ten_percent_still_converge(run: ModuleRunner, emulator: Any) -> None:
+    emulator.set_faults("429:0.1,503:0.1,another-operation:0.1")
+    steps = [("resource_group", {"name": RG, "location": LOCATION, "lock": {"name": "cf-protect"}}),
+             ("network_security_group", nsg_args()),
+             ("virtual_network", vnet_args(run)),
+             ("private_dns_zone", {"resource_group": RG, "name": "privatelink.vaultcore.azure.net",
+                                   "virtual_network_links": [{"name": "link", "virtual_network": "vnet-cf-it-1"}]})]
+    for module, args in steps:
+        result = run(module, args)
+        assert not result.get("failed"), f"{module}: {result.get('msg')}"
+    faulted = [e for e in emulator.requests() if int(e.get("status", 0)) in (409, 429, 503)]
+    assert faulted, "the fault plan injected nothing; the test would prove nothing"
+    emulator.set_faults("")
+    for module, args in steps:
+        mark = run.log_mark()
+        assert run(module, args)["changed"] is False, module
+        assert run.writes_since(mark) == []

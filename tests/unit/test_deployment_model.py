@@ -1,0 +1,352 @@
+"""The deployment model of westeu-test-1 and westeu-prod-1, built from the real registries and inventories.
+
+The inputs are gathered as roles/preflight/tasks/main.yml does (scripts/generate_docs.deployment_inputs);
+the snapshot tests run playbooks/plan.yml for real. Update the snapshots after an intended change with
+
+    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/unit/test_deployment_model.py
+
+and review the diff of tests/unit/snapshots/ like code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import deployment_model
+from scripts.generate_docs import deployment_inputs
+from tests.unit.test_naming_rules import AZURE_RULES
+
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
+
+# ARM type -> naming kind (test_naming_rules.AZURE_RULES); None: a name Azure or the service fixes.
+KIND_OF_TYPE: dict[str, str | None] = {
+    "Microsoft.Resources/resourceGroups": "resource_group",
+    "Microsoft.Authorization/locks": "management_lock",
+    "Microsoft.Network/virtualNetworks": "virtual_network",
+    "Microsoft.Network/virtualNetworks/subnets": "subnet",
+    "Microsoft.Network/networkSecurityGroups": "network_security_group",
+    "Microsoft.Network/privateDnsZones": None,
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "private_dns_link",
+    "Microsoft.Storage/storageAccounts": "storage_account",
+    "Microsoft.Network/networkWatchers": "network_watcher",
+    "Microsoft.Network/networkWatchers/flowLogs": "flow_log",
+    "Microsoft.OperationalInsights/workspaces": "log_analytics_workspace",
+    "Microsoft.Insights/components": "application_insights",
+    "Microsoft.KeyVault/vaults": "key_vault",
+    "Microsoft.Authorization/roleAssignments": None,
+    "Microsoft.Network/privateEndpoints": "private_endpoint",
+    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "private_dns_zone_group",
+    "Microsoft.KeyVault/vaults/secrets": "key_vault_secret",
+    "Microsoft.DBforPostgreSQL/flexibleServers": "postgresql_server",
+    "Microsoft.DBforPostgreSQL/flexibleServers/configurations": None,
+    "Microsoft.DBforPostgreSQL/flexibleServers/databases": "postgresql_database",
+    "Microsoft.Cache/redis": "redis",
+    "Microsoft.EventHub/namespaces": "eventhub_namespace",
+    "Microsoft.EventHub/namespaces/networkRuleSets": None,
+    "Microsoft.EventHub/namespaces/eventhubs": "event_hub",
+    "Microsoft.EventHub/namespaces/eventhubs/consumergroups": "consumer_group",
+    "Microsoft.EventHub/namespaces/eventhubs/authorizationRules": "sas_rule",
+    "Microsoft.Insights/diagnosticSettings": "diagnostic_setting",
+    "Microsoft.Insights/actionGroups": "action_group",
+    "Microsoft.Insights/metricAlerts": "metric_alert",
+    "Microsoft.Insights/scheduledQueryRules": "log_alert",
+    "Microsoft.Consumption/budgets": "budget",
+    "Microsoft.Authorization/policyAssignments": "policy_assignment",
+}
+# Names that are not ours to choose, checked against what Azure fixes them to.
+FIXED_NAMES: dict[str, str] = {
+    "Microsoft.Network/privateDnsZones": r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){2,}[a-z]{2,}",
+    "Microsoft.Authorization/roleAssignments": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "Microsoft.DBforPostgreSQL/flexibleServers/configurations": r"[a-z_]+(\.[a-z_]+)?",
+    "Microsoft.EventHub/namespaces/networkRuleSets": r"default",
+}
+
+
+def models() -> dict[str, dict[str, Any]]:
+    built = {}
+    for deployment in DEPLOYMENTS:
+        inputs = deployment_inputs(REPO / "inventories" / deployment)
+        assert deployment_model.validate_inputs(inputs) == [], deployment
+        built[deployment] = deployment_model.build_deployment(inputs)
+    return built
+
+
+MODELS = models()
+TEST, PROD = MODELS["westeu-test-1"], MODELS["westeu-prod-1"]
+
+
+def by_type(model: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
+    return [r for r in model["resources"] if r["type"] == rtype]
+
+
+# --- the issue's "Done when" ------------------------------------------------------------------
+
+def test_westeu_test_1_address_plan() -> None:
+    assert TEST["address_space"] == "10.10.0.0/16"
+    assert {t: s["address_prefix"] for t, s in TEST["subnets"].items()} == {
+        "containerapps": "10.10.1.0/24", "db": "10.10.2.0/24", "redis": "10.10.3.0/24",
+        "storage": "10.10.4.0/24", "mgmt": "10.10.10.0/24"}
+    prefixes = {r["properties"]["addressPrefix"] for r in by_type(TEST, "Microsoft.Network/virtualNetworks/subnets")}
+    assert "10.10.5.0/24" not in prefixes and len(prefixes) == 5
+
+
+def test_westeu_prod_1_address_plan_includes_apim() -> None:
+    assert PROD["address_space"] == "10.30.0.0/16"
+    subnets = {t: s["address_prefix"] for t, s in PROD["subnets"].items()}
+    assert subnets["apim"] == "10.30.5.0/24"
+    assert sorted(subnets.values(), key=ipaddress.ip_network) == [
+        "10.30.1.0/24", "10.30.2.0/24", "10.30.3.0/24", "10.30.4.0/24", "10.30.5.0/24", "10.30.10.0/24"]
+    [vnet] = by_type(PROD, "Microsoft.Network/virtualNetworks")
+    assert vnet["properties"]["addressSpace"]["addressPrefixes"] == ["10.30.0.0/16"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_name_is_valid_for_its_azure_type(deployment: str) -> None:
+    model = MODELS[deployment]
+    checked = 0
+    for resource in model["resources"]:
+        rtype, name = resource["type"], resource["name"]
+        assert rtype in KIND_OF_TYPE, f"{rtype} has no naming kind in this test: add it"
+        kind = KIND_OF_TYPE[rtype]
+        if kind is None:
+            assert re.fullmatch(FIXED_NAMES[rtype], name), (rtype, name)
+        else:
+            assert not AZURE_RULES[kind].check(name), (rtype, name, AZURE_RULES[kind].check(name))
+        checked += 1
+        for rule in resource["properties"].get("securityRules", []):
+            assert not AZURE_RULES["security_rule"].check(rule["name"]), rule["name"]
+        if "groupShortName" in resource["properties"]:
+            assert not AZURE_RULES["action_group_short"].check(resource["properties"]["groupShortName"])
+    assert checked == len(model["resources"]) > 100
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_ids_are_unique_and_end_with_the_name(deployment: str) -> None:
+    ids = [r["id"] for r in MODELS[deployment]["resources"]]
+    # ARM resource IDs are case-insensitive: two IDs differing only in case are the same resource.
+    assert len({i.lower() for i in ids}) == len(ids)
+    sub = f"/subscriptions/{MODELS[deployment]['subscription_id']}/"
+    for resource in MODELS[deployment]["resources"]:
+        assert resource["id"].startswith(sub)
+        assert resource["id"].endswith("/" + resource["name"])
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_dependency_is_in_the_plan_and_comes_first(deployment: str) -> None:
+    model = MODELS[deployment]
+    watcher_rg = f"/subscriptions/{model['subscription_id']}/resourceGroups/NetworkWatcherRG"
+    position = {r["id"]: i for i, r in enumerate(model["resources"])}
+    for index, resource in enumerate(model["resources"]):
+        for dependency in resource["depends_on"]:
+            assert dependency in position or dependency == watcher_rg, (resource["id"], dependency)
+            if dependency in position:
+                # Roles apply the plan in order; a dependency listed later would be created too late.
+                assert position[dependency] < index, (resource["id"], dependency)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_tagged_resource_carries_the_tag_policy(deployment: str) -> None:
+    model = MODELS[deployment]
+    expected = {"app": "complianceflow", "env": model["env"], "owner": "platform-team",
+                "deployment": deployment, "region": "westeurope", "managedBy": "ansible"}
+    tagged = [r for r in model["resources"] if r["tags"]]
+    assert any(r["type"] == "Microsoft.Resources/resourceGroups" for r in tagged)
+    for resource in tagged:
+        assert expected.items() <= resource["tags"].items(), resource["id"]
+        assert resource["tags"]["costCenter"].startswith("CC-")
+
+
+# --- tier differences -------------------------------------------------------------------------
+
+def test_only_prod_is_locked() -> None:
+    [lock] = by_type(PROD, "Microsoft.Authorization/locks")
+    assert lock["properties"]["level"] == "CanNotDelete"
+    assert lock["id"].startswith(PROD["resource_group_id"] + "/")
+    assert by_type(TEST, "Microsoft.Authorization/locks") == []
+
+
+def test_postgresql_ha_and_backups_by_tier() -> None:
+    [prod_pg] = by_type(PROD, "Microsoft.DBforPostgreSQL/flexibleServers")
+    [test_pg] = by_type(TEST, "Microsoft.DBforPostgreSQL/flexibleServers")
+    assert prod_pg["properties"]["highAvailability"] == {"mode": "ZoneRedundant"}
+    assert prod_pg["properties"]["backup"]["geoRedundantBackup"] == "Enabled"
+    assert test_pg["properties"]["highAvailability"] == {"mode": "Disabled"}
+    assert test_pg["sku"]["tier"] == "Burstable"
+    for pg, model in ((prod_pg, PROD), (test_pg, TEST)):
+        assert pg["properties"]["network"]["delegatedSubnetResourceId"] == model["subnets"]["db"]["id"]
+
+
+def test_redis_premium_only_in_prod() -> None:
+    [prod_redis] = by_type(PROD, "Microsoft.Cache/redis")
+    [test_redis] = by_type(TEST, "Microsoft.Cache/redis")
+    assert prod_redis["properties"]["sku"] == {"name": "Premium", "family": "P", "capacity": 1}
+    assert prod_redis["properties"]["shardCount"] == 2
+    assert prod_redis["zones"] == ["1", "2", "3"]
+    assert prod_redis["properties"]["redisConfiguration"]["rdb-backup-enabled"] == "true"
+    assert test_redis["properties"]["sku"]["name"] == "Basic"
+    assert "zones" not in test_redis and "shardCount" not in test_redis["properties"]
+
+
+def test_key_vault_purge_protection_only_in_prod() -> None:
+    [prod_kv] = by_type(PROD, "Microsoft.KeyVault/vaults")
+    [test_kv] = by_type(TEST, "Microsoft.KeyVault/vaults")
+    assert prod_kv["properties"]["enablePurgeProtection"] is True
+    # Azure refuses enablePurgeProtection=false once set, so the test tier must leave it out entirely.
+    assert "enablePurgeProtection" not in test_kv["properties"]
+
+
+def test_premium_skus_are_denied_outside_prod() -> None:
+    def deny(model: dict[str, Any]) -> list[dict[str, Any]]:
+        return [r for r in by_type(model, "Microsoft.Authorization/policyAssignments") if "deny-premium" in r["name"]]
+
+    [policy] = deny(TEST)
+    assert "Premium" in policy["properties"]["parameters"]["deniedSkus"]["value"]
+    assert deny(PROD) == []
+
+
+def test_apim_nsg_only_in_prod_and_nsgs_end_with_deny_all() -> None:
+    for model in (TEST, PROD):
+        for nsg in by_type(model, "Microsoft.Network/networkSecurityGroups"):
+            rules = nsg["properties"]["securityRules"]
+            priorities = [r["properties"]["priority"] for r in rules]
+            assert len(set(priorities)) == len(priorities), nsg["name"]
+            assert rules[-1]["name"] == "deny-all-inbound" and priorities[-1] == 4096
+    assert any(n["name"].endswith("-apim") for n in by_type(PROD, "Microsoft.Network/networkSecurityGroups"))
+    assert not any(n["name"].endswith("-apim") for n in by_type(TEST, "Microsoft.Network/networkSecurityGroups"))
+
+
+def test_admin_ranges_reach_only_mgmt() -> None:
+    mgmt = {r["name"]: r["properties"] for r in PROD["subnets"]["mgmt"]["nsg_rules"]}
+    assert mgmt["allow-ssh-from-admin-ranges"]["sourceAddressPrefixes"] == ["203.0.113.0/24", "198.51.100.16/28"]
+    assert mgmt["allow-ssh-from-admin-ranges"]["destinationAddressPrefix"] == "10.30.10.0/24"
+    for tier, subnet in PROD["subnets"].items():
+        if tier != "mgmt":
+            assert not any(r["properties"].get("destinationPortRange") in ("22", "3389") for r in subnet["nsg_rules"])
+
+
+def test_one_database_and_consumer_groups_per_registry_entry() -> None:
+    databases = [r["name"] for r in by_type(TEST, "Microsoft.DBforPostgreSQL/flexibleServers/databases")]
+    assert "complianceflow_user_westeu_test_1" in databases and len(databases) == 8
+    hubs = {r["name"]: r["properties"]["partitionCount"] for r in by_type(TEST, "Microsoft.EventHub/namespaces/eventhubs")}
+    assert hubs == {"user-events": 2, "declaration-events": 4, "review-events": 2, "case-events": 2,
+                    "notification-events": 4, "analytics-events": 2}
+
+
+def test_placeholder_subscription_is_flagged() -> None:
+    assert TEST["subscription_id"] == deployment_model.PLACEHOLDER_SUBSCRIPTION
+    assert TEST["subscription_is_placeholder"] is True
+
+
+# --- snapshots of the real plan.yml output ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def plan_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    plan_dir = tmp_path_factory.mktemp("plan")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
+    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
+    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(REPO / "playbooks" / "plan.yml"),
+               "-e", f"plan_dir={plan_dir}"]
+    for deployment in DEPLOYMENTS:
+        command += ["-i", str(REPO / "inventories" / deployment)]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Address space 10.10.0.0/16" in result.stdout and "Address space 10.30.0.0/16" in result.stdout
+    return {d: plan_dir / f"{d}.json" for d in DEPLOYMENTS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_plan_matches_snapshot(deployment: str, plan_files: dict[str, Path]) -> None:
+    produced = json.loads(plan_files[deployment].read_text())
+    snapshot = SNAPSHOTS / f"{deployment}.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOTS.mkdir(exist_ok=True)
+        snapshot.write_text(json.dumps(produced, indent=2, sort_keys=True) + "\n")
+    assert snapshot.is_file(), f"no snapshot for {deployment}: run with UPDATE_SNAPSHOTS=1 and review it"
+    expected = json.loads(snapshot.read_text())
+    assert produced == expected, (
+        f"the plan of {deployment} changed; if intended, rerun with UPDATE_SNAPSHOTS=1 and review "
+        f"the diff of {snapshot.relative_to(REPO)}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_plan_file_is_the_model(deployment: str, plan_files: dict[str, Path]) -> None:
+    """What plan.yml writes is exactly plan_document() of the model built without Ansible."""
+    produced = json.loads(plan_files[deployment].read_text())
+    assert produced == json.loads(json.dumps(deployment_model.plan_document(MODELS[deployment])))
+    assert set(produced) == {"deployment", "location", "subscription_id", "resources"}
+    for resource in produced["resources"]:
+        assert {"type", "name", "id", "location", "tags", "properties", "depends_on"} <= set(resource)
+
+
+# --- generated docs (tables of this model in docs/*.md) ----------------------------------------
+
+def _generate_docs(root: Path, mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(REPO / "scripts" / "generate_docs.py"), mode, "--root", str(root)],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def docs_copy(tmp_path: Path) -> Path:
+    """A copy of what the docs are generated from, so the real tree is never touched."""
+    for folder in ("group_vars", "inventories", "docs"):
+        shutil.copytree(REPO / folder, tmp_path / folder, symlinks=True)
+    return tmp_path
+
+
+def _outside_markers(text: str) -> str:
+    return re.sub(r"<!-- BEGIN GENERATED: ([a-z0-9-]+) -->.*?<!-- END GENERATED: \1 -->", "", text, flags=re.DOTALL)
+
+
+def test_committed_docs_are_fresh() -> None:
+    result = _generate_docs(REPO, "--check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_docs_check_names_the_stale_files_and_write_fixes_only_the_tables(docs_copy: Path) -> None:
+    registry = docs_copy / "group_vars" / "all.yml"
+    registry.write_text(registry.read_text().replace("  westeu-test-1: 10.10.0.0/16\n",
+                                                     "  westeu-test-1: 10.10.0.0/16\n  westeu-dev-1: 10.0.0.0/16\n"))
+    prose_before = {p.name: _outside_markers(p.read_text()) for p in (docs_copy / "docs").glob("*.md")}
+
+    stale = _generate_docs(docs_copy, "--check")
+    assert stale.returncode == 1
+    assert "docs/cidr-plan.md" in stale.stderr and "docs/deployments.md" in stale.stderr
+    assert "docs/naming.md" not in stale.stderr  # naming does not depend on the allocation table
+
+    assert _generate_docs(docs_copy, "--write").returncode == 0
+    assert _generate_docs(docs_copy, "--check").returncode == 0
+    cidr_doc = (docs_copy / "docs" / "cidr-plan.md").read_text()
+    assert "| `westeu-dev-1` | `10.0.0.0/16` |" in cidr_doc
+    assert "Next free /16 (`make next-cidr`): `10.1.0.0/16`." in cidr_doc
+    assert {p.name: _outside_markers(p.read_text()) for p in (docs_copy / "docs").glob("*.md")} == prose_before
+
+
+def test_docs_check_catches_a_hand_edit_inside_a_table(docs_copy: Path) -> None:
+    naming_doc = docs_copy / "docs" / "naming.md"
+    text = naming_doc.read_text()
+    row = "| `virtual_network` | `Microsoft.Network/virtualNetworks` |"
+    assert row in text
+    naming_doc.write_text(text.replace(row, "| `virtual_network` | `Microsoft.Network/vnets` |"))
+    result = _generate_docs(docs_copy, "--check")
+    assert result.returncode == 1 and "docs/naming.md" in result.stderr
+
+
+def test_shared_short_codes_are_refused_naming_both_entries() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["regions"] = {**inputs["regions"], "northeu": {"location": "northeurope", "short": "weu"}}
+    problems = deployment_model.validate_inputs(inputs)
+    assert any("cf_regions.northeu.short" in p and "westeu" in p for p in problems), problems
