@@ -289,11 +289,15 @@ class ArmClient:
         deadline = time.monotonic() + timeout
         async_url = response.header("Azure-AsyncOperation")
         location_url = response.header("Location")
+        state = _provisioning_state(response.body)
+        if (response.status in (200, 201) and state == "succeeded") or response.status == 204:
+            # Finished within the request (Microsoft.Network still sends the operation header): nothing to poll,
+            # as azure-mgmt-core's ARMPolling also concludes from a terminal initial state.
+            return response.body
         if async_url:
             return self._poll_status(async_url, response, resource_id, method, deadline, timeout)
         if location_url and response.status in (201, 202):
             return self._poll_location(location_url, response, resource_id, method, deadline, timeout)
-        state = _provisioning_state(response.body)
         if method in ("PUT", "PATCH") and state and state not in TERMINAL_STATES:
             return self._poll_resource(resource_id, api_version, response, method, deadline, timeout)
         if state in ("failed", "canceled", "cancelled"):

@@ -83,6 +83,32 @@ POLICY_NOT_ALLOWED_RESOURCE_TYPES = (
 # SKUs refused outside production unless whitelisted (premium and business-critical tiers).
 PREMIUM_SKUS = ("Premium", "P1", "P2", "P3", "P4", "P5", "MemoryOptimized", "Premium_LRS", "Premium_ZRS",
                 "Dedicated", "Isolated", "BusinessCritical")
+# The SKU field (policy alias) that names the tier of each resource type the collection creates.
+PREMIUM_SKU_ALIASES = (
+    ("Microsoft.Cache/Redis", "Microsoft.Cache/Redis/sku.name"),
+    ("Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.DBforPostgreSQL/flexibleServers/sku.tier"),
+    ("Microsoft.EventHub/namespaces", "Microsoft.EventHub/namespaces/sku.tier"),
+    ("Microsoft.KeyVault/vaults", "Microsoft.KeyVault/vaults/sku.name"),
+    ("Microsoft.Storage/storageAccounts", "Microsoft.Storage/storageAccounts/sku.name"),
+)
+
+
+def premium_sku_policy_rule() -> dict[str, Any]:
+    """Custom policy rule denying the SKUs in parameter ``deniedSkus`` (Azure has no built-in covering these types)."""
+    return {
+        "if": {"anyOf": [{"allOf": [{"field": "type", "equals": rtype},
+                                    {"field": alias, "in": "[parameters('deniedSkus')]"}]}
+                         for rtype, alias in PREMIUM_SKU_ALIASES]},
+        "then": {"effect": "[parameters('effect')]"},
+    }
+
+
+PREMIUM_SKU_POLICY_PARAMETERS = {
+    "deniedSkus": {"type": "Array", "metadata": {"displayName": "Denied SKU names and tiers",
+                                                "description": "SKU names or tiers refused in this scope."}},
+    "effect": {"type": "String", "allowedValues": ["Deny", "Audit", "Disabled"], "defaultValue": "Deny",
+               "metadata": {"displayName": "Effect"}},
+}
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 RUNNER_PRINCIPAL = "<runner principal object id, resolved at run time>"
@@ -596,7 +622,10 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         metrics = [] if "/networkSecurityGroups/" in target else [{"category": "AllMetrics", "enabled": True}]
         logs = [{"categoryGroup": "allLogs", "enabled": True}]
         if target == storage_id:
-            logs = []  # storage accounts log per service (blob, queue, ...); the account itself has metrics only
+            # Storage accounts log per service (blob, queue, ...); the account itself publishes one metric
+            # category, Transaction (it has no AllMetrics group).
+            logs = []
+            metrics = [{"category": "Transaction", "enabled": True}]
         plan.add("Microsoft.Insights/diagnosticSettings",
                  f"{target}/providers/Microsoft.Insights/diagnosticSettings/{diag_name}",
                  {"workspaceId": workspace_id, "logs": logs, "metrics": metrics},
@@ -613,8 +642,10 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     }, depends_on=[rg_id], location="global")
     thresholds = monitoring["alerts"]
     metric_alerts = [
+        # "CPU above 80% for 10 minutes": metric alert windows are 1, 5, 15, 30 minutes or more (no 10), so the
+        # average over 15 minutes, evaluated every minute, stands in for it.
         ("psql-cpu", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "cpu_percent", "Average",
-         thresholds["postgresql_cpu_percent"], "PT10M", 2),
+         thresholds["postgresql_cpu_percent"], "PT15M", 2),
         ("psql-storage", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "storage_percent", "Average",
          thresholds["postgresql_storage_percent"], "PT15M", 2),
         ("psql-failed-connections", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "connections_failed", "Total",
@@ -640,24 +671,30 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                 "timeAggregation": aggregation}]},
             "actions": [{"actionGroupId": ag_id}], "autoMitigate": True,
         }, depends_on=[scope, ag_id], location="global")
+    # Key Vault's AuditEvent lands in AzureDiagnostics: 403 is a refused operation; 401 is also the normal first
+    # leg of every token challenge, so only 401s outside the Authentication operation count.
     log_alerts = [
         ("kv-unauthorized", workspace_id,
-         'AzureDiagnostics | where ResourceProvider == "MICROSOFT.KEYVAULT" and ResultType == "Unauthorized" '
-         "| summarize Count = count()", thresholds["keyvault_unauthorized_requests"], "PT5M", 2),
+         'AzureDiagnostics | where ResourceProvider == "MICROSOFT.KEYVAULT" and Category == "AuditEvent" '
+         '| where httpStatusCode_d == 403 or (httpStatusCode_d == 401 and OperationName != "Authentication") '
+         "| summarize Count = count()", thresholds["keyvault_unauthorized_requests"], "PT5M", 2,
+         "GreaterThanOrEqual", f"Key Vault unauthorized access ({dep.name})"),
         ("appi-failed-requests", appi_id,
          "requests | summarize FailedPercent = 100.0 * countif(success == false) / count()",
-         thresholds["appinsights_failed_request_percent"], "PT5M", 1),
+         thresholds["appinsights_failed_request_percent"], "PT5M", 1, "GreaterThan",
+         f"Failed requests above {thresholds['appinsights_failed_request_percent']}% ({dep.name})"),
         ("appi-p95-response", appi_id,
-         "requests | summarize P95 = percentile(duration, 95)", thresholds["appinsights_p95_response_ms"], "PT5M", 2),
+         "requests | summarize P95 = percentile(duration, 95)", thresholds["appinsights_p95_response_ms"], "PT5M", 2,
+         "GreaterThan", f"p95 server response above {thresholds['appinsights_p95_response_ms']} ms ({dep.name})"),
     ]
-    for qualifier, scope, query, threshold, window, severity in log_alerts:
+    for qualifier, scope, query, threshold, window, severity, operator, display in log_alerts:
         alert_id = rid(f"Microsoft.Insights/scheduledQueryRules/{name('log_alert', qualifier=qualifier)}")
         plan.add("Microsoft.Insights/scheduledQueryRules", alert_id, {
-            "displayName": qualifier, "severity": severity, "enabled": True, "scopes": [scope],
+            "displayName": display, "severity": severity, "enabled": True, "scopes": [scope],
             "evaluationFrequency": "PT5M", "windowSize": window,
             "criteria": {"allOf": [{"query": query, "timeAggregation": "Maximum",
                                     "metricMeasureColumn": query.rsplit("summarize ", 1)[1].split(" =")[0],
-                                    "operator": "GreaterThan", "threshold": threshold,
+                                    "operator": operator, "threshold": threshold,
                                     "failingPeriods": {"numberOfEvaluationPeriods": 1, "minFailingPeriodsToAlert": 1}}]},
             "actions": {"actionGroups": [ag_id]}, "autoMitigate": True,
         }, depends_on=[scope, ag_id], kind="LogAlert")
@@ -681,15 +718,24 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     policy = tier["policy"]
     if policy["deny_premium_skus"]:
         allowed = set(policy.get("allowed_sku_whitelist") or [])
+        definition_id = (f"{sub_id}/providers/Microsoft.Authorization/policyDefinitions/"
+                         f"{name('policy_definition', qualifier='deny-premium-skus')}")
+        # Custom: no built-in denies SKUs across these types. Subscription scope, one per deployment, so that
+        # destroying one deployment never removes another's definition.
+        plan.add("Microsoft.Authorization/policyDefinitions", definition_id, {
+            "displayName": f"Deny premium SKUs ({dep.name})", "policyType": "Custom", "mode": "Indexed",
+            "description": "Refuses premium and business-critical SKUs of the resource types ComplianceFlow deploys.",
+            "metadata": {"category": "General", "deployment": dep.name},
+            "parameters": PREMIUM_SKU_POLICY_PARAMETERS, "policyRule": premium_sku_policy_rule(),
+        }, location=None, tags=False)
         plan.add("Microsoft.Authorization/policyAssignments",
                  f"{rg_id}/providers/Microsoft.Authorization/policyAssignments/"
                  f"{name('policy_assignment', qualifier='deny-premium-skus')}",
                  {"displayName": f"Deny premium SKUs outside production ({dep.name})",
-                  "policyDefinitionId": f"{sub_id}/providers/Microsoft.Authorization/policyDefinitions/"
-                                        f"{name('policy_definition', qualifier='deny-premium-skus')}",
+                  "policyDefinitionId": definition_id,
                   "parameters": {"deniedSkus": {"value": [s for s in PREMIUM_SKUS if s not in allowed]}},
                   "enforcementMode": "Default"},
-                 depends_on=[rg_id], location=None, tags=False)
+                 depends_on=[rg_id, definition_id], location=None, tags=False)
 
     return {
         "name": dep.name,

@@ -89,6 +89,7 @@ role_definition_id:
 import re
 import uuid
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import AzureApiError
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import caller_identity
 
@@ -139,7 +140,14 @@ def main() -> None:
         az.module.fail_json(msg="the caller's token has no object id (oid); give principal_id")
 
     collection = f"{scope}/providers/Microsoft.Authorization/roleAssignments"
-    existing = [a for a in az.call(az.client.list, collection, API_VERSION)
+    try:
+        listed = az.client.list(collection, API_VERSION)
+    except AzureApiError as exc:
+        if not (exc.status == 404 and az.check_mode):
+            az.fail(exc)
+        # Check mode before the scope itself exists (a vault this run would create): nothing is assigned yet.
+        listed = []
+    existing = [a for a in listed
                 if str((a.get("properties") or {}).get("scope", "")).rstrip("/").lower() == scope.lower()
                 and str((a.get("properties") or {}).get("principalId", "")).lower() == principal.lower()
                 and str((a.get("properties") or {}).get("roleDefinitionId", "")).rstrip("/").rsplit("/", 1)[-1]

@@ -116,6 +116,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     engine.load_providers()
     server = EmulatorServer((args.host, args.port), engine, issuer, state_dir, make_ssl_context(cert, key))
+    server.reopen_vault_listeners()
     base_url = server.base_url
     env = env_lines(base_url, ca)
     _atomic_write(state_dir / "env.sh", "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items()))
@@ -139,6 +140,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        server.close_vault_listeners()
         server.server_close()
         with engine.lock:
             engine.store.save()

@@ -92,6 +92,8 @@ class ArmEngine:
         self.planes = planes or Planes()
         self.page_size = page_size
         self.base_url = ""
+        # Set by the server: opens (or finds) the listener of a vault's own origin and returns it.
+        self.vault_origin: Callable[[str], str] = lambda name: f"{self.base_url}/kv/{name}"
         self.lock = threading.RLock()
         self.types: dict[str, ResourceType] = {}
         self.provider_actions: dict[str, Callable[..., Any]] = {}
@@ -383,8 +385,7 @@ class ArmEngine:
             return error_response(ArmError(500, "InternalServerError", "Encountered internal server error."))
         return error_response(ArmError(
             409, "AnotherOperationInProgress",
-            "Another operation on this or dependent resource is in progress. Retry the request later.",
-            headers={"Retry-After": "1"}))
+            "Another operation on this or dependent resource is in progress. Retry the request later."))
 
     _fail_next_lro = False
 

@@ -224,6 +224,7 @@ KNOWN_LOCATIONS = frozenset(
         "norwayeast", "norwaywest", "polandcentral", "italynorth", "spaincentral", "canadacentral", "canadaeast",
         "brazilsouth", "australiaeast", "australiasoutheast", "japaneast", "japanwest", "koreacentral",
         "southeastasia", "eastasia", "centralindia", "southindia", "uaenorth", "southafricanorth", "global",
+        "eastus2euap", "centraluseuap",  # canary regions (Microsoft's own examples use them)
     }
 )
 
@@ -293,6 +294,11 @@ class Ctx:
     @property
     def base_url(self) -> str:
         return self._engine.base_url
+
+    def vault_uri(self, vault_name: str) -> str:
+        """The `vaultUri` of a Key Vault: `https://127.0.0.1:<port>/`, an origin of its own served by the emulator
+        (Key Vault clients need the vault at the root of its host)."""
+        return self._engine.vault_origin(vault_name) + "/"
 
     @property
     def planes(self) -> Planes:

@@ -14,7 +14,7 @@ from .identity import Caller, TokenError
 from .providers.authorization import has_data_action
 
 if TYPE_CHECKING:
-    from .server import EmulatorServer
+    from .server import EmulatorServer, VaultServer
 
 VAULTS_TYPE = "microsoft.keyvault/vaults"
 SECRETS_DATA = "Microsoft.KeyVault/vaults/secrets"
@@ -55,8 +55,10 @@ def required_permission(method: str, subpath: str) -> tuple[str, str]:
     return f"Microsoft.KeyVault/vaults/{head or 'unknown'}/read", "get"
 
 
-def handle_keyvault(server: EmulatorServer, method: str, path: str, query: dict[str, str], headers: dict[str, str],
-                    raw: bytes) -> Response:
+def handle_keyvault(server: EmulatorServer | VaultServer, method: str, path: str, query: dict[str, str],
+                    headers: dict[str, str], raw: bytes) -> Response:
+    """Serve a data-plane request that reached `server` (the vault's own origin, or `/kv/<vault>/` on the main
+    port); secret IDs always use the vault's own origin, as Key Vault clients expect."""
     engine = server.engine
     match = re.match(r"^/kv/([^/]+)/?(.*)$", path)
     if not match:
@@ -78,8 +80,9 @@ def handle_keyvault(server: EmulatorServer, method: str, path: str, query: dict[
         if not auth.lower().startswith("bearer "):
             return _error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.",
                           headers={"WWW-Authenticate": challenge})
+        audiences = (resource, resource + "/", "https://vault.azure.net", "https://vault.azure.net/")
         try:
-            caller = server.issuer.validate(auth[7:].strip(), (resource, resource + "/", "https://vault.azure.net"))
+            caller = server.issuer.validate(auth[7:].strip(), audiences)
         except TokenError as err:
             code = "AKV10022: Invalid audience." if err.code.endswith("Audience") else f"AKV10013: {err.message}"
             return _error(401, "Unauthorized", code, headers={"WWW-Authenticate": challenge})
@@ -91,7 +94,7 @@ def handle_keyvault(server: EmulatorServer, method: str, path: str, query: dict[
         if denied is not None:
             return denied
         plane = engine.planes.keyvault_secrets
-        vault_uri = str(props.get("vaultUri") or f"{server.base_url}/kv/{vault.name}/")
+        vault_uri = server.main.vault_origin(vault.name) + "/"
     if plane is None:
         return _error(501, "NotImplemented", "The Key Vault secrets data plane is not available in this emulator.")
     status, out_headers, body = plane.handle(vault.name, method.upper(), subpath, query, raw or None, vault_uri)

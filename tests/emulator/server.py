@@ -85,22 +85,86 @@ class EmulatorServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.base_url = f"https://{host}:{port}"
         engine.base_url = self.base_url
+        engine.vault_origin = self.vault_origin
         self.log_lock = threading.Lock()
+        self.vault_name: str | None = None
+        self.main = self
+        self._vault_servers: dict[str, VaultServer] = {}
+        self._vault_ports_file = state_dir / "vault_ports.json"
+        self._vault_ports: dict[str, int] = (
+            json.loads(self._vault_ports_file.read_text()) if self._vault_ports_file.exists() else {}
+        )
+
+    def reopen_vault_listeners(self) -> None:
+        """After a restart, serve every vault origin handed out before (IDs clients stored stay valid)."""
+        for name in list(self._vault_ports):
+            self.vault_origin(name)
+
+    def vault_origin(self, vault_name: str) -> str:
+        """`https://127.0.0.1:<port>`: a listener of its own per vault, because Key Vault clients parse secret IDs
+        as `<origin>/secrets/<name>/<version>` (a vault is always the root of its host), so a path prefix per
+        vault cannot work. The port is remembered in the state directory and reused after a restart."""
+        key = vault_name.lower()
+        with self.log_lock:
+            running = self._vault_servers.get(key)
+            if running is not None:
+                return running.base_url
+            host = self.server_address[0]
+            try:
+                vault_server = VaultServer((host, self._vault_ports.get(key, 0)), self, vault_name)
+            except OSError:
+                vault_server = VaultServer((host, 0), self, vault_name)  # the old port is taken: a new origin
+            threading.Thread(target=vault_server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+            self._vault_servers[key] = vault_server
+            self._vault_ports[key] = vault_server.server_address[1]
+            tmp = self._vault_ports_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self._vault_ports, indent=2))
+            tmp.replace(self._vault_ports_file)
+            return vault_server.base_url
+
+    def close_vault_listeners(self) -> None:
+        for vault_server in self._vault_servers.values():
+            vault_server.shutdown()
+            vault_server.server_close()
 
     @property
     def keyvault_resource(self) -> str:
-        """Audience of Key Vault tokens; its host must be a dot-suffix of the vault URL's host.
+        return _keyvault_resource(self.base_url)
 
-        Key Vault clients refuse a challenge whose resource host is not a parent domain of the vault host
-        (vault `x.vault.azure.net`, resource `vault.azure.net`). Vault URLs here are `https://127.0.0.1:PORT/kv/x/`,
-        so the resource is `https://0.0.1:PORT`: the longest proper dot-suffix of `127.0.0.1:PORT`.
-        """
-        netloc = urlsplit(self.base_url).netloc
-        return "https://" + (netloc.split(".", 1)[1] if "." in netloc.split(":")[0] else netloc)
+
+class VaultServer(ThreadingHTTPServer):
+    """The listener of one vault's origin; every request on it is that vault's data plane."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], main: EmulatorServer, vault_name: str) -> None:
+        super().__init__(address, Handler)
+        self.main = main
+        self.vault_name: str | None = vault_name
+        self.engine = main.engine
+        self.issuer = main.issuer
+        self.log_lock = main.log_lock
+        self.socket = main.ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+        self.base_url = f"https://{self.server_address[0]}:{self.server_address[1]}"
+
+    @property
+    def keyvault_resource(self) -> str:
+        return _keyvault_resource(self.base_url)
+
+
+def _keyvault_resource(base_url: str) -> str:
+    """Audience of Key Vault tokens; its host must be a dot-suffix of the vault URL's host.
+
+    Key Vault clients refuse a challenge whose resource host is not a parent domain of the vault host
+    (vault `x.vault.azure.net`, resource `vault.azure.net`). Vault origins here are `https://127.0.0.1:PORT`,
+    so the resource is `https://0.0.1:PORT`: the longest proper dot-suffix of `127.0.0.1:PORT`.
+    """
+    netloc = urlsplit(base_url).netloc
+    return "https://" + (netloc.split(".", 1)[1] if "." in netloc.split(":")[0] else netloc)
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: EmulatorServer
+    server: Any  # EmulatorServer or VaultServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -176,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
                raw: bytes) -> Response:
         low = path.lower()
+        if self.server.vault_name is not None:
+            return self._keyvault(method, f"/kv/{self.server.vault_name}{path}", query, headers, raw)
         if low.startswith("/_emulator/"):
             return self._admin(method, low[len("/_emulator/"):].strip("/"), raw)
         if low.rstrip("/") == "/metadata/endpoints":

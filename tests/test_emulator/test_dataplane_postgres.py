@@ -255,3 +255,24 @@ def test_shared_mode_backs_servers_with_an_existing_postgresql(plane: PostgresPl
     with connect(host) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'tenantdb'").fetchone() is None
         assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'tenantadmin'").fetchone() is None
+
+
+def test_clusters_of_a_vanished_plane_directory_are_collected(tmp_path: pathlib.Path) -> None:
+    gone_base = tmp_path / "session-that-ended" / "pg"
+    orphaned = PostgresPlane(gone_base)
+    info = orphaned.ensure_server(SERVER.format("psql-orphan"), ADMIN, PASSWORD)
+    root = orphaned.data_root
+    assert root is not None
+    if root.is_relative_to(gone_base):
+        cleanup(orphaned)
+        pytest.skip("clusters live inside the plane directory here: nothing can be orphaned")
+    shutil.rmtree(gone_base.parent)  # the session's temporary directory goes, its cluster keeps running
+    connect(info).close()
+    plane = PostgresPlane(tmp_path / "next-session")
+    try:
+        plane.restart_all()
+        assert not root.exists()
+        with pytest.raises(psycopg.OperationalError):
+            connect(info)
+    finally:
+        cleanup(plane)

@@ -64,6 +64,7 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Insights/scheduledQueryRules": "log_alert",
     "Microsoft.Consumption/budgets": "budget",
     "Microsoft.Authorization/policyAssignments": "policy_assignment",
+    "Microsoft.Authorization/policyDefinitions": "policy_definition",
 }
 # Names that are not ours to choose, checked against what Azure fixes them to.
 FIXED_NAMES: dict[str, str] = {

@@ -36,7 +36,9 @@ as the ``postgres`` account if the system has one; otherwise the plane creates a
 (``useradd --system``, no home, no shell). Run as any other user, clusters run as that user. Cluster files
 live under ``base_dir`` when the service account can traverse every parent directory; otherwise (typically
 ``/tmp/pytest-of-root/...``, which is 0700) under ``<tmp>/cfemu-pg-<hash of base_dir>``, recorded in the state
-file so that a restarted plane finds them again. ``delete_server`` removes a server's files in both cases.
+file so that a restarted plane finds them again, with an ``owner`` file naming ``base_dir``: once that directory
+is gone (a test session's temporary state), the next plane to start stops those clusters and removes them.
+``delete_server`` removes a server's files in both cases.
 
 **Durability is traded for speed** (``fsync``, ``synchronous_commit`` and ``full_page_writes`` off): the data
 survives a restart of the emulator or of PostgreSQL, not a crash of the machine.
@@ -85,6 +87,8 @@ HOST = "127.0.0.1"
 FALLBACK_SERVICE_USER = "cfemu"
 PG_CTL_TIMEOUT = 60
 STATE_FILE = "servers.json"
+FALLBACK_PREFIX = "cfemu-pg-"
+OWNER_FILE = "owner"  # in a fallback cluster directory: the plane directory it belongs to
 
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
@@ -341,6 +345,7 @@ class PostgresPlane:
         with self._lock:
             if self._dsn is not None:
                 return
+            self._collect_orphans()
             errors = []
             for record in self._state["servers"].values():
                 # One lost cluster (its files removed behind our back) must not keep the others down.
@@ -384,6 +389,7 @@ class PostgresPlane:
                     "UTF8",
                     "--locale=C.UTF-8",
                     "--no-instructions",
+                    "--no-sync",  # durability is traded for speed (see module docstring)
                 ],
                 cwd=server_dir,
                 timeout=120,
@@ -412,6 +418,8 @@ class PostgresPlane:
     def _start(self, record: dict[str, Any]) -> None:
         if self._is_running(record):
             return
+        if not (pathlib.Path(record["data_dir"]) / "PG_VERSION").exists():
+            raise PostgresPlaneError(f"{record['server_id']}: cluster files missing under {record['data_dir']}")
         account = self._service_account()
         postgres = self._overlay()
         log = pathlib.Path(record["server_dir"]) / "postgres.log"
@@ -510,14 +518,37 @@ class PostgresPlane:
             if account.can_traverse(self._base):
                 root = self._base / "clusters"
             else:
+                self._collect_orphans()
                 digest = hashlib.sha256(str(self._base).encode()).hexdigest()[:12]
-                root = pathlib.Path(tempfile.gettempdir()) / f"cfemu-pg-{digest}"
+                root = pathlib.Path(tempfile.gettempdir()) / f"{FALLBACK_PREFIX}{digest}"
             self._state["data_root"] = str(root)
             self._save_state()
         if not root.exists():
             root.mkdir(parents=True, mode=0o700)
+        if not root.is_relative_to(self._base):
+            (root / OWNER_FILE).write_text(str(self._base), encoding="utf-8")
         self._service_account().own(root)
         return root
+
+    def _collect_orphans(self) -> None:
+        """Stop and remove fallback cluster directories whose emulator state directory no longer exists.
+
+        A test session's emulator lives in a temporary directory that is removed after it; clusters it had to put
+        under the system temp directory would otherwise stay there, and keep running if it crashed.
+        """
+        for root in pathlib.Path(tempfile.gettempdir()).glob(f"{FALLBACK_PREFIX}*"):
+            try:
+                owner = pathlib.Path((root / OWNER_FILE).read_text(encoding="utf-8").strip())
+            except OSError:
+                continue
+            if owner.exists():
+                continue
+            for pid_file in root.glob("*/data/postmaster.pid"):
+                self._service_account().run(
+                    [str(self._bin_dir() / "pg_ctl"), "stop", "-D", str(pid_file.parent), "-m", "immediate", "-w"],
+                    cwd=root,
+                )
+            self._remove_tree(root)
 
     def _overlay(self) -> pathlib.Path:
         """The overlay ``postgres`` binary whose share directory marks Azure's allowed extensions trusted."""

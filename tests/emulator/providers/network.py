@@ -102,7 +102,6 @@ def _pending_in_vnet(ctx: Ctx, vnet_id: str, own_id: str | None = None) -> None:
             "AnotherOperationInProgress",
             f"Operation on resource {own_id or vnet_id} cannot be performed because another operation on this or "
             f"a dependent resource ({op['resource_id']}) is in progress. Retry the request later.",
-            headers={"Retry-After": "1"},
         )
 
 
@@ -562,7 +561,9 @@ class PrivateEndpoints(ResourceType):
         nic_name = props.get("customNetworkInterfaceName") or f"{req.name}.nic.{ctx.new_guid()}"
         props["networkInterfaces"] = previous.get("networkInterfaces") or [
             {"id": f"{req.id.split('/providers/')[0]}/providers/{NS}/networkInterfaces/{nic_name}"}]
-        ip = (previous.get("customDnsConfigs") or [{}])[0].get("ipAddresses", [None])[0] or _next_ip(ctx, subnet)
+        static = [c.get("properties", {}).get("privateIPAddress") for c in props.get("ipConfigurations") or []]
+        ip = (static[0] if static and static[0] else None) or (
+            (previous.get("customDnsConfigs") or [{}])[0].get("ipAddresses", [None])[0] or _next_ip(ctx, subnet))
         dns_configs = []
         for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
             conns = []

@@ -342,10 +342,9 @@ class FlexibleServers(ResourceType):
         zone_id = network.get("privateDnsZoneArmResourceId")
         if req.existing is not None:
             old = req.existing.properties.get("network") or {}
-            if (subnet_id or None) != (old.get("delegatedSubnetResourceId") or None) and subnet_id is not None:
-                if not id_equal(subnet_id, old.get("delegatedSubnetResourceId")):
-                    raise ArmError(400, "VnetChangeNotSupported",
-                                   "The network of an existing server cannot be changed (delegated subnet).")
+            if subnet_id and not id_equal(subnet_id, old.get("delegatedSubnetResourceId")):
+                raise ArmError(400, "VnetChangeNotSupported",
+                               "The network of an existing server cannot be changed (delegated subnet).")
         if not subnet_id:
             if zone_id and req.is_create:
                 raise ArmError(400, "PrivateDnsZoneWithoutDelegatedSubnet",
@@ -387,8 +386,11 @@ class FlexibleServers(ResourceType):
                    or (previous.get("storage") or {}).get("storageSizeGB") or 128)
         perf_tier, iops = STORAGE[size]
         storage = props.setdefault("storage", {})
-        storage.update({"storageSizeGB": size, "type": storage.get("type", ""), "iops": iops,
-                        "tier": storage.get("tier") or perf_tier})
+        tier = str(storage.get("tier") or perf_tier)
+        if int(tier.lstrip("P") or 0) < int(perf_tier.lstrip("P")):
+            # A larger disk never keeps a performance tier below the size's baseline.
+            tier = perf_tier
+        storage.update({"storageSizeGB": size, "type": storage.get("type", ""), "iops": iops, "tier": tier})
         storage.setdefault("autoGrow", "Disabled")
         network = props.setdefault("network", {})
         if network.get("delegatedSubnetResourceId"):
@@ -488,7 +490,7 @@ class Configurations(_ServerChild):
         source = req.properties.get("source", "user-override")
         if source not in ("user-override", "system-default"):
             raise _invalid("source", " Allowed values: 'user-override', 'system-default'.")
-        if source == "user-override" or "value" in req.properties:
+        if source == "user-override":
             normalise_value(req.name, meta, req.properties.get("value"))
 
     def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
@@ -567,9 +569,9 @@ class Databases(_ServerChild):
         plane = _plane(ctx)
         server = ctx.get(resource.parent_id)
         # When the whole server goes, delete_server removes the cluster; dropping each database first is moot.
-        if plane is not None and server is not None and server.properties.get("provisioningState") != "Dropping":
-            if resource.name.lower() not in SYSTEM_DATABASES:
-                _call_plane("drop the database", lambda: plane.drop_database(server.id, resource.name))
+        if (plane is not None and server is not None and server.properties.get("provisioningState") != "Dropping"
+                and resource.name.lower() not in SYSTEM_DATABASES):
+            _call_plane("drop the database", lambda: plane.drop_database(server.id, resource.name))
 
 
 class FirewallRules(_ServerChild):

@@ -85,14 +85,13 @@ def plan_resources(emulator: Any, deployment: str, plan_dir: Path) -> list[dict[
 
 def index_by_id(resources: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     """Every resource by lower-case ID, with the children ARM returns inline in their parent."""
-    index: dict[str, Mapping[str, Any]] = {}
+    resources = [r for r in resources if r.get("id")]
+    index: dict[str, Mapping[str, Any]] = {str(r["id"]).lower(): r for r in resources}
     for resource in resources:
-        if not resource.get("id"):
-            continue
-        index.setdefault(str(resource["id"]).lower(), resource)
         for key in INLINE_CHILDREN:
             for child in (resource.get("properties") or {}).get(key) or []:
-                if isinstance(child, Mapping) and child.get("id"):
+                # Only full bodies: an NSG's "subnets" are bare references ({"id": ...}) to the VNet's subnets.
+                if isinstance(child, Mapping) and child.get("id") and "properties" in child:
                     index.setdefault(str(child["id"]).lower(), child)
     return index
 

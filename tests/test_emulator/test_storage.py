@@ -1,0 +1,87 @@
+"""Microsoft.Storage storage accounts through azure-mgmt-storage: CRUD, LRO, keys, names, global uniqueness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+pytestmark = pytest.mark.emulator
+ACCOUNT = {"location": "westeurope", "sku": {"name": "Standard_RAGRS"}, "kind": "StorageV2",
+           "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False}}
+
+
+@pytest.fixture(scope="module")
+def storage(emulator: Any) -> Any:
+    from azure.mgmt.storage import StorageManagementClient
+
+    return emulator.mgmt_client(StorageManagementClient)
+
+
+def _name(rg: str, tag: str) -> str:
+    return (tag + rg.replace("-", ""))[:24]
+
+
+def test_create_read_update_delete(storage: Any, rg: str) -> None:
+    name = _name(rg, "crud")
+    account = storage.storage_accounts.begin_create(rg, name, ACCOUNT).result()
+    assert account.provisioning_state == "Succeeded"
+    assert account.primary_endpoints.blob == f"https://{name}.blob.core.windows.net/"
+    assert account.secondary_location == "northeurope", "RA-GRS replicates to the paired region"
+    assert account.access_tier == "Hot" and account.enable_https_traffic_only is True
+    updated = storage.storage_accounts.update(rg, name, {"tags": {"env": "test"}})
+    assert updated.tags == {"env": "test"}
+    assert updated.creation_time == account.creation_time
+    assert [a.name for a in storage.storage_accounts.list_by_resource_group(rg)] == [name]
+    storage.storage_accounts.delete(rg, name)
+    assert list(storage.storage_accounts.list_by_resource_group(rg)) == []
+
+
+def test_list_and_regenerate_keys(storage: Any, rg: str) -> None:
+    name = _name(rg, "keys")
+    storage.storage_accounts.begin_create(rg, name, ACCOUNT).result()
+    keys = {k.key_name: k.value for k in storage.storage_accounts.list_keys(rg, name).keys_property}
+    assert set(keys) == {"key1", "key2"} and keys["key1"] != keys["key2"]
+    assert {k.key_name: k.value for k in storage.storage_accounts.list_keys(rg, name).keys_property} == keys
+    regenerated = storage.storage_accounts.regenerate_key(rg, name, {"keyName": "key2"})
+    after = {k.key_name: k.value for k in regenerated.keys_property}
+    assert after["key1"] == keys["key1"] and after["key2"] != keys["key2"]
+
+
+def test_name_rules(storage: Any, rg: str) -> None:
+    for bad in ("UPPERCASE1", "ab", "has-dash-name", "x" * 25):
+        with pytest.raises(HttpResponseError) as excinfo:
+            storage.storage_accounts.begin_create(rg, bad, ACCOUNT).result()
+        assert excinfo.value.error.code == "AccountNameInvalid", bad
+
+
+def test_name_is_global_across_subscriptions(emulator: Any, storage: Any, rg: str) -> None:
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    from azure.mgmt.storage import StorageManagementClient
+
+    name = _name(rg, "glob")
+    storage.storage_accounts.begin_create(rg, name, ACCOUNT).result()
+    sub2 = emulator.env["AZURE_EMULATOR_SUBSCRIPTION_ID_2"]
+    cred2 = emulator.second_credential()
+    emulator.mgmt_client(ResourceManagementClient, sub2, cred2).resource_groups.create_or_update(
+        "other", {"location": "westeurope"})
+    other = emulator.mgmt_client(StorageManagementClient, sub2, cred2)
+    with pytest.raises(HttpResponseError) as excinfo:
+        other.storage_accounts.begin_create("other", name, ACCOUNT).result()
+    assert excinfo.value.status_code == 409
+    assert excinfo.value.error.code == "StorageAccountAlreadyTaken"
+    result = other.storage_accounts.check_name_availability({"name": name, "type": "Microsoft.Storage/storageAccounts"})
+    assert result.name_available is False and result.reason == "AlreadyExists"
+    free = other.storage_accounts.check_name_availability({"name": name + "x",
+                                                           "type": "Microsoft.Storage/storageAccounts"})
+    assert free.name_available is True
+
+
+def test_sku_and_kind_are_validated(storage: Any, rg: str) -> None:
+    with pytest.raises(HttpResponseError) as excinfo:
+        storage.storage_accounts.begin_create(rg, _name(rg, "sku"), {**ACCOUNT, "sku": {"name": "Gold_LRS"}}).result()
+    assert excinfo.value.status_code == 400
+    with pytest.raises(HttpResponseError) as excinfo:
+        storage.storage_accounts.begin_create(rg, _name(rg, "kind"), {**ACCOUNT, "kind": "FileStorage"}).result()
+    assert excinfo.value.error.code == "SkuNotSupported"
