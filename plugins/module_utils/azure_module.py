@@ -6,6 +6,21 @@ A module builds a desired ARM body from its options and calls :meth:`AzureModule
 :meth:`AzureModule.ensure_absent`); the engine does GET -> compare -> PUT/PATCH only on difference ->
 wait, honours check mode and --diff, and accumulates ``changed``/``diff`` when a module manages several
 resources (a zone and its links, a group and its lock).
+
+Writing a module (see plugins/modules/network_watcher.py for the smallest complete one):
+
+    az = AzureModule(argument_spec={...})                  # auth options and ``timeout`` are merged in
+    resource_id = az.provider_id(rg, "Microsoft.X/things", name)
+    if state == "absent":
+        az.ensure_absent(resource_id, API)
+        az.exit(id=resource_id, thing={})
+    result = az.reconcile(resource_id, API, desired_body,   # only what the task declares
+                          partial_lists={"properties.items"})  # lists whose undeclared items are kept
+    az.exit(id=result["id"], thing=result["resource"])
+
+Anything read or written outside reconcile goes through ``az.call(az.client.<get|list|write|delete|post>, ...)``
+so an Azure error ends the task with the resource ID and Azure's code; a write a module does itself must check
+``az.check_mode`` first and report through ``az.record_diff`` and ``az.changed``.
 """
 
 from __future__ import annotations
@@ -87,10 +102,14 @@ class AzureModule:
         return self.provider_id(resource_group, provider_type, value)
 
     # --- reconcile ----------------------------------------------------------------------------------
-    def _record_diff(self, label: str, diff: dict[str, Any]) -> None:
+    def record_diff(self, label: str, diff: dict[str, Any]) -> None:
+        """Add one resource's before/after to the task's --diff output (for writes a module does itself)."""
         if diff.get("before") or diff.get("after"):
             self._before[label] = diff.get("before")
             self._after[label] = diff.get("after")
+
+    # Modules written before record_diff was public call the old name.
+    _record_diff = record_diff
 
     def reconcile(self, resource_id: str, api_version: str, desired: dict[str, Any], *,
                   partial_lists: frozenset[str] | set[str] = frozenset(), update_method: str = "PUT",
@@ -106,7 +125,7 @@ class AzureModule:
             actual = self.call(self.client.get, resource_id, api_version)
         if actual is None:
             self.changed = True
-            self._record_diff(label, {"before": {}, "after": desired})
+            self.record_diff(label, {"before": {}, "after": desired})
             if self.check_mode:
                 return {"changed": True, "id": resource_id, "resource": copy.deepcopy(desired),
                         "differences": ["(create)"]}
@@ -126,7 +145,7 @@ class AzureModule:
         else:
             body = rec.merge(rec.strip_read_only(actual), desired, partial_lists=partial_lists)
             predicted = body
-        self._record_diff(label, rec.diff_document(predicted, actual, paths))
+        self.record_diff(label, rec.diff_document(predicted, actual, paths))
         if self.check_mode:
             return {"changed": True, "id": actual.get("id", resource_id), "resource": predicted, "differences": paths}
         resource = self.call(self.client.write, update_method, resource_id, api_version, body, self.params["timeout"])
@@ -140,7 +159,7 @@ class AzureModule:
         if actual is None:
             return False
         self.changed = True
-        self._record_diff(label or resource_id, {"before": _summary(actual), "after": {}})
+        self.record_diff(label or resource_id, {"before": _summary(actual), "after": {}})
         if not self.check_mode:
             self.call(self.client.delete, resource_id, api_version, self.params["timeout"])
         return True

@@ -558,6 +558,10 @@ class ArmEngine:
         if route.kind == "provider_action":
             if method != "POST":
                 raise ArmError(405, "MethodNotAllowed", f"The requested method '{method}' is not allowed.")
+            if (route.action or "").lower() in ("register", "unregister") and route.subscription_id:
+                # Every namespace the emulator knows is registered; (un)registering is accepted and changes nothing.
+                return self._provider_info(Route("provider", namespace=route.namespace,
+                                                 subscription_id=route.subscription_id), "GET")
             handler = self.provider_actions.get(f"{route.namespace}/{route.action}".lower())
             if handler is None:
                 raise ArmError(400, "InvalidResourceType",
@@ -990,9 +994,9 @@ class ArmEngine:
         low_scope = route.scope.lower()
         records = []
         if rtype.is_child:
-            parent_type = self._type_for_depth(rtype, len(route.names))
-            assert parent_type is not None
-            parent_id = self.make_id(parent_type, route.scope, route.names).lower()
+            # make_id stops at the names given: the parent's ID (even when the parent type, such as
+            # Microsoft.KeyVault/locations, is not a registered type).
+            parent_id = self.make_id(rtype, route.scope, route.names).lower()
             records = [r for r in self.store.records.values()
                        if r["type"].lower() == rtype.type.lower() and r["parent"] == parent_id]
         else:

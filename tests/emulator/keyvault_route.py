@@ -75,7 +75,7 @@ def handle_keyvault(server: EmulatorServer | VaultServer, method: str, path: str
         vault = Resource(vaults[0])
         props = vault.body.get("properties", {})
         tenant = str(props.get("tenantId") or "")
-        challenge = f'Bearer authorization="{server.base_url}/{tenant}", resource="{resource}"'
+        challenge = f'Bearer authorization="{server.main.base_url}/{tenant}", resource="{resource}"'
         auth = headers.get("authorization", "")
         if not auth.lower().startswith("bearer "):
             return _error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.",

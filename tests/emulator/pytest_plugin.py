@@ -190,9 +190,9 @@ class ArmRestClient:
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorProcess]:
     """One emulator for the test session (instant latency, no faults, PostgreSQL data plane per
-    CF_EMULATOR_POSTGRES: off by default so a session does not start clusters it does not need)."""
+    CF_EMULATOR_POSTGRES: `auto` by default, clusters start lazily on the first server)."""
     with tempfile.TemporaryDirectory(prefix="cf-emulator-") as tmp:
-        proc = EmulatorProcess(Path(tmp), postgres=os.environ.get("CF_EMULATOR_POSTGRES", "off"))
+        proc = EmulatorProcess(Path(tmp), postgres=os.environ.get("CF_EMULATOR_POSTGRES", "auto"))
         proc.start()
         try:
             yield proc

@@ -44,7 +44,8 @@ def test_builtin_role_definitions(emulator: Any, authz: Any) -> None:
 
 def test_role_assignment_lifecycle_and_rules(emulator: Any, authz: Any, rg: str) -> None:
     scope = f"/subscriptions/{emulator.env['AZURE_SUBSCRIPTION_ID']}/resourceGroups/{rg}"
-    role = f"/subscriptions/{emulator.env['AZURE_SUBSCRIPTION_ID']}/providers/Microsoft.Authorization/roleDefinitions/{SECRETS_OFFICER}"
+    role = (f"/subscriptions/{emulator.env['AZURE_SUBSCRIPTION_ID']}/providers/Microsoft.Authorization/"
+            f"roleDefinitions/{SECRETS_OFFICER}")
     principal = _principal(emulator)
     name = str(uuid.uuid4())
     body = {"properties": {"roleDefinitionId": role, "principalId": principal, "principalType": "ServicePrincipal"}}

@@ -120,7 +120,7 @@ def test_arm_refuses_missing_token(emulator: Any) -> None:
 
 def test_arm_refuses_forged_token(emulator: Any) -> None:
     token = emulator.credential().get_token("https://management.core.windows.net//.default").token
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     claims = _claims(token)
     claims["oid"] = "00000000-0000-0000-0000-000000000000"
     forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
@@ -161,3 +161,18 @@ def test_unknown_subscription(emulator: Any) -> None:
                                      "?api-version=2025-04-01", headers={"Authorization": f"Bearer {token}"})
     assert status == 404
     assert body["error"]["code"] == "SubscriptionNotFound"
+
+
+def test_admin_dataplanes_reports_planes(emulator: Any) -> None:
+    planes = emulator.dataplanes()
+    assert set(planes) == {"postgres", "keyvault"}
+    assert isinstance(planes["postgres"]["servers"], dict)
+    assert planes["keyvault"]["enabled"] is True
+
+
+def test_request_log_records_arm_calls(emulator: Any, resource_client: Any) -> None:
+    resource_client.resource_groups.check_existence("log-probe")
+    entry = emulator.requests()[-1]
+    assert entry["method"] == "HEAD" and entry["path"].endswith("/resourcegroups/log-probe")
+    assert entry["status"] == 404 and entry["api_version"]
+    assert entry["client_request_id"] and entry["duration_ms"] >= 0

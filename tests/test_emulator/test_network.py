@@ -106,12 +106,12 @@ def test_nsg_rules(network_client: Any, rg: str) -> None:
     same_other_direction = network_client.security_rules.begin_create_or_update(
         rg, "nsg", "out", {"properties": rule(100, "Outbound")}).result()
     assert same_other_direction.priority == 100
-    assert _error(lambda: network_client.security_rules.begin_create_or_update(rg, "nsg", "dup", {"properties": rule(100)}).result()
-                  ) == (400, "SecurityRuleConflict")
-    assert _error(lambda: network_client.security_rules.begin_create_or_update(rg, "nsg", "low", {"properties": rule(99)}).result()
-                  ) == (400, "SecurityRuleInvalidPriority")
-    assert _error(lambda: network_client.security_rules.begin_create_or_update(rg, "nsg", "hi", {"properties": rule(4097)}).result()
-                  ) == (400, "SecurityRuleInvalidPriority")
+    assert _error(lambda: network_client.security_rules.begin_create_or_update(
+        rg, "nsg", "dup", {"properties": rule(100)}).result()) == (400, "SecurityRuleConflict")
+    assert _error(lambda: network_client.security_rules.begin_create_or_update(
+        rg, "nsg", "low", {"properties": rule(99)}).result()) == (400, "SecurityRuleInvalidPriority")
+    assert _error(lambda: network_client.security_rules.begin_create_or_update(
+        rg, "nsg", "hi", {"properties": rule(4097)}).result()) == (400, "SecurityRuleInvalidPriority")
     assert _error(lambda: network_client.security_rules.begin_create_or_update(
         rg, "nsg", "port", {"properties": rule(200, port="70000")}).result()) == (
         400, "SecurityRuleInvalidPortRange")

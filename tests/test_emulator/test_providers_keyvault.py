@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from tests.test_emulator.examples import assert_shape, load_example
 
@@ -33,7 +33,8 @@ def test_create_fills_azure_defaults_and_points_vault_uri_at_emulator(emulator: 
     vault = kv.vaults.begin_create_or_update(rg, name, _vault(emulator)).result()
     props = vault.properties
     assert props.provisioning_state == "Succeeded"
-    assert props.vault_uri == f"{emulator.base_url}/kv/{name}/"
+    assert props.vault_uri.startswith("https://127.0.0.1:") and props.vault_uri.endswith("/"), \
+        "each vault is served at an origin of its own"
     assert props.enable_soft_delete is True
     assert props.soft_delete_retention_in_days == 90
     assert props.enable_rbac_authorization is True, "api-version 2026-02-01+ defaults new vaults to RBAC"
@@ -125,7 +126,7 @@ def test_purge_protection_blocks_purge_and_cannot_be_disabled(emulator: Any, kv:
     assert kv.vaults.get_deleted(name, "westeurope").properties.purge_protection_enabled is True
     with pytest.raises(HttpResponseError) as excinfo:
         kv.vaults.begin_purge_deleted(name, "westeurope").result()
-    assert excinfo.value.status_code == 409
+    assert (excinfo.value.status_code, excinfo.value.error.code) == (405, "MethodNotAllowed")
     assert name in [d.name for d in kv.vaults.list_deleted()]
 
 
@@ -161,44 +162,51 @@ def test_patch_merges_and_resource_group_delete_soft_deletes(emulator: Any, kv: 
 
 
 def test_secrets_plane_follows_vault_lifecycle(emulator: Any, kv: Any, rg: str, unique: Callable[[str], str]) -> None:
+    from azure.keyvault.secrets import SecretClient
+
     name = unique("kv-plane-")
     policy = {"tenantId": emulator.env["AZURE_TENANT"], "objectId": _caller_object_id(emulator),
               "permissions": {"secrets": ["get", "set", "list"]}}
     vault = kv.vaults.begin_create_or_update(rg, name, _vault(emulator, enableRbacAuthorization=False,
                                                               accessPolicies=[policy])).result()
-    secrets = _secrets_client(emulator, vault.properties.vault_uri)
-    assert secrets("PUT", "secrets/db-password", {"value": "s3cret"})[0] == 200
+    secrets = SecretClient(vault.properties.vault_uri, emulator.credential(),
+                           connection_verify=emulator.env["REQUESTS_CA_BUNDLE"])
+    assert secrets.set_secret("db-password", "s3cret").value == "s3cret"
     kv.vaults.delete(rg, name)
-    assert secrets("GET", "secrets/db-password", None)[0] == 404, "a soft-deleted vault answers nothing"
-    kv.vaults.begin_create_or_update(rg, name, _vault(emulator, createMode="recover")).result()
-    status, body = secrets("GET", "secrets/db-password", None)
-    assert (status, body["value"]) == (200, "s3cret"), "recovering the vault brings its secrets back"
+    with pytest.raises(HttpResponseError):
+        secrets.get_secret("db-password")
+    recovered = kv.vaults.begin_create_or_update(rg, name, _vault(emulator, createMode="recover")).result()
+    assert recovered.properties.vault_uri == vault.properties.vault_uri
+    assert secrets.get_secret("db-password").value == "s3cret", "recovering the vault brings its secrets back"
     kv.vaults.delete(rg, name)
     kv.vaults.begin_purge_deleted(name, "westeurope").result()
     kv.vaults.begin_create_or_update(rg, name, _vault(emulator, enableRbacAuthorization=False,
                                                       accessPolicies=[policy])).result()
-    assert secrets("GET", "secrets/db-password", None)[0] == 404, "purging the vault destroyed its secrets"
+    with pytest.raises(ResourceNotFoundError):
+        secrets.get_secret("db-password")
 
 
-def _secrets_client(emulator: Any, vault_uri: str) -> Callable[[str, str, Any], tuple[int, Any]]:
-    """Raw Key Vault REST calls (the SDK cannot parse secret IDs under the emulator's /kv/<name>/ path)."""
-    import json
-
-    from azure.core import PipelineClient
-    from azure.core.pipeline import policies
-    from azure.core.rest import HttpRequest
-
-    resource = emulator.dataplanes()["keyvault"]["resource"]
-    auth = policies.BearerTokenCredentialPolicy(emulator.credential(), f"{resource}/.default")
-    client = PipelineClient(base_url=vault_uri, policies=[policies.HeadersPolicy(), auth])
-
-    def call(method: str, path: str, body: Any) -> tuple[int, Any]:
-        request = HttpRequest(method, f"{vault_uri}{path}?api-version=7.5", json=body)
-        response = client.send_request(request)
-        text = response.text()
-        return response.status_code, (json.loads(text) if text else None)
-
-    return call
+def test_access_policy_edits(emulator: Any, kv: Any, rg: str, unique: Callable[[str], str]) -> None:
+    name = unique("kv-ap-")
+    tenant = emulator.env["AZURE_TENANT"]
+    reader = {"tenantId": tenant, "objectId": "11111111-1111-4111-8111-111111111111",
+              "permissions": {"secrets": ["get"]}}
+    kv.vaults.begin_create_or_update(rg, name, _vault(emulator, enableRbacAuthorization=False,
+                                                      accessPolicies=[reader])).result()
+    more = {**reader, "permissions": {"secrets": ["list", "get"]}}
+    kv.vaults.update_access_policy(rg, name, "add", {"properties": {"accessPolicies": [more]}})
+    other = {"tenantId": tenant, "objectId": "22222222-2222-4222-8222-222222222222",
+             "permissions": {"secrets": ["set"]}}
+    kv.vaults.update_access_policy(rg, name, "add", {"properties": {"accessPolicies": [other]}})
+    policies = kv.vaults.get(rg, name).properties.access_policies
+    assert [(p.object_id, sorted(p.permissions.secrets)) for p in policies] == [
+        (reader["objectId"], ["get", "list"]), (other["objectId"], ["set"])]
+    kv.vaults.update_access_policy(rg, name, "remove", {"properties": {"accessPolicies": [other]}})
+    kv.vaults.update_access_policy(rg, name, "replace", {"properties": {"accessPolicies": [reader]}})
+    policies = kv.vaults.get(rg, name).properties.access_policies
+    assert [(p.object_id, p.permissions.secrets) for p in policies] == [(reader["objectId"], ["get"])]
+    assert not [r for r in emulator.resources() if "/accesspolicies/" in r["id"].lower()], \
+        "an access-policy edit changes the vault, it is not a resource of its own"
 
 
 def _caller_object_id(emulator: Any) -> str:

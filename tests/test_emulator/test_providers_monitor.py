@@ -5,6 +5,7 @@ keys, components, diagnostic settings per target type, action groups, metric ale
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -353,16 +354,10 @@ def test_microsoft_monitoring_examples(emulator: Any, rg: str, unique: Callable[
             action["actionGroupId"] = group["id"]
         put(example, f"{base}/Microsoft.Insights/metricAlerts/{unique('ma-ex-')}", request,
             also=frozenset({"targetResourceType", "targetResourceRegion"}
-                           if "MultipleResource" in json_text(request) else set()))
+                           if "MultipleResource" in json.dumps(request) else set()))
 
     rule = load_example("Microsoft.Insights/2026-03-01/createOrUpdateSimpleLogAlertScheduledQueryRule.json")
     request = rule["parameters"]["parameters"]
     request["properties"]["actions"]["actionGroups"] = [group["id"]]
     put("Microsoft.Insights/2026-03-01/createOrUpdateSimpleLogAlertScheduledQueryRule.json",
         f"{base}/Microsoft.Insights/scheduledQueryRules/{unique('sqr-ex-')}", request, "201")
-
-
-def json_text(value: Any) -> str:
-    import json
-
-    return json.dumps(value)

@@ -280,7 +280,7 @@ def test_data_plane_follows_servers_and_databases() -> None:
         pg.databases.begin_create("rg", "pg-plane", "appdb", {"properties": {}}, polling_interval=0).result()
         backed = emu.dataplanes()["postgres"]["servers"]
         entry = next(v for k, v in backed.items() if k.lower() == server.id.lower())
-        dsn = dict(host=entry["host"], port=entry["port"], user="cfadmin", password="Str0ng-Passw0rd!")
+        dsn = {"host": entry["host"], "port": entry["port"], "user": "cfadmin", "password": "Str0ng-Passw0rd!"}
         with psycopg.connect(dbname="appdb", **dsn) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("cfadmin",)
         pg.databases.begin_delete("rg", "pg-plane", "appdb", polling_interval=0).result()

@@ -4,6 +4,7 @@ the long-running create in realistic latency, and Microsoft's examples."""
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -130,9 +131,10 @@ def test_create_is_long_running_in_realistic_latency() -> None:
     from azure.mgmt.redis import RedisManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    # Basic/Standard take 20 minutes in Azure; x0.001 -> 1.2 s.
+    # Basic/Standard take 20 minutes in Azure; x0.0005 -> 0.6 s. The first cache PUT gets an injected LRO failure.
     emu = EmulatorProcess(Path(tempfile.mkdtemp(prefix="cf-emu-redis-")),
-                          ["--latency", "realistic", "--time-scale", "0.001"], postgres="off").start()
+                          ["--latency", "realistic", "--time-scale", "0.0005",
+                           "--faults", "put:Microsoft.Cache/redis:lro-failed:once"], postgres="off").start()
     try:
         emu.mgmt_client(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "westeurope"})
         path = (f"/subscriptions/{emu.env['AZURE_SUBSCRIPTION_ID']}/resourceGroups/rg/providers/Microsoft.Cache/"
@@ -143,9 +145,16 @@ def test_create_is_long_running_in_realistic_latency() -> None:
         assert headers["Retry-After"] == "1"
         client = emu.mgmt_client(RedisManagementClient)
         assert client.redis.get("rg", "slow-cache").provisioning_state == "Creating"
+        # The first create carried the injected fault: its operation ends Failed, and so does the cache.
+        deadline = time.monotonic() + 30
+        while (state := client.redis.get("rg", "slow-cache").provisioning_state) == "Creating":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert state == "Failed"
         poller = client.redis.begin_create("rg", "slow-cache2", _cache(), polling_interval=0.2)
         assert poller.result().provisioning_state == "Succeeded"
-        assert client.redis.get("rg", "slow-cache").provisioning_state == "Succeeded"
+        retried = client.redis.begin_create("rg", "slow-cache", _cache(), polling_interval=0.2).result()
+        assert retried.provisioning_state == "Succeeded", "a re-run of the failed create repairs the cache"
     finally:
         emu.stop()
 

@@ -9,14 +9,17 @@ examples) and the Key Vault soft-delete documentation. What Azure does and this 
 - DELETE soft-deletes: the vault becomes ``/subscriptions/{s}/providers/Microsoft.KeyVault/locations/{l}/
   deletedVaults/{name}`` with ``deletionDate`` and ``scheduledPurgeDate`` (retention days later); the secrets
   data plane stops answering for it. ``createMode: recover`` brings back the vault and its secrets; ``purge``
-  destroys both, refused while purge protection holds the vault.
+  destroys both, refused while purge protection holds the vault (405 ``MethodNotAllowed``).
 - ``enablePurgeProtection`` cannot be turned off, ``softDeleteRetentionInDays`` (7-90) cannot change after
   creation, soft delete cannot be disabled.
 - From api-version 2026-02-01 a new vault uses Azure RBAC unless ``enableRbacAuthorization: false`` is sent
   (older api-versions default to access policies).
 
-Known gaps: deleted vaults are not purged automatically at their scheduled purge date; the ``accessPolicies``
-add/replace/remove sub-resource, managed HSMs and private endpoint connections are not modelled.
+- ``PUT .../accessPolicies/{add|replace|remove}`` edits the vault's access policies (union, replace, or removal
+  of permissions per principal; a principal left with no permission disappears).
+
+Known gaps: deleted vaults are not purged automatically at their scheduled purge date; managed HSMs and private
+endpoint connections are not modelled.
 """
 
 from __future__ import annotations
@@ -167,6 +170,7 @@ class Vaults(ResourceType):
             body.pop("systemData", None)
             body.pop("etag", None)
             body["id"] = req.id
+            body.setdefault("properties", {})["vaultUri"] = ctx.vault_uri(req.name)
             if req.body.get("tags") is not None:
                 body["tags"] = copy.deepcopy(req.body["tags"])
             return body
@@ -198,7 +202,7 @@ class Vaults(ResourceType):
                     rule["value"] = value + "/32"
             for rule in acls["virtualNetworkRules"]:
                 rule["id"] = str(rule.get("id", "")).lower()
-        props["vaultUri"] = f"{ctx.base_url}/kv/{req.name}/"
+        props["vaultUri"] = ctx.vault_uri(req.name)
         return body
 
     def after_write(self, ctx: Ctx, resource: Resource, req: WriteRequest) -> None:
@@ -249,6 +253,78 @@ class Vaults(ResourceType):
             plane.vault_purged(resource.name)
 
 
+class VaultAccessPolicies(ResourceType):
+    """PUT .../vaults/{name}/accessPolicies/{add|replace|remove}: edit the vault's access policies in place."""
+
+    type = f"{VAULTS}/accessPolicies"
+    location = "none"
+    tags = False
+    system_data = False
+    put = OpStyle(Lro.NONE, done=200, created_done=200)
+    patch = None
+    kinds = ("add", "replace", "remove")
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        if req.name.lower() not in self.kinds:
+            raise ArmError(400, "BadRequest", f"The operation kind '{req.name}' is invalid. Allowed values: add, "
+                           "replace, remove.")
+        policies = req.properties.get("accessPolicies")
+        if not isinstance(policies, list) or not policies:
+            raise ArmError(400, "BadRequest", "The request must list at least one access policy.")
+        for policy in policies:
+            if not isinstance(policy, dict) or not policy.get("objectId") or not policy.get("tenantId"):
+                raise ArmError(400, "BadRequest", "Every access policy needs 'tenantId', 'objectId' and "
+                               "'permissions'.")
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        vault = req.parent
+        return {"id": req.id, "name": req.name.lower(), "type": self.type,
+                "location": vault.location if vault else None,
+                "properties": {"accessPolicies": copy.deepcopy(req.properties["accessPolicies"])}}
+
+    def after_write(self, ctx: Ctx, resource: Resource, req: WriteRequest) -> None:
+        vault = req.parent
+        if vault is not None:
+            current = vault.properties.setdefault("accessPolicies", [])
+            vault.properties["accessPolicies"] = _edit_policies(current, req.properties["accessPolicies"],
+                                                                req.name.lower())
+        # The operation is not a resource of its own: it only changes the vault.
+        ctx.delete_record(resource.id)
+
+    def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
+        out = copy.deepcopy(resource.body)
+        out.get("properties", {}).pop("provisioningState", None)
+        return out
+
+
+def _edit_policies(current: list[dict[str, Any]], changes: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    def key(policy: dict[str, Any]) -> tuple[str, str, str]:
+        return (str(policy.get("tenantId", "")).lower(), str(policy.get("objectId", "")).lower(),
+                str(policy.get("applicationId") or "").lower())
+
+    result = copy.deepcopy(current)
+    for change in changes:
+        match = next((p for p in result if key(p) == key(change)), None)
+        wanted = change.get("permissions") or {}
+        if kind == "replace" or (kind == "add" and match is None):
+            if match is not None:
+                result.remove(match)
+            result.append(copy.deepcopy(change))
+        elif kind == "add" and match is not None:
+            perms = match.setdefault("permissions", {})
+            for family, values in wanted.items():
+                merged = perms.setdefault(family, [])
+                merged.extend(v for v in values if v.lower() not in {m.lower() for m in merged})
+        elif kind == "remove" and match is not None:
+            perms = match.setdefault("permissions", {})
+            for family, values in wanted.items():
+                drop = {v.lower() for v in values}
+                perms[family] = [v for v in perms.get(family, []) if v.lower() not in drop]
+            if not any(perms.values()):
+                result.remove(match)
+    return result
+
+
 class LocationDeletedVaults(ResourceType):
     """GET/purge of one soft-deleted vault: /subscriptions/{s}/providers/Microsoft.KeyVault/locations/{l}/
     deletedVaults/{name}."""
@@ -269,10 +345,8 @@ class LocationDeletedVaults(ResourceType):
     def purge(self, ctx: Ctx, resource: Resource, body: dict[str, Any]) -> ActionResult:
         props = resource.properties
         if props.get("purgeProtectionEnabled"):
-            raise ArmError(409, "ConflictError",
-                           f"Operation 'PurgeDeletedVault' is not allowed on vault '{resource.name}': purge protection "
-                           f"is enabled. The vault will be purged at its scheduled purge date "
-                           f"{props.get('scheduledPurgeDate')}.")
+            # Key Vault answers 405 here: the vault is purged only at its scheduled purge date.
+            raise ArmError(405, "MethodNotAllowed", "Operation 'DeletedVaultPurge' is not allowed.")
         ctx.delete_record(resource.id)
         plane = _plane(ctx)
         if plane is not None:
@@ -312,5 +386,5 @@ def check_name_availability(ctx: Ctx, scope: str, body: dict[str, Any]) -> Actio
     return ActionResult(200, {"nameAvailable": True})
 
 
-RESOURCE_TYPES: list[ResourceType] = [Vaults(), LocationDeletedVaults(), DeletedVaults()]
+RESOURCE_TYPES: list[ResourceType] = [Vaults(), VaultAccessPolicies(), LocationDeletedVaults(), DeletedVaults()]
 PROVIDER_ACTIONS = {"Microsoft.KeyVault/checkNameAvailability": check_name_availability}

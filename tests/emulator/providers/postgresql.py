@@ -253,7 +253,7 @@ class FlexibleServers(ResourceType):
                                 "cannot start or end with a hyphen.")
     global_name = True
     name_taken_code = "ServerNameAlreadyExists"
-    name_taken_message = "Specified server name '{name}' is already used. Please use a different name and try again."
+    name_taken_message = "Specified server name '{name}' is already used by another server."
     put = PG_WRITE
     patch = PG_WRITE
     delete = PG_DELETE

@@ -53,7 +53,8 @@ class StorageAccounts(ResourceType):
                             "secondaryLocation", "statusOfPrimary", "statusOfSecondary", "keyCreationTime")
 
     def latency(self, operation: str, body: dict[str, Any]) -> float:
-        return self.latency_s if operation == "create" else 5.0
+        # Only the create is long-running; replace and delete answer synchronously (after a short while).
+        return {"create": self.latency_s, "update": 0.0}.get(operation, 5.0)
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         sku = (req.body.get("sku") or {}).get("name")

@@ -62,6 +62,25 @@ def secret_values(emulator: Any, client: Any) -> list[str]:
     return [v for v in values if v]
 
 
+def stored_secrets_match_azure(emulator: Any, client: Any, hubs: dict[str, dict[str, Any]]) -> None:
+    """The vault holds the cache's primary key and every hub's send and listen connection strings, as Azure
+    reports them now (read through the vault's data plane, as the services will)."""
+    from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import SecretsClient
+
+    vault = only(emulator, "Microsoft.KeyVault/vaults")
+    secrets = SecretsClient(vault["properties"]["vaultUri"], emulator.credential(), rbac_wait=0)
+    cache = only(emulator, "Microsoft.Cache/redis")
+    stored = secrets.get("redis-primary-key")
+    assert stored is not None, "redis-primary-key is not in the vault"
+    assert stored["value"] == client.post(f"{cache['id']}/listKeys", REDIS_API)["primaryKey"]
+    for name, hub in hubs.items():
+        for right in ("send", "listen"):
+            secret = secrets.get(f"eventhub-{name}-{right}-connection-string")
+            assert secret is not None, f"eventhub-{name}-{right}-connection-string is not in the vault"
+            keys = client.post(f"{hub['id']}/authorizationRules/{right}/listKeys", EVENTHUB_API)
+            assert secret["value"] == keys["primaryConnectionString"]
+
+
 @pytest.mark.parametrize("deployment", ["westeu-test-1", "westeu-prod-1"])
 def test_check_create_rerun_and_tier(fresh: Any, arm_client: Any, deployment: str) -> None:
     mark = len(fresh.requests())
@@ -135,6 +154,8 @@ def test_check_create_rerun_and_tier(fresh: Any, arm_client: Any, deployment: st
         hub_rules = {r["name"]: sorted(r["properties"]["rights"]) for r in rules if r["id"].lower().startswith(prefix)}
         assert hub_rules == {"send": ["Send"], "listen": ["Listen"]}, name
 
+    if KEYVAULT_ROLE:
+        stored_secrets_match_azure(fresh, arm_client, hubs)
     values = secret_values(fresh, arm_client)
     assert len(values) >= 2 + 2 * 4 * len(CONSUMERS)
     for run in (checked, created, again):

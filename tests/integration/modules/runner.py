@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,20 @@ def arm_writes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     return [e for e in entries if str(e.get("method", "")).upper() in WRITE_METHODS
             and str(e.get("path", "")).lower().startswith(("/subscriptions/", "/providers/"))]
+
+
+@dataclass
+class Step:
+    module: str
+    args: dict[str, Any]
+    check: bool = False
+    diff: bool = False
+
+
+@dataclass
+class StepResult:
+    result: dict[str, Any]
+    writes: list[dict[str, Any]]
 
 
 class ModuleRunner:
@@ -40,37 +55,50 @@ class ModuleRunner:
     def __call__(self, module: str, args: dict[str, Any], *, check: bool = False, diff: bool = False,
                  extra_env: dict[str, str] | None = None) -> dict[str, Any]:
         """Run one task in a playbook and return what ``register`` holds (with ``diff`` when asked)."""
+        return self.steps([Step(module, args, check=check, diff=diff)], extra_env=extra_env)[0].result
+
+    def steps(self, steps: list[Step], extra_env: dict[str, str] | None = None) -> list[StepResult]:
+        """Run several tasks in one ansible-playbook process, each with its own check/diff mode, and return
+        each registered result with the ARM writes the emulator logged while that task ran.
+
+        One process instead of one per step keeps the suite fast; the request log is sampled between tasks
+        on the controller (a lookup, no module run).
+        """
         self.calls += 1
         out = self.tmp_path / f"result-{self.calls}.json"
         playbook = self.tmp_path / f"play-{self.calls}.yml"
-        # JSON is YAML: the task's options are written literally, exactly as the test built them.
-        play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
-            {"name": "module under test", f"complianceflow.azure_infra.{module}": args, "register": "result",
-             "ignore_errors": True},
-            {"name": "save the registered result", "ansible.builtin.copy": {
-                "content": "{{ result | to_json }}", "dest": str(out)}, "check_mode": False, "diff": False},
-        ]}]
-        playbook.write_text(json.dumps(play))
-        command = [ANSIBLE_PLAYBOOK, str(playbook)]
-        if check:
-            command.append("--check")
-        if diff:
-            command.append("--diff")
+        ca = self.emulator.env["SSL_CERT_FILE"]
+        log_url = f"{self.emulator.base_url}/_emulator/requests"
+        count = ("{{ (lookup('ansible.builtin.url', '" + log_url + "', split_lines=false, ca_path='" + ca
+                 + "') | from_json)['value'] | length }}")
+        tasks: list[dict[str, Any]] = []
+        for index, step in enumerate(steps):
+            tasks.append({"name": f"mark {index}", "ansible.builtin.set_fact": {f"mark_{index}": count}})
+            # JSON is YAML: the task's options are written literally, exactly as the test built them.
+            tasks.append({"name": f"step {index}: {step.module}", f"complianceflow.azure_infra.{step.module}": step.args,
+                          "register": f"result_{index}", "ignore_errors": True, "check_mode": step.check,
+                          "diff": step.diff})
+        tasks.append({"name": "mark end", "ansible.builtin.set_fact": {f"mark_{len(steps)}": count}})
+        results = ", ".join(f"result_{i}" for i in range(len(steps)))
+        marks = ", ".join(f"mark_{i} | int" for i in range(len(steps) + 1))
+        tasks.append({"name": "save results", "ansible.builtin.copy": {
+            "content": "{{ {'results': [" + results + "], 'marks': [" + marks + "]} | to_json }}", "dest": str(out)},
+            "check_mode": False, "diff": False})
+        playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
         env = {**os.environ, **{k: str(v) for k, v in self.emulator.env.items()}, "ANSIBLE_NOCOLOR": "1",
                **(extra_env or {})}
-        completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-                                   check=False)
+        completed = subprocess.run([ANSIBLE_PLAYBOOK, str(playbook)], cwd=REPO, env=env, capture_output=True,
+                                   text=True, timeout=600, check=False)
         if not out.exists():
             raise AssertionError(f"ansible-playbook produced no result:\n{completed.stdout}\n{completed.stderr}")
-        result = json.loads(out.read_text())
-        result["_stdout"] = completed.stdout
-        return result
-
-    def log_mark(self) -> int:
-        return len(self.emulator.requests())
-
-    def writes_since(self, mark: int) -> list[dict[str, Any]]:
-        return arm_writes(self.emulator.requests()[mark:])
+        saved = json.loads(out.read_text())
+        log = self.emulator.requests()
+        marks = saved["marks"]
+        outcome = []
+        for index, result in enumerate(saved["results"]):
+            result["_stdout"] = completed.stdout
+            outcome.append(StepResult(result, arm_writes(log[marks[index]:marks[index + 1]])))
+        return outcome
 
 
 def four_steps(run: ModuleRunner, module: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -78,25 +106,23 @@ def four_steps(run: ModuleRunner, module: str, args: dict[str, Any]) -> dict[str
 
     Returns the result of the first apply.
     """
-    mark = run.log_mark()
-    checked = run(module, args, check=True, diff=True)
-    assert not checked.get("failed"), checked.get("msg")
-    assert checked["changed"] is True
-    assert checked["diff"]["after"], "check mode must show what it would create"
-    assert run.writes_since(mark) == [], "check mode must write nothing"
+    checked, applied, rechecked, reapplied = run.steps([
+        Step(module, args, check=True, diff=True), Step(module, args),
+        Step(module, args, check=True, diff=True), Step(module, args, diff=True)])
+    assert not checked.result.get("failed"), checked.result.get("msg")
+    assert checked.result["changed"] is True
+    assert checked.result["diff"]["after"], "check mode must show what it would create"
+    assert checked.writes == [], "check mode must write nothing"
 
-    applied = run(module, args)
-    assert not applied.get("failed"), applied.get("msg")
-    assert applied["changed"] is True
-    assert run.writes_since(mark), "apply must write"
+    assert not applied.result.get("failed"), applied.result.get("msg")
+    assert applied.result["changed"] is True
+    assert applied.writes, "apply must write"
 
-    for check in (True, False):
-        mark = run.log_mark()
-        again = run(module, args, check=check, diff=True)
-        assert not again.get("failed"), again.get("msg")
-        assert again["changed"] is False, f"second {'check' if check else 'apply'} changed: {again.get('diff')}"
-        assert run.writes_since(mark) == [], "a converged resource must get no write"
-    return applied
+    for label, again in (("check", rechecked), ("apply", reapplied)):
+        assert not again.result.get("failed"), again.result.get("msg")
+        assert again.result["changed"] is False, f"second {label} changed: {again.result.get('diff')}"
+        assert again.writes == [], f"a converged resource must get no write ({label})"
+    return applied.result
 
 
 def client_from_env(env: dict[str, str], **overrides: Any) -> Any:

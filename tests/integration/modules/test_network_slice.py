@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.modules.runner import ModuleRunner, four_steps
+from tests.integration.modules.runner import ModuleRunner, Step, four_steps
 
 pytestmark = pytest.mark.emulator
 
@@ -25,9 +25,16 @@ def by_id(emulator: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def rg(run: ModuleRunner, name: str = RG) -> None:
-    result = run("resource_group", {"name": name, "location": LOCATION})
-    assert not result.get("failed"), result.get("msg")
+def prepare(run: ModuleRunner, *steps: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create prerequisites in one playbook run: the resource group, then ``steps`` in order."""
+    done = run.steps([Step("resource_group", {"name": RG, "location": LOCATION})]
+                     + [Step(module, args) for module, args in steps])
+    for outcome in done:
+        assert not outcome.result.get("failed"), outcome.result.get("msg")
+    return [outcome.result for outcome in done[1:]]
+
+
+VNET_PLAIN = {"resource_group": RG, "name": "vnet-cf-it-1", "location": LOCATION, "address_prefixes": ["10.20.0.0/20"]}
 
 
 def nsg_id(run: ModuleRunner, name: str) -> str:
@@ -56,21 +63,23 @@ def test_resource_group_with_tags_and_lock(run: ModuleRunner, emulator: Any) -> 
 
 
 def test_locked_group_is_deleted_only_with_force_remove_lock(run: ModuleRunner, emulator: Any) -> None:
-    run("resource_group", {"name": RG, "location": LOCATION, "lock": {"name": "cf-protect"}})
-    refused = run("resource_group", {"name": RG, "state": "absent"})
-    assert refused.get("failed") is True
-    assert refused["error"]["code"] == "ScopeLocked"
-    assert run.rg_id(RG).lower() in refused["msg"].lower()
+    prepare(run, ("resource_group", {"name": RG, "lock": {"name": "cf-protect"}}))
+    absent = {"name": RG, "state": "absent", "force_remove_lock": True}
+    refused, checked, deleted, again = run.steps([
+        Step("resource_group", {"name": RG, "state": "absent"}), Step("resource_group", absent, check=True),
+        Step("resource_group", absent), Step("resource_group", absent)])
+    assert refused.result.get("failed") is True
+    assert refused.result["error"]["code"] == "ScopeLocked"
+    assert run.rg_id(RG).lower() in refused.result["msg"].lower()
+    assert refused.writes and all(w["status"] >= 400 for w in refused.writes)
 
-    checked = run("resource_group", {"name": RG, "state": "absent", "force_remove_lock": True}, check=True)
-    assert checked["changed"] is True
-    assert run.rg_id(RG).lower() in by_id(emulator)
+    assert checked.result["changed"] is True
+    assert checked.writes == []
 
-    deleted = run("resource_group", {"name": RG, "state": "absent", "force_remove_lock": True})
-    assert deleted["changed"] is True
+    assert deleted.result["changed"] is True
+    assert [w["method"] for w in deleted.writes] == ["DELETE", "DELETE"]  # the lock, then the group
     assert run.rg_id(RG).lower() not in by_id(emulator)
-    again = run("resource_group", {"name": RG, "state": "absent", "force_remove_lock": True})
-    assert again["changed"] is False
+    assert again.result["changed"] is False and again.writes == []
 
 
 def nsg_args(**overrides: Any) -> dict[str, Any]:
@@ -88,7 +97,7 @@ def nsg_args(**overrides: Any) -> dict[str, Any]:
 
 
 def test_network_security_group_four_steps(run: ModuleRunner, emulator: Any) -> None:
-    rg(run)
+    prepare(run)
     four_steps(run, "network_security_group", nsg_args())
     stored = by_id(emulator)[nsg_id(run, "nsg-cf-it-1-db").lower()]
     rules = {r["name"]: r["properties"] for r in stored["properties"]["securityRules"]}
@@ -101,35 +110,36 @@ def test_network_security_group_four_steps(run: ModuleRunner, emulator: Any) -> 
 
 def test_rule_changed_behind_our_back_is_shown_and_restored(run: ModuleRunner, emulator: Any,
                                                            arm_client: Any) -> None:
-    rg(run)
-    run("network_security_group", nsg_args())
+    prepare(run, ("network_security_group", nsg_args()))
     rule_id = nsg_id(run, "nsg-cf-it-1-db") + "/securityRules/allow-postgres"
     rule = arm_client.get(rule_id, "2024-05-01")
     rule["properties"]["destinationPortRange"] = "5433"
     arm_client.write("PUT", rule_id, "2024-05-01", {"properties": rule["properties"]}, 60)
 
-    mark = run.log_mark()
-    checked = run("network_security_group", nsg_args(), check=True, diff=True)
+    checked_step, restored_step, again_step = run.steps([
+        Step("network_security_group", nsg_args(), check=True, diff=True),
+        Step("network_security_group", nsg_args(), diff=True), Step("network_security_group", nsg_args())])
+    checked = checked_step.result
     assert checked["changed"] is True
     before = checked["diff"]["before"]["network_security_group"]["properties"]["securityRules"]
     after = checked["diff"]["after"]["network_security_group"]["properties"]["securityRules"]
     assert before == {"[allow-postgres]": {"properties": {"destinationPortRange": "5433"}}}
     assert after == {"[allow-postgres]": {"properties": {"destinationPortRange": "5432"}}}
     assert "5433" in checked["_stdout"] and "5432" in checked["_stdout"]
-    assert run.writes_since(mark) == []
+    assert checked_step.writes == []
 
-    restored = run("network_security_group", nsg_args(), diff=True)
-    assert restored["changed"] is True
+    assert restored_step.result["changed"] is True
+    assert [w["method"] for w in restored_step.writes] == ["PUT"]
     assert arm_client.get(rule_id, "2024-05-01")["properties"]["destinationPortRange"] == "5432"
-    assert run("network_security_group", nsg_args())["changed"] is False
+    assert again_step.result["changed"] is False
+    assert again_step.writes == []
 
 
 def test_undeclared_rule_is_kept_unless_purged(run: ModuleRunner, emulator: Any) -> None:
-    rg(run)
-    run("network_security_group", nsg_args())
     fewer = nsg_args(rules=[{"name": "deny-all-inbound", "priority": 4096, "access": "Deny"}])
-    assert run("network_security_group", fewer)["changed"] is False
-    purged = run("network_security_group", {**fewer, "purge_rules": True}, diff=True)
+    _, kept, purged = prepare(run, ("network_security_group", nsg_args()), ("network_security_group", fewer),
+                              ("network_security_group", {**fewer, "purge_rules": True}))
+    assert kept["changed"] is False
     assert purged["changed"] is True
     stored = by_id(emulator)[nsg_id(run, "nsg-cf-it-1-db").lower()]
     assert [r["name"] for r in stored["properties"]["securityRules"]] == ["deny-all-inbound"]
@@ -152,8 +162,7 @@ def vnet_args(run: ModuleRunner, **overrides: Any) -> dict[str, Any]:
 
 
 def test_virtual_network_with_subnets_four_steps(run: ModuleRunner, emulator: Any) -> None:
-    rg(run)
-    run("network_security_group", nsg_args())
+    prepare(run, ("network_security_group", nsg_args()))
     applied = four_steps(run, "virtual_network", vnet_args(run))
     assert set(applied["subnets"]) == {"snet-containerapps", "snet-db"}
     stored = by_id(emulator)[vnet_id(run).lower()]
@@ -170,12 +179,11 @@ def test_virtual_network_with_subnets_four_steps(run: ModuleRunner, emulator: An
 
 
 def test_undeclared_subnet_is_kept_unless_purged(run: ModuleRunner, emulator: Any) -> None:
-    rg(run)
-    run("network_security_group", nsg_args())
     full = vnet_args(run)
-    run("virtual_network", full)
     only_db = {**full, "subnets": [full["subnets"][1]]}
-    assert run("virtual_network", only_db)["changed"] is False
+    _, _, kept = prepare(run, ("network_security_group", nsg_args()), ("virtual_network", full),
+                         ("virtual_network", only_db))
+    assert kept["changed"] is False
     names = {s["name"] for s in by_id(emulator)[vnet_id(run).lower()]["properties"]["subnets"]}
     assert names == {"snet-containerapps", "snet-db"}
 
@@ -186,25 +194,22 @@ def test_undeclared_subnet_is_kept_unless_purged(run: ModuleRunner, emulator: An
 
 
 def test_added_subnet_and_endpoint_change_are_one_write(run: ModuleRunner, emulator: Any) -> None:
-    rg(run)
-    run("network_security_group", nsg_args())
+    prepare(run, ("network_security_group", nsg_args()), ("virtual_network", vnet_args(run)))
     args = vnet_args(run)
-    run("virtual_network", args)
     args["subnets"][0]["service_endpoints"] = ["Microsoft.Storage"]
     args["subnets"].append({"name": "snet-redis", "address_prefix": "10.20.3.0/24"})
-    mark = run.log_mark()
-    changed = run("virtual_network", args, diff=True)
-    assert changed["changed"] is True
-    assert [w["method"] for w in run.writes_since(mark)] == ["PUT"]
+    changed, again = run.steps([Step("virtual_network", args, diff=True), Step("virtual_network", args)])
+    assert changed.result["changed"] is True
+    assert [w["method"] for w in changed.writes] == ["PUT"]
     stored = by_id(emulator)[vnet_id(run).lower()]
     subnets = {s["name"]: s["properties"] for s in stored["properties"]["subnets"]}
     assert [e["service"] for e in subnets["snet-containerapps"]["serviceEndpoints"]] == ["Microsoft.Storage"]
     assert subnets["snet-redis"]["addressPrefix"] == "10.20.3.0/24"
-    assert run("virtual_network", args)["changed"] is False
+    assert again.result["changed"] is False and again.writes == []
 
 
 def test_azure_refusal_names_the_resource_and_azure_code(run: ModuleRunner) -> None:
-    rg(run)
+    prepare(run)
     outside = {"resource_group": RG, "name": "vnet-cf-it-1", "location": LOCATION,
                "address_prefixes": ["10.20.0.0/20"],
                "subnets": [{"name": "snet-out", "address_prefix": "10.99.0.0/24"}]}
@@ -217,9 +222,7 @@ def test_azure_refusal_names_the_resource_and_azure_code(run: ModuleRunner) -> N
 
 
 def test_private_dns_zone_with_links_four_steps(run: ModuleRunner, emulator: Any) -> None:
-    rg(run)
-    run("virtual_network", {"resource_group": RG, "name": "vnet-cf-it-1", "location": LOCATION,
-                            "address_prefixes": ["10.20.0.0/20"]})
+    prepare(run, ("virtual_network", VNET_PLAIN))
     args = {"resource_group": RG, "name": "privatelink.blob.core.windows.net", "tags": {"deployment": "it-1"},
             "virtual_network_links": [{"name": "link-vnet-cf-it-1", "virtual_network": "vnet-cf-it-1"}]}
     four_steps(run, "private_dns_zone", args)
@@ -240,9 +243,7 @@ def test_private_dns_zone_with_links_four_steps(run: ModuleRunner, emulator: Any
 
 
 def test_storage_watcher_and_vnet_flow_log_four_steps(run: ModuleRunner, emulator: Any) -> None:
-    rg(run)
-    run("virtual_network", {"resource_group": RG, "name": "vnet-cf-it-1", "location": LOCATION,
-                            "address_prefixes": ["10.20.0.0/20"]})
+    prepare(run, ("virtual_network", VNET_PLAIN))
     storage = {"resource_group": RG, "name": "stcfit1flowlogs", "location": LOCATION, "tags": {"use": "flowlogs"},
                "network_acls": {"default_action": "Deny", "bypass": "AzureServices"}}
     account = four_steps(run, "storage_account", storage)
@@ -271,10 +272,9 @@ def test_storage_watcher_and_vnet_flow_log_four_steps(run: ModuleRunner, emulato
 
 
 def test_nsg_flow_log_creation_is_refused_as_azure_does(run: ModuleRunner) -> None:
-    rg(run)
-    run("network_security_group", nsg_args())
-    account = run("storage_account", {"resource_group": RG, "name": "stcfit1flowlogs", "location": LOCATION})
-    run("network_watcher", {"resource_group": RG, "name": "nw-cf-it-1", "location": LOCATION})
+    _, account, _ = prepare(run, ("network_security_group", nsg_args()),
+                            ("storage_account", {"resource_group": RG, "name": "stcfit1flowlogs", "location": LOCATION}),
+                            ("network_watcher", {"resource_group": RG, "name": "nw-cf-it-1", "location": LOCATION}))
     refused = run("flow_log", {"resource_group": RG, "network_watcher": "nw-cf-it-1", "name": "fl-nsg",
                                "target_resource_id": nsg_id(run, "nsg-cf-it-1-db"),
                                "storage_account_id": account["id"]})
@@ -283,7 +283,7 @@ def test_nsg_flow_log_creation_is_refused_as_azure_does(run: ModuleRunner) -> No
 
 
 def test_resource_info_reads_and_lists(run: ModuleRunner) -> None:
-    rg(run)
+    prepare(run)
     got = run("resource_info", {"id": run.rg_id(RG), "api_version": "2021-04-01"})
     assert got["exists"] is True and got["resource"]["name"] == RG
     missing = run("resource_info", {"id": run.rg_id("rg-does-not-exist"), "api_version": "2021-04-01"})
@@ -300,13 +300,11 @@ def test_faults_at_ten_percent_still_converge(run: ModuleRunner, emulator: Any) 
              ("virtual_network", vnet_args(run)),
              ("private_dns_zone", {"resource_group": RG, "name": "privatelink.vaultcore.azure.net",
                                    "virtual_network_links": [{"name": "link", "virtual_network": "vnet-cf-it-1"}]})]
-    for module, args in steps:
-        result = run(module, args)
-        assert not result.get("failed"), f"{module}: {result.get('msg')}"
+    for outcome in run.steps([Step(module, args) for module, args in steps]):
+        assert not outcome.result.get("failed"), outcome.result.get("msg")
     faulted = [e for e in emulator.requests() if int(e.get("status", 0)) in (409, 429, 503)]
     assert faulted, "the fault plan injected nothing; the test would prove nothing"
     emulator.set_faults("")
-    for module, args in steps:
-        mark = run.log_mark()
-        assert run(module, args)["changed"] is False, module
-        assert run.writes_since(mark) == []
+    for outcome in run.steps([Step(module, args) for module, args in steps]):
+        assert outcome.result["changed"] is False, outcome.result
+        assert outcome.writes == []
