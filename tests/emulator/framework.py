@@ -7,6 +7,7 @@ long-running operations, latency and faults; a ResourceType only says what is sp
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import enum
@@ -312,12 +313,17 @@ class Ctx:
     def now(self) -> str:
         return utc_now()
 
+    def realistic_delay(self, seconds: float) -> float:
+        """`seconds` x --time-scale in `realistic` latency, 0 in `instant`: for delays that are not operations
+        (role assignment propagation, ...)."""
+        if self._engine.latency_mode != "realistic":
+            return 0.0
+        return seconds * self._engine.time_scale
+
     def new_guid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def new_key(self, nbytes: int = 32) -> str:
-        import base64
-
         return base64.b64encode(self.rng.getrandbits(nbytes * 8).to_bytes(nbytes, "big")).decode()
 
     # --- other resources ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from . import identity
 from .arm import ArmEngine, Response
 from .faults import FaultPlan, FaultSpecError
 from .framework import ArmError, Ctx, Resource
-from .identity import TokenError, TokenIssuer
+from .identity import TokenIssuer
 
 IDENTITY_HEADER = "cf-emulator-identity-header"
 KEYVAULT_API_PREFIX = "/kv/"
@@ -433,6 +433,3 @@ def make_ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
     context.load_cert_chain(str(cert), str(key))
     return context
 
-
-def token_error_to_arm(err: TokenError) -> ArmError:
-    return ArmError(401, err.code, err.message)

@@ -142,3 +142,42 @@ def test_unauthenticated_request_gets_the_challenge(emulator: Any, keyvault: Any
     challenge = excinfo.value.headers["WWW-Authenticate"]
     assert f'authorization="{emulator.base_url}/{emulator.env["AZURE_TENANT"]}"' in challenge
     assert 'resource="https://' in challenge
+
+
+def test_role_assignments_take_time_to_propagate_in_realistic_mode(tmp_path: Any) -> None:
+    import time
+
+    from azure.mgmt.keyvault import KeyVaultManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    from tests.emulator.pytest_plugin import EmulatorProcess
+
+    emu = EmulatorProcess(tmp_path, ["--latency", "realistic", "--time-scale", "0.05"]).start()
+    try:
+        if emu.dataplanes()["keyvault"]["enabled"] is False:
+            pytest.skip("Key Vault data plane module is not installed")
+        emu.mgmt_client(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "westeurope"})
+        vault = _vault(emu, emu.mgmt_client(KeyVaultManagementClient), "rg", "kv-propagation",
+                       enableRbacAuthorization=True)
+        client = _secrets(emu, vault)
+        me = _object_id(emu.credential())
+        assigned = time.monotonic()
+        _assign(emu, vault.id, SECRETS_OFFICER, me)
+        try:
+            client.set_secret("early", "x")
+            early_status = 200
+        except HttpResponseError as err:
+            early_status = err.status_code
+        if time.monotonic() - assigned < 2.5:  # only meaningful inside the 3 s propagation window
+            assert early_status == 403, "a fresh assignment has not reached the data plane yet"
+        deadline = time.monotonic() + 30
+        while True:  # 60 s x 0.05 of propagation
+            try:
+                client.set_secret("late", "y")
+                break
+            except HttpResponseError as err:
+                assert err.status_code == 403 and time.monotonic() < deadline
+                time.sleep(0.5)
+        assert client.get_secret("late").value == "y"
+    finally:
+        emu.stop()

@@ -168,6 +168,9 @@ def test_diagnostic_settings_refuse_what_the_target_does_not_publish(emulator: A
     status, body = _diag(emulator, rg_id, "on-group", {"workspaceId": workspace.id,
                                                        "logs": [{"category": "AuditEvent", "enabled": True}]})
     assert (status, body["error"]["code"]) == (400, "ResourceTypeNotSupported")
+    status, body, _ = emulator.arm().call(
+        "GET", f"{rg_id}/providers/Microsoft.Insights/diagnosticSettings?api-version={DIAG_API}")
+    assert (status, body["error"]["code"]) == (400, "ResourceTypeNotSupported"), "listing says so too"
 
 
 def test_diagnostic_settings_cannot_reuse_a_sink_for_a_category(emulator: Any, workspace: Any,

@@ -3,7 +3,6 @@ firewall rules, administrators, Azure's rules and errors, ServerIsBusy, the data
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -220,8 +219,8 @@ def test_databases_firewall_rules_and_administrators(pg: Any, rg: str, unique: C
 
 # --- a separate emulator with realistic latency: ServerIsBusy and long-running operations ----------------------------
 @pytest.fixture(scope="module")
-def slow_emulator() -> Iterator[EmulatorProcess]:
-    tmp = Path(tempfile.mkdtemp(prefix="cf-emu-pg-"))
+def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    tmp = tmp_path_factory.mktemp("emu-pg-slow")
     # PostgreSQL create is 6 minutes in Azure: x0.005 -> 1.8 s.
     proc = EmulatorProcess(tmp, ["--latency", "realistic", "--time-scale", "0.005"], postgres="off").start()
     yield proc
@@ -266,13 +265,12 @@ def _initdb_available() -> bool:
 
 
 @pytest.mark.skipif(not _initdb_available(), reason="PostgreSQL server binaries (initdb) are not installed")
-def test_data_plane_follows_servers_and_databases() -> None:
+def test_data_plane_follows_servers_and_databases(tmp_path: Path) -> None:
     import psycopg
     from azure.mgmt.postgresqlflexibleservers import PostgreSQLManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    tmp = Path(tempfile.mkdtemp(prefix="cf-emu-pgplane-"))
-    emu = EmulatorProcess(tmp, postgres="auto").start()
+    emu = EmulatorProcess(tmp_path, postgres="auto").start()
     try:
         emu.mgmt_client(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "westeurope"})
         pg = emu.mgmt_client(PostgreSQLManagementClient)

@@ -3,7 +3,6 @@ the long-running create in realistic latency, and Microsoft's examples."""
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -127,12 +126,12 @@ def test_cache_names_are_global(emulator: Any, redis: Any, rg: str, unique: Call
     redis.redis.check_name_availability({"name": unique("redis-free-"), "type": "Microsoft.Cache/redis"})
 
 
-def test_create_is_long_running_in_realistic_latency() -> None:
+def test_create_is_long_running_in_realistic_latency(tmp_path: Path) -> None:
     from azure.mgmt.redis import RedisManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
 
     # Basic/Standard take 20 minutes in Azure; x0.0005 -> 0.6 s. The first cache PUT gets an injected LRO failure.
-    emu = EmulatorProcess(Path(tempfile.mkdtemp(prefix="cf-emu-redis-")),
+    emu = EmulatorProcess(tmp_path,
                           ["--latency", "realistic", "--time-scale", "0.0005",
                            "--faults", "put:Microsoft.Cache/redis:lro-failed:once"], postgres="off").start()
     try:

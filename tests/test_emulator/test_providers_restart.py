@@ -3,7 +3,6 @@ names they hold), access keys, server parameters."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,14 @@ from tests.emulator.pytest_plugin import EmulatorProcess
 pytestmark = pytest.mark.emulator
 
 
-def test_provider_state_survives_restart() -> None:
+def test_provider_state_survives_restart(tmp_path: Path) -> None:
     from azure.mgmt.eventhub import EventHubManagementClient
     from azure.mgmt.keyvault import KeyVaultManagementClient
     from azure.mgmt.postgresqlflexibleservers import PostgreSQLManagementClient
     from azure.mgmt.redis import RedisManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    emu = EmulatorProcess(Path(tempfile.mkdtemp(prefix="cf-emu-restart-")), postgres="off").start()
+    emu = EmulatorProcess(tmp_path, postgres="off").start()
     try:
         emu.mgmt_client(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "westeurope"})
         vault = {"location": "westeurope", "properties": {"tenantId": emu.env["AZURE_TENANT"],

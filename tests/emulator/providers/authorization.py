@@ -10,7 +10,7 @@ import copy
 import fnmatch
 import json
 import re
-import uuid
+import time
 from typing import Any
 
 from ..framework import (
@@ -27,6 +27,7 @@ from ..framework import (
 )
 from ..identity import principal_by_object_id
 
+RBAC_PROPAGATION_S = 60.0  # realistic mode: a new role assignment reaches data planes after this (x time-scale)
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -259,6 +260,11 @@ class RoleAssignments(ResourceType):
         props.pop("provisioningState", None)
         return body
 
+    def after_write(self, ctx: Ctx, resource: Resource, req: WriteRequest) -> None:
+        # Azure RBAC changes take minutes to reach data planes; model it in realistic latency.
+        if req.is_create:
+            resource.internal["effective_at"] = time.time() + ctx.realistic_delay(RBAC_PROPAGATION_S)
+
     def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
         body = copy.deepcopy(resource.body)
         body.get("properties", {}).pop("provisioningState", None)
@@ -289,6 +295,8 @@ def has_data_action(ctx: Ctx, principal_object_id: str, resource_id: str, data_a
             continue
         if not _is_ancestor_or_self(assignment.parent_id, resource_id):
             continue
+        if assignment.internal.get("effective_at", 0) > time.time():
+            continue  # not propagated yet
         guid = role_definition_guid(str(props.get("roleDefinitionId", "")))
         role = BUILTIN_ROLES.get(guid or "")
         if role is None:
@@ -698,4 +706,3 @@ def enforce_policies(ctx: Ctx, rtype: ResourceType, req: WriteRequest) -> None:
 RESOURCE_TYPES: list[ResourceType] = [Locks(), RoleDefinitions(), RoleAssignments(), PolicyDefinitions(),
                                       PolicyAssignments()]
 ADMISSION_HOOKS = [enforce_policies]
-_ = uuid  # uuid kept for callers generating assignment names in tests

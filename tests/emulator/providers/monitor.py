@@ -267,12 +267,21 @@ class DiagnosticSettings(ResourceType):
     patch = None
     delete = SYNC_DELETE
 
-    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
-        props = req.properties
-        type_name, known = categories_for(req.scope)
+    @staticmethod
+    def _categories(scope: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        type_name, known = categories_for(scope)
         if known is None:
             raise ArmError(400, "ResourceTypeNotSupported",
-                           f"Diagnostic settings are not supported for resource type '{type_name or req.scope}'.")
+                           f"The resource type '{(type_name or scope).lower()}' does not support diagnostic settings.")
+        return known
+
+    def list(self, ctx: Ctx, scope_id: str, records: list[Resource]) -> list[dict[str, Any]]:
+        self._categories(scope_id)
+        return super().list(ctx, scope_id, records)
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        props = req.properties
+        known = self._categories(req.scope)
         logs_allowed, metrics_allowed, groups_allowed = known
         destinations = [d for d in DESTINATIONS if props.get(d)]
         if not destinations:

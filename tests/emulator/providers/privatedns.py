@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from ..framework import ArmError, Ctx, Lro, NameRule, OpStyle, Resource, ResourceType, WriteRequest, id_equal
@@ -116,10 +115,6 @@ class VirtualNetworkLinks(ResourceType):
         props.setdefault("resolutionPolicy", "Default")
         props["virtualNetworkLinkState"] = "Completed"
         return body
-
-
-def _label_ok(name: str) -> bool:
-    return bool(re.fullmatch(LABEL, name))
 
 
 RESOURCE_TYPES: list[ResourceType] = [PrivateDnsZones(), VirtualNetworkLinks()]

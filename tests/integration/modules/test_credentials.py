@@ -65,3 +65,14 @@ def test_managed_identity(run: ModuleRunner, emulator: Any) -> None:
     assert not result.get("failed"), result.get("msg")
     tokens = [e for e in emulator.requests() if str(e.get("path", "")).startswith("/msi/token")]
     assert tokens, "auth_source=auto with IDENTITY_ENDPOINT must use the managed identity"
+
+
+def test_certificate_validation_is_on_unless_turned_off(run: ModuleRunner) -> None:
+    untrusted = {"REQUESTS_CA_BUNDLE": "", "SSL_CERT_FILE": ""}
+    refused = run("resource_group_info", {"name": "rg-any"}, extra_env=untrusted)
+    assert refused.get("failed") is True
+    assert "CERTIFICATE_VERIFY_FAILED" in refused["msg"]
+    allowed = run("resource_group_info", {"name": "rg-any"},
+                  extra_env={**untrusted, "AZURE_CERT_VALIDATION_MODE": "ignore"})
+    assert not allowed.get("failed"), allowed.get("msg")
+    assert allowed["exists"] is False
