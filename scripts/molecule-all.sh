@@ -18,21 +18,25 @@ if [ ${#scenarios[@]} -eq 0 ]; then
   for dir in molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$dir")")"); done
 fi
 
-state=$repo/build/molecule/emulator
-rm -rf "$state"; mkdir -p "$state"
-"$bin/python" -m tests.emulator serve --state-dir "$state" --port 0 >"$state/../emulator.log" 2>&1 &
+# A state directory of its own per run: a second `make molecule` in the same tree must not replace this
+# emulator's CA certificate and credentials under its feet.
+mkdir -p "$repo/build/molecule"
+state=$(mktemp -d "$repo/build/molecule/emulator.XXXXXX")
+log=$state.log
+"$bin/python" -m tests.emulator serve --state-dir "$state" --port 0 >"$log" 2>&1 &
 emulator_pid=$!
 stop_emulator() {
   kill -TERM "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
+  rm -rf "$state"
   return 0
 }
 trap stop_emulator EXIT
 for _ in $(seq 1 150); do
   [ -f "$state/env.sh" ] && break
-  kill -0 "$emulator_pid" 2>/dev/null || { echo "the emulator exited:" >&2; cat "$state/../emulator.log" >&2; exit 1; }
+  kill -0 "$emulator_pid" 2>/dev/null || { echo "the emulator exited:" >&2; cat "$log" >&2; exit 1; }
   sleep 0.2
 done
-[ -f "$state/env.sh" ] || { echo "the emulator did not start within 30 s" >&2; cat "$state/../emulator.log" >&2; exit 1; }
+[ -f "$state/env.sh" ] || { echo "the emulator did not start within 30 s" >&2; cat "$log" >&2; exit 1; }
 # shellcheck disable=SC1090,SC1091
 source "$state/env.sh"
 echo "molecule: emulator at $AZURE_CLOUD_ENVIRONMENT (state $state)"
@@ -46,7 +50,7 @@ for scenario in "${scenarios[@]}"; do
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "molecule: FAILED scenarios: ${failed[*]} (emulator log: build/molecule/emulator.log)" >&2
+  echo "molecule: FAILED scenarios: ${failed[*]} (emulator log: $log)" >&2
   exit 1
 fi
 echo "molecule: all scenarios passed (${scenarios[*]})"

@@ -104,8 +104,10 @@ def premium_sku_policy_rule() -> dict[str, Any]:
 
 
 PREMIUM_SKU_POLICY_PARAMETERS = {
-    "deniedSkus": {"type": "Array", "metadata": {"displayName": "Denied SKU names and tiers",
-                                                "description": "SKU names or tiers refused in this scope."}},
+    "deniedSkus": {
+        "type": "Array",
+        "metadata": {"displayName": "Denied SKU names and tiers", "description": "SKU names or tiers refused in this scope."},
+    },
     "effect": {"type": "String", "allowedValues": ["Deny", "Audit", "Disabled"], "defaultValue": "Deny",
                "metadata": {"displayName": "Effect"}},
 }

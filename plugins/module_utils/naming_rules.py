@@ -157,7 +157,7 @@ def name_suffix(subscription_id: str, deployment: str, length: int = SUFFIX_LENG
     digest = hashlib.sha256(f"{str(subscription_id).strip().lower()}/{deployment}".encode()).digest()
     number = int.from_bytes(digest[:8], "big")
     chars = []
-    for _ in range(length):
+    for _position in range(length):
         number, rem = divmod(number, 36)
         chars.append(_ALPHABET[rem])
     return "".join(chars)

@@ -12,7 +12,7 @@ short_description: Manage an Azure Monitor action group (e-mail and webhook rece
 version_added: 0.1.0
 description:
   - Ensures an action group with exactly the e-mail and webhook receivers given (receivers not listed are removed).
-  - A webhook URL often carries a signature (Teams workflows, Slack, PagerDuty): it is a secret option, hidden in
+  - A webhook URL often carries a signature (Teams workflows, Slack, PagerDuty), so it is a secret option, hidden in
     every output.
 options:
   resource_group:

@@ -13,8 +13,8 @@ version_added: 0.1.0
 description:
   - Ensures an Application Insights component whose telemetry is stored in a Log Analytics workspace.
   - The instrumentation key and connection string are removed from RV(component). The connection string is
-    returned in RV(connection_string) only with O(return_connection_string=true); give that task C(no_log: true)
-    and hand the value straight to complianceflow.azure_infra.key_vault_secret (also with C(no_log: true)).
+    returned in RV(connection_string) only with O(return_connection_string=true); give that task C(no_log=true)
+    and hand the value straight to complianceflow.azure_infra.key_vault_secret (also with C(no_log=true)).
 options:
   resource_group:
     description: Resource group of the component.

@@ -93,7 +93,7 @@ attributes:
     support: full
     description: Shows before/after of the hub, each group and each rule that differs.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""

@@ -43,7 +43,7 @@ attributes:
     support: none
     description: Read-only; nothing to diff.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""

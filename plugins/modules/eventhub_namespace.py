@@ -108,7 +108,7 @@ attributes:
     support: full
     description: Shows before/after of the namespace and of the rule set where they differ.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""

@@ -33,7 +33,7 @@ options:
     description: Description.
     type: str
   parameters:
-    description: Parameter values by name (plain values; the module wraps them in C({"value": ...})).
+    description: Parameter values by name (plain values; the module wraps each in the C(value) object Azure expects).
     type: dict
     default: {}
   enforcement_mode:

@@ -130,7 +130,7 @@ attributes:
     support: full
     description: Shows before/after of what differs; the persistence connection string is never shown.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""
@@ -386,7 +386,10 @@ def main() -> None:
         if actual is None or any(key in p for p in rdb_paths for key in RDB_KEYS):
             desired["properties"]["redisConfiguration"][CONNECTION_STRING_KEY] = _connection_string(az, params)
 
-    result = az.reconcile(cache_id, API, desired, update_method="PATCH", label="redis", actual=actual, fetch=False)
+    # Compare with (and diff against) the cache without secrets: a connection string Azure might echo back could
+    # hold a rotated storage key that no_log does not know about.
+    result = az.reconcile(cache_id, API, desired, update_method="PATCH", label="redis",
+                          actual=public_view(actual) if actual is not None else None, fetch=False)
     resource = result["resource"]
     out: dict[str, Any] = {"id": result["id"], "redis": public_view(resource),
                            "host_name": str((resource.get("properties") or {}).get("hostName") or "")}

@@ -37,7 +37,7 @@ attributes:
     support: none
     description: Read-only; nothing to diff.
 author:
-  - ComplianceFlow platform engineering
+  - ComplianceFlow platform engineering (@complianceflow)
 """
 
 EXAMPLES = r"""

@@ -316,6 +316,10 @@ class ArmEngine:
         if response.delay_s > 0:
             # Sleep outside the lock: other requests go on while this synchronous operation "takes time".
             time.sleep(response.delay_s)
+        # ARM reports the remaining request budget on every answer; clients may pace themselves with it.
+        kind = "reads" if method in ("GET", "HEAD") else "writes"
+        response.headers.setdefault(f"x-ms-ratelimit-remaining-subscription-{kind}",
+                                    "11999" if kind == "reads" else "1199")
         return response
 
     def _authenticate(self, headers: dict[str, str]) -> Caller:
