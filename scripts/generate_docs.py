@@ -373,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for relative, sections in GENERATORS.items():
         path = args.root / relative
         if not path.is_file():
-            print(f"{relative}: missing", file=sys.stderr)  # noqa: T201
+            print(f"{relative}: missing", file=sys.stderr)
             stale.append(relative)
             continue
         current = path.read_text()
@@ -382,11 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         if args.write:
             path.write_text(expected)
-            print(f"{relative}: updated")  # noqa: T201
+            print(f"{relative}: updated")
         else:
             stale.append(relative)
     if stale:
-        print("stale generated docs: " + ", ".join(stale) + " (run `make docs`)", file=sys.stderr)  # noqa: T201
+        print("stale generated docs: " + ", ".join(stale) + " (run `make docs`)", file=sys.stderr)
         return 1
     return 0
 

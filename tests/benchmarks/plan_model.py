@@ -27,7 +27,7 @@ def inputs_for(deployment: str) -> dict:
     tier = yaml.safe_load((REPO / f"group_vars/env_{env}.yml").read_text())["cf_tier"]
     host = yaml.safe_load((REPO / f"inventories/{deployment}/host_vars/{deployment}.yml").read_text())
     return {
-        "deployment": deployment, "groups": [f"env_{env}", f"region_{deployment.split('-')[0]}"],
+        "deployment": deployment, "groups": [f"env_{env}", f"region_{deployment.split('-', maxsplit=1)[0]}"],
         "app": registry["cf_app"], "managed_by": registry["cf_managed_by"], "regions": registry["cf_regions"],
         "environments": registry["cf_environments"], "allocations": registry["cf_cidr_allocations"],
         "subnet_tiers": registry["cf_subnet_tiers"], "nsg_rules": registry["cf_nsg_rules"],

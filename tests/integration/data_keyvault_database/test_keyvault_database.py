@@ -316,7 +316,7 @@ def test_each_service_role_reaches_only_its_own_database(stack: Stack) -> None:
         databases = stack.deployments[deployment]["databases"]
         secrets = stack.secrets["second"][deployment]
         services = list(databases)
-        for index, service in enumerate(services):
+        for service in services:
             password = secrets[f"postgresql-{service}-password"]
             role = f"svc_{service}"
             with psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role, password=password,
@@ -327,10 +327,10 @@ def test_each_service_role_reaches_only_its_own_database(stack: Stack) -> None:
                 extensions = {r[0] for r in conn.execute("SELECT extname FROM pg_extension").fetchall()}
                 assert {"pg_stat_statements", "pg_trgm", "uuid-ossp"} <= extensions
                 conn.execute("CREATE TABLE IF NOT EXISTS probe (id uuid DEFAULT uuid_generate_v4())")
-            other = databases[services[(index + 1) % len(services)]]
-            with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
-                psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role, password=password,
-                                dbname=other, connect_timeout=10).close()
+            for other in (databases[s] for s in services if s != service):
+                with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+                    psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role, password=password,
+                                    dbname=other, connect_timeout=10).close()
             with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
                 psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role,
                                 password=password + "x", dbname=databases[service], connect_timeout=10).close()
@@ -349,6 +349,25 @@ def test_rotation_replaces_exactly_the_named_secret(stack: Stack) -> None:
     new_values = [after[d]["jwt-signing-key"] for d in DEPLOYMENTS]
     assert not [v for v in new_values if v in stack.logs["rotate"]]
     stack.secrets["rotated"] = after
+
+
+def test_rotated_service_password_reaches_postgresql_on_the_next_database_run(stack: Stack) -> None:
+    import psycopg
+
+    deployment = "westeu-test-1"
+    database = stack.deployments[deployment]["databases"]["user"]
+    old = stack.vault(deployment).values()["postgresql-user-password"]
+    stack.play("rotate-db", "--tags", "keyvault,database", "-e", "keyvault_rotate=postgresql-user-password",
+               inventories=(deployment,))
+    new = stack.vault(deployment).values()["postgresql-user-password"]
+    assert new != old
+    endpoint = stack.postgres_endpoint(deployment)
+    psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="svc_user", password=new, dbname=database,
+                    connect_timeout=10).close()
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="svc_user", password=old,
+                        dbname=database, connect_timeout=10).close()
+    assert new not in stack.logs["rotate-db"]
 
 
 def test_unknown_rotation_name_is_refused_before_any_call(stack: Stack) -> None:

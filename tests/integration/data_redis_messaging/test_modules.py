@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.modules.runner import ModuleRunner, four_steps
+from tests.integration.modules.runner import ModuleRunner, arm_writes, four_steps
 
 pytestmark = pytest.mark.emulator
 
@@ -27,6 +27,15 @@ def by_id(emulator: Any) -> dict[str, dict[str, Any]]:
         body = item.get("body", item) if isinstance(item, dict) else item
         out[str(item.get("id") or body.get("id")).lower()] = body
     return out
+
+
+def log_mark(run: ModuleRunner) -> int:
+    return len(run.emulator.requests())
+
+
+def writes_since(run: ModuleRunner, mark: int) -> list[dict[str, Any]]:
+    """ARM writes (PUT, PATCH, DELETE, POST) the emulator logged since ``mark``."""
+    return arm_writes(run.emulator.requests()[mark:])
 
 
 def ok(result: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +85,7 @@ def test_basic_cache_is_tls_only_private_and_idempotent(run: ModuleRunner, emula
 
 def test_premium_features_on_basic_fail_before_any_write(run: ModuleRunner) -> None:
     group(run)
-    mark = run.log_mark()
+    mark = log_mark(run)
     refused = run("redis_cache", {"resource_group": RG, "name": "redis-cf-it-refused", "location": LOCATION,
                                   "sku": {"name": "Basic", "family": "C", "capacity": 1}, "shard_count": 2,
                                   "rdb_backup": {"storage_account": STORAGE}})
@@ -84,7 +93,7 @@ def test_premium_features_on_basic_fail_before_any_write(run: ModuleRunner) -> N
     assert "shard_count (clustering) needs the Premium SKU" in refused["msg"]
     assert "rdb_backup (persistence) needs the Premium SKU" in refused["msg"]
     assert cache_id(run, "redis-cf-it-refused") in refused["msg"]
-    assert run.writes_since(mark) == []
+    assert writes_since(run, mark) == []
 
 
 def premium_args() -> dict[str, Any]:
@@ -207,12 +216,12 @@ def test_namespace_tiers_and_network_rules(run: ModuleRunner, emulator: Any, tie
 
 def test_namespace_limits_fail_before_any_write(run: ModuleRunner) -> None:
     group(run)
-    mark = run.log_mark()
+    mark = log_mark(run)
     refused = run("eventhub_namespace", {"resource_group": RG, "name": "evhns-cf-it-data", "location": LOCATION,
                                          "capacity": 2, "auto_inflate": True, "maximum_throughput_units": 1})
     assert refused.get("failed") is True
     assert "maximum_throughput_units 1 must be between capacity (2) and 40" in refused["msg"]
-    assert run.writes_since(mark) == []
+    assert writes_since(run, mark) == []
 
 
 def hub_args(**overrides: Any) -> dict[str, Any]:
@@ -274,17 +283,17 @@ def test_purge_removes_undeclared_groups_and_rules_but_never_default(run: Module
 def test_standard_partition_count_cannot_change(run: ModuleRunner) -> None:
     namespace(run)
     ok(run("eventhub", hub_args()))
-    mark = run.log_mark()
+    mark = log_mark(run)
     refused = run("eventhub", hub_args(partition_count=8))
     assert refused.get("failed") is True
     assert "cannot change to 8" in refused["msg"]
-    assert run.writes_since(mark) == []
+    assert writes_since(run, mark) == []
 
 
 def test_connection_strings_are_read_for_key_vault(run: ModuleRunner, arm_client: Any) -> None:
     namespace(run)
     ok(run("eventhub", hub_args()))
-    mark = run.log_mark()
+    mark = log_mark(run)
     keys = ok(run("eventhub_keys", {"resource_group": RG, "namespace": "evhns-cf-it-data",
                                     "event_hub": "declaration-events", "rules": ["send", "listen", "nope"]}))
     assert keys["changed"] is False
@@ -296,7 +305,7 @@ def test_connection_strings_are_read_for_key_vault(run: ModuleRunner, arm_client
         assert f"SharedAccessKeyName={rule}" in got["primary_connection_string"]
         assert "EntityPath=declaration-events" in got["primary_connection_string"]
     # listKeys is a POST that changes nothing: no PUT, PATCH or DELETE.
-    assert [w for w in run.writes_since(mark) if w["method"] != "POST"] == []
+    assert [w for w in writes_since(run, mark) if w["method"] != "POST"] == []
 
 
 def test_hub_absent(run: ModuleRunner, emulator: Any) -> None:
