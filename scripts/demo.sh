@@ -33,7 +33,7 @@ echo "== First run: build $deployment"
 run "build/demo/$deployment/run1.log"
 echo "== Second run: must change nothing"
 run "build/demo/$deployment/run2.log"
-recap=$(grep -E "^$deployment +:" "build/demo/$deployment/run2.log" | tail -1)
+recap=$(sed -e 's/\x1b\[[0-9;]*m//g' "build/demo/$deployment/run2.log" | grep -E "^$deployment +:" | tail -1 || true)
 base_url=$("$bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_url"])' "$state/emulator.json")
 writes=$("$bin/python" - "$base_url" "build/demo/$deployment/run1.log" <<'PY'
 import json, ssl, sys, urllib.request, os
