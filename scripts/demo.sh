@@ -26,30 +26,40 @@ done
 # shellcheck disable=SC1090,SC1091
 source "$state/env.sh"
 
+base_url=$("$bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_url"])' "$state/emulator.json")
+# The emulator's request log, as "<total> <writes>" (writes: PUT, PATCH, DELETE and POST actions that change state).
+request_counts() {
+  "$bin/python" - "$base_url" "${1:-0}" <<'PY'
+import json, os, ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])
+entries = json.load(urllib.request.urlopen(sys.argv[1].rstrip("/") + "/_emulator/requests", context=ctx))["value"]
+new = entries[int(sys.argv[2]):]
+writes = [e for e in new if e.get("method") in ("PUT", "PATCH", "DELETE") and not e.get("path", "").startswith("/_emulator")]
+print(len(entries), len(writes))
+PY
+}
 run() {
   "$bin/ansible-playbook" site.yml -i "inventories/$deployment" | tee "$1"
 }
+logs=build/demo/$deployment
 echo "== First run: build $deployment"
-run "build/demo/$deployment/run1.log"
+run "$logs/run1.log"
+read -r before _ < <(request_counts 0)
 echo "== Second run: must change nothing"
-run "build/demo/$deployment/run2.log"
-recap=$(sed -e 's/\x1b\[[0-9;]*m//g' "build/demo/$deployment/run2.log" | grep -E "^$deployment +:" | tail -1 || true)
-base_url=$("$bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["base_url"])' "$state/emulator.json")
-writes=$("$bin/python" - "$base_url" "build/demo/$deployment/run1.log" <<'PY'
-import json, ssl, sys, urllib.request, os
-ctx = ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])
-log = json.load(urllib.request.urlopen(sys.argv[1].rstrip("/") + "/_emulator/requests", context=ctx))
-entries = log["value"] if isinstance(log, dict) else log
-print(len(entries))
-PY
-)
+run "$logs/run2.log"
+read -r after writes < <(request_counts "$before")
+recap=$(sed -e 's/\x1b\[[0-9;]*m//g' "$logs/run2.log" | grep -E "^$deployment +:" | tail -1 || true)
 echo
 echo "== Summary"
-echo "second run: $recap"
-echo "emulator state:       $state"
-echo "emulator request log: $base_url/_emulator/requests ($writes requests in all)"
-echo "run logs:             build/demo/$deployment/run1.log, run2.log"
+echo "second run:           $recap"
+echo "second run requests:  $((after - before)), of which writes (PUT/PATCH/DELETE): $writes"
+echo "emulator state:       $state (resources: $base_url/_emulator/resources)"
+echo "emulator request log: $base_url/_emulator/requests ($after requests in all)"
+echo "run logs:             $logs/run1.log, $logs/run2.log"
+echo "the emulator stops when this script ends; its state stays in $state"
 case "$recap" in
-  *"changed=0"*) echo "idempotent: the second run reported changed=0" ;;
+  *"changed=0"*) ;;
   *) echo "NOT idempotent: the second run changed something" >&2; exit 1 ;;
 esac
+[ "$writes" -eq 0 ] || { echo "NOT idempotent: the second run sent $writes write requests" >&2; exit 1; }
+echo "idempotent: the second run reported changed=0 and sent no write request"
