@@ -544,12 +544,17 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "require_secure_transport": "on",
         "ssl_min_protocol_version": "TLSv1.2",
         "azure.extensions": "pg_stat_statements,pg_trgm,uuid-ossp",
-        "shared_preload_libraries": "pg_stat_statements",
+        # Azure's default keeps pg_cron loaded; keeping it avoids a restart of every new server.
+        "shared_preload_libraries": "pg_cron,pg_stat_statements",
         "log_min_duration_statement": str(pg["log_min_duration_statement_ms"]),
-        "pgbouncer.enabled": "true",
-        "pgbouncer.pool_mode": "transaction",
-        "pgbouncer.default_pool_size": str(pg["pgbouncer_pool_size"]),
     }
+    if pg["sku_tier"] != "Burstable":
+        # Azure offers the built-in PgBouncer on General Purpose and Memory Optimized servers only.
+        parameters.update({
+            "pgbouncer.enabled": "true",
+            "pgbouncer.pool_mode": "transaction",
+            "pgbouncer.default_pool_size": str(pg["pgbouncer_pool_size"]),
+        })
     for param, value in parameters.items():
         plan.add("Microsoft.DBforPostgreSQL/flexibleServers/configurations", f"{psql_id}/configurations/{param}",
                  {"value": value, "source": "user-override"}, depends_on=[psql_id], location=None, tags=False)
