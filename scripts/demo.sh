@@ -39,7 +39,7 @@ print(len(entries), len(writes))
 PY
 }
 run() {
-  "$bin/ansible-playbook" site.yml -i "inventories/$deployment" | tee "$1"
+  "$bin/ansible-playbook" site.yml -i "inventories/$deployment" -e @tests/integration/emulator-site-vars.yml | tee "$1"
 }
 logs=build/demo/$deployment
 echo "== First run: build $deployment"
