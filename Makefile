@@ -33,7 +33,7 @@ demo: setup ## Build DEPLOYMENT (default westeu-test-1) against the local emulat
 plan: setup ## Offline plan of DEPLOYMENT (no credentials, no network)
 	$(BIN)/ansible-playbook playbooks/plan.yml -i inventories/$(DEPLOYMENT)
 
-test: setup system-deps lint unit docs-check emulator-test integration build-check molecule ## Every test, as CI runs it
+test: setup system-deps lint sanity unit docs-check emulator-test integration build-check molecule ## Every test, as CI runs it
 	@echo "make test: all suites passed"
 
 lint: setup ## ruff, yamllint and ansible-lint (production profile)
@@ -45,10 +45,10 @@ unit: setup ## Unit and property tests of the pure code (filters, naming, model,
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit
 
 emulator-test: setup ## The emulator's own suite, with the official SDKs as clients
-	@if [ -d tests/test_emulator ]; then $(BIN)/pytest -q tests/test_emulator; else echo "no emulator suite yet"; fi
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/test_emulator
 
 integration: setup ## Modules and playbooks against a fresh emulator
-	@if [ -d tests/integration ]; then $(BIN)/pytest -q tests/integration; else echo "no integration suite yet"; fi
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/integration
 
 molecule: setup ## Molecule scenarios (one per role) against the emulator
 	@scripts/molecule-all.sh

@@ -73,7 +73,7 @@ def generate_secret(kind: str, length: int) -> str:
         return base64.b64encode(pysecrets.token_bytes(length)).decode("ascii")
     alphabet = "".join(PASSWORD_CLASSES)
     while True:
-        candidate = "".join(pysecrets.choice(alphabet) for _ in range(length))
+        candidate = "".join(pysecrets.choice(alphabet) for _position in range(length))
         if all(any(c in cls for c in candidate) for cls in PASSWORD_CLASSES) and candidate[0].isalnum():
             return candidate
 
@@ -196,7 +196,7 @@ class SecretsClient:
             body["contentType"] = content_type
         if tags is not None:
             body["tags"] = tags
-        _, result = self._send("PUT", f"secrets/{self._name(name)}", body)
+        _status, result = self._send("PUT", f"secrets/{self._name(name)}", body)
         return result if isinstance(result, dict) else {}
 
     def update_properties(self, secret_id: str, content_type: str | None, tags: dict[str, str] | None) -> None:
@@ -214,7 +214,7 @@ class SecretsClient:
         names: list[str] = []
         path: str | None = "secrets"
         while path:
-            _, body = self._send("GET", path)
+            _status, body = self._send("GET", path)
             for item in (body or {}).get("value") or []:
                 names.append(str(item.get("id", "")).rstrip("/").rsplit("/", 1)[-1])
             next_link = (body or {}).get("nextLink")

@@ -15,7 +15,7 @@ description:
     categories or category groups and metric categories to a Log Analytics workspace, a storage account or an
     event hub.
   - Which categories exist is the target type's rule; Azure refuses unknown ones and the task fails with its message.
-  - The logs and metrics lists are the whole set: a category not listed is not sent. Their order does not matter.
+  - The logs and metrics lists are the whole set; a category not listed is not sent. Their order does not matter.
 options:
   resource_id:
     description: Resource ID of the resource whose logs and metrics are exported.

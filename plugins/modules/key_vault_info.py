@@ -105,11 +105,11 @@ def main() -> None:
     if params["list_secrets"] and vault_uri:
         client = SecretsClient(str(vault_uri), az.client.credential, verify=az.client.verify, rbac_wait=0)
         try:
-            _, body = client._send("GET", "secrets")
+            _status, body = client._send("GET", "secrets")
             items = list((body or {}).get("value") or [])
             next_link = (body or {}).get("nextLink")
             while next_link:
-                _, body = client._send("GET", next_link)
+                _status, body = client._send("GET", next_link)
                 items.extend((body or {}).get("value") or [])
                 next_link = (body or {}).get("nextLink")
         except KeyVaultError as exc:

@@ -12,7 +12,7 @@ short_description: Manage an Azure Log Analytics workspace
 version_added: 0.1.0
 description:
   - Ensures a Log Analytics workspace with its pricing tier, retention and daily ingestion cap.
-  - The shared keys are never read or returned; RV(workspace.properties.customerId) (the workspace ID that
+  - The shared keys are never read or returned; RV(customer_id) (the workspace ID that
     agents and traffic analytics need) is.
 options:
   resource_group:

@@ -130,8 +130,8 @@ def main() -> None:
         # that a partial compare misses, and the engine's merge would keep it in the PUT. Hiding the current value
         # from the engine makes it both see the change and send the task's value as it is.
         whole = [key for key in ("policyRule", "parameters")
-                 if rec.differences(properties[key], current.get(key)) or rec.differences(current.get(key) or {},
-                                                                                         properties[key])]
+                 if rec.differences(properties[key], current.get(key))
+                 or rec.differences(current.get(key) or {}, properties[key])]
         if whole:
             compared = copy.deepcopy(actual)
             for key in whole:

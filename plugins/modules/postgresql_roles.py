@@ -172,7 +172,8 @@ def main() -> None:
             "admin_user": {"type": "str", "required": True},
             "admin_password": {"type": "str", "no_log": True},
             "admin_password_secret": {"type": "str", "no_log": False},
-            "key_vault": {"type": "dict", "options": {
+            # The vault's address, not a secret; the module reads passwords from it.
+            "key_vault": {"type": "dict", "no_log": False, "options": {
                 "vault_uri": {"type": "str"},
                 "vault_id": {"type": "str"},
             }},

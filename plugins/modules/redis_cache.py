@@ -283,7 +283,7 @@ def redis_version_matches(desired: str | None, actual: Any) -> bool:
     """Azure reports the full version (6.0.14) for a requested major (6)."""
     if not desired or actual is None:
         return True
-    return str(actual) == desired or str(actual).split(".")[0] == desired.split(".")[0]
+    return str(actual) == desired or str(actual).split(".", maxsplit=1)[0] == desired.split(".", maxsplit=1)[0]
 
 
 def storage_connection_string(account_name: str, blob_endpoint: str, key: str) -> str:
