@@ -1,23 +1,14 @@
-"""Fixtures for the playbook tests: a reset emulator per test and the offline plan per deployment."""
+"""Fixtures for the playbook tests: the offline plan per deployment (the emptied emulator comes from
+tests/integration/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.playbooks.runner import plan_resources
-
-
-@pytest.fixture
-def fresh(emulator: Any) -> Iterator[Any]:
-    """The session's emulator, emptied and without faults, and without faults again afterwards."""
-    emulator.set_faults("")
-    emulator.reset()
-    yield emulator
-    emulator.set_faults("")
 
 
 @pytest.fixture(scope="session")

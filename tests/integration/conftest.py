@@ -1,4 +1,5 @@
-"""Fixtures for the redis and messaging tests: a module runner on an emptied emulator, and an ARM client."""
+"""Fixtures shared by every integration suite: an emptied emulator, a module runner on it, and our ARM client to
+read or change Azure behind Ansible's back."""
 
 from __future__ import annotations
 
@@ -12,20 +13,18 @@ from tests.integration.modules.runner import ModuleRunner, client_from_env
 
 
 @pytest.fixture
-def run(emulator: Any, tmp_path: Path) -> Iterator[ModuleRunner]:
-    emulator.reset()
-    emulator.set_faults("")
-    yield ModuleRunner(emulator, tmp_path)
-    emulator.set_faults("")
-
-
-@pytest.fixture
 def fresh(emulator: Any) -> Iterator[Any]:
-    """The session's emulator, emptied and without faults."""
+    """The session's emulator, emptied and without faults, and without faults again afterwards."""
     emulator.set_faults("")
     emulator.reset()
     yield emulator
     emulator.set_faults("")
+
+
+@pytest.fixture
+def run(fresh: Any, tmp_path: Path) -> ModuleRunner:
+    """Runs our modules through ansible-playbook against the emptied emulator."""
+    return ModuleRunner(fresh, tmp_path)
 
 
 @pytest.fixture
