@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Wall time of a first site.yml run against the emulator with realistic latencies scaled down, to show that the
 # PostgreSQL, Redis and Event Hubs creates overlap (the run approaches the longest chain, not the sum).
-# Usage: tests/benchmarks/site_run.sh [deployment] [time-scale]   (default westeu-test-1, 0.02)
+# Usage: tests/benchmarks/site_run.sh [deployment] [time-scale]   (default westeu-test-1, 0.02; 0 = instant baseline)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deployment=${1:-westeu-test-1}
 scale=${2:-0.02}
 state=$(mktemp -d)
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -rf "$state"' EXIT
-.venv/bin/python -m tests.emulator serve --state-dir "$state" --port 0 --latency realistic --time-scale "$scale" \
+latency=(--latency realistic --time-scale "$scale")
+[ "$scale" = "0" ] && latency=(--latency instant)   # the baseline: every operation finishes at once
+.venv/bin/python -m tests.emulator serve --state-dir "$state" --port 0 "${latency[@]}" \
   >"$state/emulator.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 150); do [ -f "$state/env.sh" ] && break; sleep 0.2; done
