@@ -187,15 +187,30 @@ def _in_use_by(ctx: Ctx, resource_id: str) -> list[Resource]:
     return [r for r in ctx.references_to(resource_id) if r.type.lower() not in NOT_BLOCKING_TYPES]
 
 
-class VirtualNetworks(ResourceType):
-    type = VNET
-    name_rule = VNET_NAME
+class _NetworkResource(ResourceType):
+    """What Microsoft.Network resources share: etags, PUT as an LRO, tags-only PATCH, provisioning states."""
+
     etag = True
     put = NETWORK_PUT
     patch = TAGS_PATCH
     delete = NETWORK_DELETE
-    latency_s = 8.0
     pending_state = NETWORK_PENDING
+
+
+class _NetworkChild(_NetworkResource):
+    """A child resource ARM also returns inline in its parent (no location, tags or PATCH of its own)."""
+
+    name_rule = GENERIC_NAME
+    location = "none"
+    tags = False
+    system_data = False
+    patch = None
+
+
+class VirtualNetworks(_NetworkResource):
+    type = VNET
+    name_rule = VNET_NAME
+    latency_s = 8.0
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         props = req.properties
@@ -294,18 +309,9 @@ def _check_prefix_change(ctx: Ctx, existing: Resource, new_props: dict[str, Any]
                            "updated.")
 
 
-class Subnets(ResourceType):
+class Subnets(_NetworkChild):
     type = SUBNET
-    name_rule = GENERIC_NAME
-    location = "none"
-    tags = False
-    etag = True
-    system_data = False
-    put = NETWORK_PUT
-    patch = None
-    delete = NETWORK_DELETE
     latency_s = 6.0
-    pending_state = NETWORK_PENDING
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         vnet = req.parent
@@ -410,15 +416,10 @@ def build_rule_body(rule_id: str, name: str, props: dict[str, Any], etag: str | 
     return {"name": name, "id": rule_id, "type": RULE, "etag": etag, "properties": clean}
 
 
-class NetworkSecurityGroups(ResourceType):
+class NetworkSecurityGroups(_NetworkResource):
     type = NSG
     name_rule = GENERIC_NAME
-    etag = True
-    put = NETWORK_PUT
-    patch = TAGS_PATCH
-    delete = NETWORK_DELETE
     latency_s = 10.0
-    pending_state = NETWORK_PENDING
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         rules = []
@@ -480,18 +481,9 @@ class NetworkSecurityGroups(ResourceType):
                            "remove the association with the resource(s).")
 
 
-class SecurityRules(ResourceType):
+class SecurityRules(_NetworkChild):
     type = RULE
-    name_rule = GENERIC_NAME
-    location = "none"
-    tags = False
-    etag = True
-    system_data = False
-    put = NETWORK_PUT
-    patch = None
-    delete = NETWORK_DELETE
     latency_s = 5.0
-    pending_state = NETWORK_PENDING
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         assert req.parent is not None
@@ -504,15 +496,10 @@ class SecurityRules(ResourceType):
 
 
 # --- private endpoints -------------------------------------------------------------------------------------
-class PrivateEndpoints(ResourceType):
+class PrivateEndpoints(_NetworkResource):
     type = PE
     name_rule = VNET_NAME
-    etag = True
-    put = NETWORK_PUT
-    patch = TAGS_PATCH
-    delete = NETWORK_DELETE
     latency_s = 180.0
-    pending_state = NETWORK_PENDING
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         subnet_ref = (req.properties.get("subnet") or {}).get("id")
@@ -604,18 +591,9 @@ def _next_ip(ctx: Ctx, subnet: Resource) -> str:
     raise ArmError(400, "SubnetIsFull", f"Subnet {subnet.id} has no free IP addresses.")
 
 
-class PrivateDnsZoneGroups(ResourceType):
+class PrivateDnsZoneGroups(_NetworkChild):
     type = DNS_GROUP
-    name_rule = GENERIC_NAME
-    location = "none"
-    tags = False
-    etag = True
-    system_data = False
-    put = NETWORK_PUT
-    patch = None
-    delete = NETWORK_DELETE
     latency_s = 5.0
-    pending_state = NETWORK_PENDING
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         configs = req.properties.get("privateDnsZoneConfigs") or []
@@ -657,15 +635,11 @@ class PrivateDnsZoneGroups(ResourceType):
 
 
 # --- network watchers and flow logs ------------------------------------------------------------------------
-class NetworkWatchers(ResourceType):
+class NetworkWatchers(_NetworkResource):
     type = WATCHER
     name_rule = GENERIC_NAME
-    etag = True
     put = OpStyle(Lro.NONE, done=200, created_done=201)
-    patch = TAGS_PATCH
-    delete = NETWORK_DELETE
     latency_s = 5.0
-    pending_state = NETWORK_PENDING
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         location = re.sub(r"\s+", "", str(req.body.get("location") or "")).lower()
@@ -676,15 +650,10 @@ class NetworkWatchers(ResourceType):
                                "Cannot create more than 1 network watchers for this subscription in this region.")
 
 
-class FlowLogs(ResourceType):
+class FlowLogs(_NetworkResource):
     type = FLOWLOG
     name_rule = GENERIC_NAME
-    etag = True
-    put = NETWORK_PUT
-    patch = TAGS_PATCH
-    delete = NETWORK_DELETE
     latency_s = 5.0
-    pending_state = NETWORK_PENDING
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         watcher = req.parent
