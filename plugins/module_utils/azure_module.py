@@ -114,7 +114,7 @@ class AzureModule:
     def reconcile(self, resource_id: str, api_version: str, desired: dict[str, Any], *,
                   partial_lists: frozenset[str] | set[str] = frozenset(), update_method: str = "PUT",
                   label: str | None = None, actual: dict[str, Any] | None = None,
-                  fetch: bool = True) -> dict[str, Any]:
+                  fetch: bool = True, rules: rec.CompareRules | None = None) -> dict[str, Any]:
         """Make ``resource_id`` satisfy ``desired``; returns ``{changed, id, resource, differences}``.
 
         PUT (create, or replace with the merged body) or PATCH (``update_method``) runs only when the
@@ -132,7 +132,7 @@ class AzureModule:
             resource = self.call(self.client.write, "PUT", resource_id, api_version, desired, self.params["timeout"])
             return {"changed": True, "id": resource.get("id", resource_id), "resource": resource,
                     "differences": ["(create)"]}
-        paths = rec.differences(desired, actual, partial_lists=partial_lists)
+        paths = rec.differences(desired, actual, partial_lists=partial_lists, rules=rules)
         if str((actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
             # A resource whose last operation failed matches on paper but is not usable: write it again.
             paths.append("properties.provisioningState")
@@ -141,9 +141,9 @@ class AzureModule:
         self.changed = True
         if update_method == "PATCH":
             body = desired
-            predicted = rec.merge(actual, desired, partial_lists=partial_lists)
+            predicted = rec.merge(actual, desired, partial_lists=partial_lists, rules=rules)
         else:
-            body = rec.merge(rec.strip_read_only(actual), desired, partial_lists=partial_lists)
+            body = rec.merge(rec.strip_read_only(actual), desired, partial_lists=partial_lists, rules=rules)
             predicted = body
         self.record_diff(label, rec.diff_document(predicted, actual, paths))
         if self.check_mode:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 # Keys whose values Azure treats case-insensitively and may return in another casing than we sent.
@@ -66,6 +68,67 @@ def scalar_equal(desired: Any, actual: Any, key: str | None = None) -> bool:
 IDENTITY_KEYS = ("name", "service", "id", "value")
 
 
+@dataclass(frozen=True)
+class CompareRules:
+    """How one resource type is compared and merged (built from its registry entry, see resource_types.py).
+
+    Paths are dotted with ``[]`` for "every item of a list"; a rule's path matches a concrete path such as
+    ``properties.securityRules[allow-https].properties.priority`` once item names are folded to ``[]``.
+    """
+
+    partial_lists: frozenset[str] = frozenset()
+    exact_maps: frozenset[str] = frozenset()
+    list_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sets: frozenset[str] = frozenset()
+    skip: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, partial_lists: Any = (), exact_maps: Any = (), list_keys: Mapping[str, tuple[str, ...]] | None = None,
+           sets: Any = (), skip: Any = ()) -> CompareRules:
+        return cls(frozenset(partial_lists), frozenset(exact_maps), dict(list_keys or {}), frozenset(sets),
+                   frozenset(skip))
+
+
+NO_RULES = CompareRules()
+ITEM_NAME = re.compile(r"\[[^\]]*\]")
+
+
+def rule_path(path: str) -> str:
+    """``a.b[x].c[0]`` -> ``a.b[].c[]``: the form registry rules are written in."""
+    return ITEM_NAME.sub("[]", path)
+
+
+def _legacy_partial(partial_lists: Any, rules: CompareRules | None) -> CompareRules:
+    # Modules written before CompareRules pass bare partial_lists (concrete paths); fold them into rules.
+    rules = rules or NO_RULES
+    if partial_lists:
+        rules = CompareRules(rules.partial_lists | {rule_path(p) for p in partial_lists}, rules.exact_maps,
+                             rules.list_keys, rules.sets, rules.skip)
+    return rules
+
+
+def _item_key(item: Any, fields: tuple[str, ...]) -> str | None:
+    """An item's identity under ``fields`` (dotted, first present wins), lower case."""
+    if not isinstance(item, dict):
+        return None
+    for name in fields:
+        value: Any = item
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            return f"{name}={value.lower()}" if len(fields) > 1 else value.lower()
+    return None
+
+
+def _list_identity(desired: list[Any], actual: Any, path: str, rules: CompareRules) -> tuple[str, ...] | None:
+    """The fields identifying the items of the list at ``path``: from the rules, else name/service/id/value."""
+    configured = rules.list_keys.get(rule_path(path))
+    if configured:
+        return configured
+    ident = identity_key(desired) or (identity_key(actual) if not desired and isinstance(actual, list) else None)
+    return (ident,) if ident else None
+
+
 def identity_key(items: list[Any]) -> str | None:
     """The field that identifies items of a list of objects (``name``; ``service`` for service endpoints)."""
     if not items or not all(isinstance(i, dict) for i in items):
@@ -76,9 +139,25 @@ def identity_key(items: list[Any]) -> str | None:
     return None
 
 
-def _index(items: list[Any], key: str) -> dict[str, Any]:
+def _index(items: list[Any], fields: tuple[str, ...] | str) -> dict[str, Any]:
     # Child resource names and service names are case-insensitive in ARM.
-    return {i[key].lower(): i for i in items if isinstance(i, dict) and isinstance(i.get(key), str)}
+    fields = (fields,) if isinstance(fields, str) else fields
+    out: dict[str, Any] = {}
+    for item in items:
+        key = _item_key(item, fields)
+        if key is not None:
+            out[key] = item
+    return out
+
+
+def _label(item: Any, fields: tuple[str, ...]) -> str:
+    key = _item_key(item, fields) or ""
+    if len(fields) == 1 and isinstance(item, dict):
+        value: Any = item
+        for part in fields[0].split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return str(value)
+    return key
 
 
 def _scalar_key(value: Any, key: str | None) -> Any:
@@ -89,100 +168,131 @@ def _scalar_key(value: Any, key: str | None) -> Any:
     return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
+def _is_set(path: str, key: str | None, rules: CompareRules) -> bool:
+    return key in UNORDERED_SCALAR_LIST_KEYS or rule_path(path) in rules.sets
+
+
 def differences(desired: Any, actual: Any, *, partial_lists: frozenset[str] | set[str] = frozenset(),
-                path: str = "") -> list[str]:
+                path: str = "", rules: CompareRules | None = None) -> list[str]:
     """Return the paths where ``actual`` does not satisfy ``desired`` (``a.b[name].c`` style).
 
-    ``desired`` is partial: dict keys it omits are ignored. Lists of objects are matched by name (or
-    service), never by position; an item in ``actual`` that ``desired`` does not declare is a difference
-    unless the list's path is in ``partial_lists`` (a module's "purge: false" lists such as subnets or
-    rules). Scalar lists are compared as sets when Azure does not keep their order, else in order.
+    ``desired`` is partial: dict keys it omits are ignored, except in the maps ``rules.exact_maps`` names
+    (tags), where a key only ``actual`` has is a difference. Lists of objects are matched by their key
+    (``rules.list_keys``, else name/service/id/value), never by position; an item in ``actual`` that
+    ``desired`` does not declare is a difference unless the list is partial. Scalar lists are compared as sets
+    when Azure does not keep their order (``rules.sets``), else in order. Paths in ``rules.skip`` (write-only,
+    initial-only) are never compared.
     """
+    rules = _legacy_partial(partial_lists, rules)
+    return _differences(desired, actual, path, rules)
+
+
+def _differences(desired: Any, actual: Any, path: str, rules: CompareRules) -> list[str]:
     key = path.rsplit(".", 1)[-1] if path else None
+    if path and rule_path(path) in rules.skip:
+        return []
     if isinstance(desired, dict):
         if not isinstance(actual, dict):
+            if actual is None and not desired:
+                return []
             return [path or "."]
         found: list[str] = []
         for k, v in desired.items():
             sub = f"{path}.{k}" if path else k
+            if rule_path(sub) in rules.skip:
+                continue
             if k not in actual or actual[k] is None:
                 if v is None or v in ([], {}, ""):
                     # Azure omits empty collections, empty strings and nulls; declaring them empty matches absence.
                     continue
                 found.append(sub)
                 continue
-            found.extend(differences(v, actual[k], partial_lists=partial_lists, path=sub))
+            found.extend(_differences(v, actual[k], sub, rules))
+        if rule_path(path) in rules.exact_maps:
+            found.extend(f"{path}.{k}" for k in actual if k not in desired and actual[k] is not None)
         return found
     if isinstance(desired, list):
         if not isinstance(actual, list):
-            return [path]
-        ident = identity_key(desired) or (identity_key(actual) if not desired else None)
+            return [] if actual is None and not desired else [path]
+        ident = _list_identity(desired, actual, path, rules)
         if ident:
             have = _index(actual, ident)
             found = []
             for item in desired:
-                other = have.get(item[ident].lower())
-                sub = f"{path}[{item[ident]}]"
+                name = _item_key(item, ident)
+                sub = f"{path}[{_label(item, ident)}]"
+                other = have.get(name) if name is not None else None
                 if other is None:
                     found.append(sub)
                 else:
-                    found.extend(differences(item, other, partial_lists=partial_lists, path=sub))
-            if path not in partial_lists:
-                wanted = {i[ident].lower() for i in desired}
-                found.extend(f"{path}[{i.get(ident)}]" for i in actual
-                             if isinstance(i, dict) and str(i.get(ident, "")).lower() not in wanted)
+                    found.extend(_differences(item, other, sub, rules))
+            if rule_path(path) not in rules.partial_lists:
+                wanted = {_item_key(i, ident) for i in desired}
+                found.extend(f"{path}[{_label(i, ident)}]" for i in actual
+                             if isinstance(i, dict) and _item_key(i, ident) not in wanted)
             return found
-        if all(not isinstance(i, (dict, list)) for i in desired + actual) and key in UNORDERED_SCALAR_LIST_KEYS:
-            if sorted((_scalar_key(v, key) for v in desired), key=repr) != \
-                    sorted((_scalar_key(v, key) for v in actual), key=repr):
+        if all(not isinstance(i, (dict, list)) for i in desired + actual) and _is_set(path, key, rules):
+            if sorted({_scalar_key(v, key) for v in desired}, key=repr) != \
+                    sorted({_scalar_key(v, key) for v in actual}, key=repr):
                 return [path]
             return []
         if len(desired) != len(actual):
             return [path]
         found = []
         for index, (d, a) in enumerate(zip(desired, actual, strict=True)):
-            found.extend(differences(d, a, partial_lists=partial_lists, path=f"{path}[{index}]"))
+            found.extend(_differences(d, a, f"{path}[{index}]", rules))
         return found
     return [] if scalar_equal(desired, actual, key) else [path]
 
 
-def strip_read_only(body: Any) -> Any:
-    """Copy of an ARM document without the fields Azure computes on every write."""
+def strip_read_only(body: Any, extra: frozenset[str] | set[str] = frozenset(), path: str = "") -> Any:
+    """Copy of an ARM document without the fields Azure computes on every write (and the ``extra`` paths)."""
     if isinstance(body, dict):
-        return {k: strip_read_only(v) for k, v in body.items() if k not in READ_ONLY_KEYS}
+        out = {}
+        for k, v in body.items():
+            sub = f"{path}.{k}" if path else k
+            if k in READ_ONLY_KEYS or rule_path(sub) in extra:
+                continue
+            out[k] = strip_read_only(v, extra, sub)
+        return out
     if isinstance(body, list):
-        return [strip_read_only(i) for i in body]
+        return [strip_read_only(i, extra, f"{path}[]") for i in body]
     return body
 
 
 def merge(actual: Any, desired: Any, *, partial_lists: frozenset[str] | set[str] = frozenset(),
-          path: str = "") -> Any:
+          path: str = "", rules: CompareRules | None = None) -> Any:
     """Overlay ``desired`` onto ``actual``: the body to PUT so that nothing undeclared is lost.
 
     Lists of objects merge item by item (so fields Azure filled on an existing item survive); items only in
-    ``actual`` stay when the list is in ``partial_lists`` and are dropped otherwise.
+    ``actual`` stay when the list is partial and are dropped otherwise. Exact maps become ``desired``'s.
     """
+    rules = _legacy_partial(partial_lists, rules)
+    return _merge(actual, desired, path, rules)
+
+
+def _merge(actual: Any, desired: Any, path: str, rules: CompareRules) -> Any:
     if isinstance(desired, dict) and isinstance(actual, dict):
+        if rule_path(path) in rules.exact_maps:
+            return copy.deepcopy(desired)
         out = {k: copy.deepcopy(v) for k, v in actual.items()}
         for k, v in desired.items():
             sub = f"{path}.{k}" if path else k
-            out[k] = merge(actual.get(k), v, partial_lists=partial_lists, path=sub)
+            out[k] = _merge(actual.get(k), v, sub, rules)
         return out
-    ident = identity_key(desired) if isinstance(desired, list) else None
-    if ident is None and isinstance(desired, list) and not desired and isinstance(actual, list):
-        ident = identity_key(actual)
+    ident = _list_identity(desired, actual, path, rules) if isinstance(desired, list) else None
     if ident and isinstance(actual, list):
         wanted = _index(desired, ident)
         out_list: list[Any] = []
         seen: set[str] = set()
         for item in actual:
-            name = str(item.get(ident, "")).lower() if isinstance(item, dict) else ""
-            if name in wanted:
-                out_list.append(merge(item, wanted[name], partial_lists=partial_lists, path=f"{path}[{item[ident]}]"))
+            name = _item_key(item, ident)
+            if name is not None and name in wanted:
+                out_list.append(_merge(item, wanted[name], f"{path}[{_label(item, ident)}]", rules))
                 seen.add(name)
-            elif path in partial_lists:
+            elif rule_path(path) in rules.partial_lists:
                 out_list.append(copy.deepcopy(item))
-        out_list.extend(copy.deepcopy(i) for i in desired if i[ident].lower() not in seen)
+        out_list.extend(copy.deepcopy(i) for i in desired if _item_key(i, ident) not in seen)
         return out_list
     return copy.deepcopy(desired)
 
@@ -196,13 +306,33 @@ def _get_path(doc: Any, path: str) -> Any:
         if isinstance(part, int):
             current = current[part] if isinstance(current, list) and part < len(current) else None
         elif part.startswith("[") and isinstance(current, list):
-            key = identity_key(current)
-            current = _index(current, key).get(part[1:-1].lower()) if key else None
+            current = _find_item(current, part[1:-1])
         elif isinstance(current, dict):
             current = current.get(part)
         else:
             return None
     return current
+
+
+def _find_item(items: list[Any], label: str) -> Any:
+    """The item a path's ``[label]`` names: by name/service/id/value, or by a ``field=value`` label."""
+    lowered = label.lower()
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if "=" in label:
+            field_name, value = label.split("=", 1)
+            if _item_key(item, (field_name,)) == value.lower():
+                return item
+            continue
+        for key in (*IDENTITY_KEYS, "category", "categoryGroup", "ipMask", "actionGroupId"):
+            if isinstance(item.get(key), str) and item[key].lower() == lowered:
+                return item
+        for nested in ("subnet",):
+            inner = item.get(nested)
+            if isinstance(inner, dict) and str(inner.get("id", "")).lower() == lowered:
+                return item
+    return None
 
 
 def _split_path(path: str) -> list[Any]:
@@ -245,30 +375,3 @@ def compact(value: Any) -> Any:
     if isinstance(value, list):
         return [compact(v) for v in value]
     return value
-
-
-def canonical_security_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """Fold an NSG rule's singular/plural prefix and port fields into the form Azure stores.
-
-    Azure keeps one value in the singular field (``sourceAddressPrefix``) and several in the plural one
-    (``sourceAddressPrefixes``), returning the other as empty; a task may give either.
-    """
-    out = copy.deepcopy(rule)
-    props = out.get("properties", out)
-    for singular, plural in (("sourceAddressPrefix", "sourceAddressPrefixes"),
-                             ("destinationAddressPrefix", "destinationAddressPrefixes"),
-                             ("sourcePortRange", "sourcePortRanges"),
-                             ("destinationPortRange", "destinationPortRanges")):
-        many = [str(v) for v in (props.get(plural) or [])]
-        one = props.get(singular)
-        if one is not None and not many:
-            many = [str(one)]
-        elif one is not None and str(one) not in many:
-            many.insert(0, str(one))
-        if len(many) == 1:
-            props[singular] = many[0]
-            props[plural] = []
-        elif many:
-            props.pop(singular, None)
-            props[plural] = many
-    return out

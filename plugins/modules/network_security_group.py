@@ -143,11 +143,11 @@ network_security_group:
   type: dict
 """
 
+import copy
 from typing import Any
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.reconcile import canonical_security_rule
 
 FIELD_PAIRS = (("source_address_prefix", "source_address_prefixes", "sourceAddressPrefix", "sourceAddressPrefixes"),
                ("destination_address_prefix", "destination_address_prefixes", "destinationAddressPrefix",
@@ -155,6 +155,33 @@ FIELD_PAIRS = (("source_address_prefix", "source_address_prefixes", "sourceAddre
                ("source_port_range", "source_port_ranges", "sourcePortRange", "sourcePortRanges"),
                ("destination_port_range", "destination_port_ranges", "destinationPortRange", "destinationPortRanges"))
 
+
+
+def canonical_security_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """Fold an NSG rule's singular/plural prefix and port fields into the form Azure stores.
+
+    Azure keeps one value in the singular field (``sourceAddressPrefix``) and several in the plural one
+    (``sourceAddressPrefixes``), returning the other as empty; a task may give either.
+    """
+    out = copy.deepcopy(rule)
+    props = out.get("properties", out)
+    for singular, plural in (("sourceAddressPrefix", "sourceAddressPrefixes"),
+                             ("destinationAddressPrefix", "destinationAddressPrefixes"),
+                             ("sourcePortRange", "sourcePortRanges"),
+                             ("destinationPortRange", "destinationPortRanges")):
+        many = [str(v) for v in (props.get(plural) or [])]
+        one = props.get(singular)
+        if one is not None and not many:
+            many = [str(one)]
+        elif one is not None and str(one) not in many:
+            many.insert(0, str(one))
+        if len(many) == 1:
+            props[singular] = many[0]
+            props[plural] = []
+        elif many:
+            props.pop(singular, None)
+            props[plural] = many
+    return out
 
 def rule_body(spec: dict[str, Any]) -> dict[str, Any]:
     """A declared rule is complete: fields it leaves out get Azure's neutral value (``*``), and the unused one

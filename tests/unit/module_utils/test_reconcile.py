@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
+from ansible_collections.complianceflow.azure_infra.plugins.modules.network_security_group import (
+    canonical_security_rule,
+)
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000001"
 NSG_ID = f"{SUB}/resourceGroups/rg-a/providers/Microsoft.Network/networkSecurityGroups/nsg-a"
@@ -134,12 +137,12 @@ def test_diff_of_a_create_is_the_whole_desired_body():
 
 def test_security_rule_singular_and_plural_fields_fold_as_azure_stores_them():
     one_in_list = {"name": "r", "properties": {"sourceAddressPrefixes": ["10.0.0.0/24"], "sourceAddressPrefix": None}}
-    folded = rec.canonical_security_rule(one_in_list)["properties"]
+    folded = canonical_security_rule(one_in_list)["properties"]
     assert folded["sourceAddressPrefix"] == "10.0.0.0/24"
     assert folded["sourceAddressPrefixes"] == []
     azure_form = {"name": "r", "properties": {"sourceAddressPrefix": "10.0.0.0/24", "sourceAddressPrefixes": []}}
-    assert rec.differences(rec.canonical_security_rule(one_in_list), rec.canonical_security_rule(azure_form)) == []
-    many = rec.canonical_security_rule({"name": "r", "properties": {"sourceAddressPrefixes": ["b", "a"]}})
+    assert rec.differences(canonical_security_rule(one_in_list), canonical_security_rule(azure_form)) == []
+    many = canonical_security_rule({"name": "r", "properties": {"sourceAddressPrefixes": ["b", "a"]}})
     assert "sourceAddressPrefix" not in many["properties"]
     assert rec.differences(many, {"name": "r", "properties": {"sourceAddressPrefixes": ["a", "b"]}}) == []
 
@@ -158,3 +161,37 @@ def test_diff_paths_with_dotted_names_resolve():
     assert entry == {"service": "Microsoft.Storage", "locations": ["x"]}
     assert diff["after"]["properties"]["subnets"]["[a]"]["properties"]["serviceEndpoints"] == {
         "[Microsoft.Storage]": None}
+
+
+def test_exact_maps_report_and_remove_keys_only_azure_has():
+    rules = rec.CompareRules.of(exact_maps=["tags"])
+    assert rec.differences({"tags": {"a": "1"}}, {"tags": {"a": "1", "b": "2"}}, rules=rules) == ["tags.b"]
+    assert rec.merge({"tags": {"a": "1", "b": "2"}, "x": 1}, {"tags": {"a": "1"}}, rules=rules) == {
+        "tags": {"a": "1"}, "x": 1}
+    # Without the rule a map is partial: an extra key is not a difference (purge_tags: false).
+    assert rec.differences({"tags": {"a": "1"}}, {"tags": {"a": "1", "b": "2"}}) == []
+
+
+def test_keyed_unordered_lists_match_by_their_key_not_position():
+    rules = rec.CompareRules.of(list_keys={"properties.logs": ("categoryGroup", "category"),
+                                           "properties.metrics": ("category",)})
+    desired = {"properties": {"logs": [{"categoryGroup": "allLogs", "enabled": True}],
+                              "metrics": [{"category": "AllMetrics", "enabled": True}]}}
+    actual = {"properties": {"logs": [{"category": "Audit", "enabled": True},
+                                      {"categoryGroup": "allLogs", "enabled": True}],
+                             "metrics": [{"category": "AllMetrics", "enabled": False}]}}
+    paths = rec.differences(desired, actual, rules=rules)
+    assert paths == ["properties.logs[category=audit]", "properties.metrics[AllMetrics].enabled"]
+    merged = rec.merge(actual, desired, rules=rules)
+    assert merged["properties"]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+    reordered = {"properties": {"logs": [{"categoryGroup": "allLogs", "enabled": True}],
+                                "metrics": [{"category": "AllMetrics", "enabled": True}]}}
+    assert rec.differences(desired, reordered, rules=rules) == []
+
+
+def test_skipped_paths_are_never_compared_and_sets_ignore_order():
+    rules = rec.CompareRules.of(skip=["properties.password"], sets=["properties.rights"])
+    assert rec.differences({"properties": {"password": "new", "rights": ["Send", "Listen"]}},
+                           {"properties": {"rights": ["Listen", "Send"]}}, rules=rules) == []
+    assert rec.differences({"properties": {"rights": ["Send"]}},
+                           {"properties": {"rights": ["Listen", "Send"]}}, rules=rules) == ["properties.rights"]

@@ -1,0 +1,174 @@
+# Copyright: ComplianceFlow platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the engine needs to know about each ARM type the collection manages: the one registry.
+
+Every API version the collection sends lives here (``api_version``), next to the rules that decide what
+counts as a difference and how a resource is written:
+
+- ``update``: ``PUT`` (the merged body) or ``PATCH`` (only what the plan declares) for an existing resource;
+- ``write_only``: paths Azure accepts but never returns (secrets); sent on every write, never compared, never
+  shown in a result or a diff;
+- ``create_only``: paths Azure fixes at creation; sent on create, kept as Azure has them on update, and a
+  planned value that differs from Azure's is an error (the resource would have to be replaced);
+- ``initial_only``: paths sent on create and never compared (a budget's start date);
+- ``exact_maps``: maps compared key for key, so a key only Azure has is a difference and is removed
+  (``tags`` everywhere: ``purge_tags``);
+- ``list_keys``: the field(s) identifying the items of an unordered list of objects (a diagnostic setting's
+  log categories); lists of objects with a ``name`` need no entry;
+- ``sets``: lists of scalars Azure treats as sets (an authorization rule's rights);
+- ``partial_lists``: keyed lists whose undeclared items are kept (rules someone added by hand, when asked);
+- ``children``: child collections a run may purge (items Azure creates itself are ``keep``);
+- ``serial_writes``: writes of siblings one at a time (PostgreSQL configurations: the server takes one
+  parameter change at a time);
+- ``restart``: ``(flag path, action)``: a write that leaves ``flag`` true needs the parent's ``action`` POST.
+
+Paths are dotted (``properties.networkAcls.ipRules``); ``[]`` stands for "every item of this list"
+(``properties.securityRules[].properties.sourceAddressPrefixes``).
+Pure data and lookups: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    type: str
+    api_version: str
+    update: str = "PUT"
+    write_only: tuple[str, ...] = ()
+    create_only: tuple[str, ...] = ()
+    initial_only: tuple[str, ...] = ()
+    exact_maps: tuple[str, ...] = ("tags",)
+    list_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sets: tuple[str, ...] = ()
+    partial_lists: tuple[str, ...] = ()
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)
+    serial_writes: bool = False
+    restart: tuple[str, str] | None = None
+    # Fields ARM computes; a PUT built from a GET leaves them out.
+    read_only: tuple[str, ...] = ()
+
+    @property
+    def namespace(self) -> str:
+        return self.type.split("/", 1)[0]
+
+
+NETWORK = "2024-05-01"
+MONITOR_DIAGNOSTICS = "2021-05-01-preview"
+
+_TYPES = [
+    ResourceType("Microsoft.Resources/resourceGroups", "2024-03-01", create_only=("location",)),
+    ResourceType("Microsoft.Authorization/locks", "2020-05-01", exact_maps=()),
+    ResourceType("Microsoft.Authorization/policyDefinitions", "2023-04-01", exact_maps=("properties.parameters",)),
+    ResourceType("Microsoft.Authorization/policyAssignments", "2023-04-01", exact_maps=("properties.parameters",),
+                 create_only=("properties.policyDefinitionId",)),
+    ResourceType("Microsoft.Authorization/roleAssignments", "2022-04-01", exact_maps=(),
+                 create_only=("properties.roleDefinitionId", "properties.principalId")),
+    ResourceType("Microsoft.Consumption/budgets", "2023-05-01", exact_maps=("properties.notifications",),
+                 initial_only=("properties.timePeriod.startDate",),
+                 sets=("properties.notifications.contactEmails",)),
+    ResourceType("Microsoft.Network/networkSecurityGroups", NETWORK, read_only=("properties.defaultSecurityRules",),
+                 sets=("properties.securityRules[].properties.sourceAddressPrefixes",
+                       "properties.securityRules[].properties.destinationAddressPrefixes",
+                       "properties.securityRules[].properties.sourcePortRanges",
+                       "properties.securityRules[].properties.destinationPortRanges")),
+    ResourceType("Microsoft.Network/virtualNetworks", NETWORK, sets=("properties.addressSpace.addressPrefixes",
+                                                                     "properties.dhcpOptions.dnsServers")),
+    ResourceType("Microsoft.Network/virtualNetworks/subnets", NETWORK, exact_maps=(),
+                 list_keys={"properties.serviceEndpoints": ("service",)}),
+    ResourceType("Microsoft.Network/privateDnsZones", "2024-06-01"),
+    ResourceType("Microsoft.Network/privateDnsZones/virtualNetworkLinks", "2024-06-01"),
+    ResourceType("Microsoft.Network/privateEndpoints", NETWORK,
+                 create_only=("properties.subnet.id",),
+                 sets=("properties.privateLinkServiceConnections[].properties.groupIds",)),
+    ResourceType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", NETWORK, exact_maps=()),
+    ResourceType("Microsoft.Network/networkWatchers", NETWORK),
+    ResourceType("Microsoft.Network/networkWatchers/flowLogs", NETWORK),
+    ResourceType("Microsoft.Storage/storageAccounts", "2023-05-01", update="PATCH",
+                 create_only=("kind",),
+                 list_keys={"properties.networkAcls.virtualNetworkRules": ("id",),
+                            "properties.networkAcls.ipRules": ("value",)}),
+    ResourceType("Microsoft.KeyVault/vaults", "2023-07-01", update="PATCH",
+                 create_only=("properties.softDeleteRetentionInDays",),
+                 initial_only=("properties.accessPolicies",),
+                 list_keys={"properties.networkAcls.virtualNetworkRules": ("id",),
+                            "properties.networkAcls.ipRules": ("value",)}),
+    ResourceType("Microsoft.KeyVault/vaults/secrets", "2023-07-01"),
+    ResourceType("Microsoft.DBforPostgreSQL/flexibleServers", "2024-08-01",
+                 write_only=("properties.administratorLoginPassword",),
+                 create_only=("properties.version", "properties.administratorLogin", "properties.network",
+                              "properties.backup.geoRedundantBackup"),
+                 initial_only=("properties.createMode",)),
+    ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/configurations", "2024-08-01", exact_maps=(),
+                 serial_writes=True, restart=("properties.isConfigPendingRestart", "restart")),
+    ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/databases", "2024-08-01", exact_maps=(),
+                 create_only=("properties.charset", "properties.collation")),
+    ResourceType("Microsoft.Cache/redis", "2024-11-01",
+                 write_only=("properties.redisConfiguration.rdb-storage-connection-string",),
+                 create_only=("zones",)),
+    ResourceType("Microsoft.EventHub/namespaces", "2024-01-01"),
+    ResourceType("Microsoft.EventHub/namespaces/networkRuleSets", "2024-01-01", exact_maps=(),
+                 list_keys={"properties.virtualNetworkRules": ("subnet.id",),
+                            "properties.ipRules": ("ipMask",)}),
+    ResourceType("Microsoft.EventHub/namespaces/eventhubs", "2024-01-01", exact_maps=(),
+                 children={"consumergroups": {"type": "Microsoft.EventHub/namespaces/eventhubs/consumergroups",
+                                              "keep": ("$Default",)},
+                           "authorizationRules": {
+                               "type": "Microsoft.EventHub/namespaces/eventhubs/authorizationRules", "keep": ()}}),
+    ResourceType("Microsoft.EventHub/namespaces/eventhubs/consumergroups", "2024-01-01", exact_maps=()),
+    ResourceType("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", "2024-01-01", exact_maps=(),
+                 sets=("properties.rights",)),
+    ResourceType("Microsoft.OperationalInsights/workspaces", "2023-09-01"),
+    ResourceType("Microsoft.Insights/components", "2020-02-02", create_only=("kind",)),
+    ResourceType("Microsoft.Insights/diagnosticSettings", MONITOR_DIAGNOSTICS, exact_maps=(),
+                 list_keys={"properties.logs": ("categoryGroup", "category"),
+                            "properties.metrics": ("category",)}),
+    ResourceType("Microsoft.Insights/actionGroups", "2023-01-01"),
+    ResourceType("Microsoft.Insights/metricAlerts", "2018-03-01", sets=("properties.scopes",),
+                 list_keys={"properties.actions": ("actionGroupId",)}),
+    ResourceType("Microsoft.Insights/scheduledQueryRules", "2023-03-15-preview",
+                 sets=("properties.scopes", "properties.actions.actionGroups")),
+]
+
+REGISTRY: dict[str, ResourceType] = {t.type.lower(): t for t in _TYPES}
+
+
+class UnknownResourceType(KeyError):
+    """A type the collection does not manage: add it to the registry with its API version and rules."""
+
+
+def resource_type(arm_type: str) -> ResourceType:
+    """The registry entry of ``arm_type`` (ARM types are case-insensitive)."""
+    entry = REGISTRY.get(str(arm_type).lower())
+    if entry is None:
+        raise UnknownResourceType(f"{arm_type} is not a type this collection manages "
+                                  "(plugins/module_utils/resource_types.py)")
+    return entry
+
+
+def api_version(arm_type: str) -> str:
+    return resource_type(arm_type).api_version
+
+
+def type_of_id(resource_id: str) -> str:
+    """The ARM type of a resource ID (``/subscriptions/s/resourceGroups/g`` is a resource group;
+    extension resources such as diagnostic settings take the type after their last ``/providers/``)."""
+    parts = [p for p in resource_id.strip("/").split("/") if p]
+    lowered = [p.lower() for p in parts]
+    if "providers" not in lowered:
+        if len(parts) == 4 and lowered[2] == "resourcegroups":
+            return "Microsoft.Resources/resourceGroups"
+        raise UnknownResourceType(f"cannot tell the type of {resource_id}")
+    index = len(lowered) - 1 - lowered[::-1].index("providers")
+    rest = parts[index + 1:]
+    namespace, segments = rest[0], rest[1:]
+    types = [segments[i] for i in range(0, len(segments), 2)]
+    return "/".join([namespace, *types])
+
+
+def api_versions_by_namespace() -> dict[str, str]:
+    """Every type's API version (the deployment fact's ``api_versions``), by type name."""
+    return {t.type: t.api_version for t in _TYPES}
