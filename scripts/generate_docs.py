@@ -102,6 +102,8 @@ def deployment_inputs(inventory_dir: Path, repo: Path = REPO) -> dict[str, Any]:
         "alert_emails": v.get("cf_alert_emails"),
         "admin_source_ranges": v.get("cf_admin_source_ranges", []),
         "extra_tags": {},
+        "keyvault_runner_ip_ranges": v.get("keyvault_runner_ip_ranges", []),
+        "policy_enforcement_mode": v.get("governance_enforcement_mode", "Default"),
         "subscription_id": v.get("cf_subscription_id")
         or v.get("cf_placeholder_subscription_id", deployment_model.PLACEHOLDER_SUBSCRIPTION),
     }

@@ -29,4 +29,5 @@ class FilterModule:
             "deployment_model": deployment_model_filter,
             "plan_summary": deployment_model.plan_summary,
             "plan_document": deployment_model.plan_document,
+            "plan_slice": deployment_model.plan_slice,
         }

@@ -24,6 +24,7 @@ RETRYABLE_CODES = frozenset({"anotheroperationinprogress", "retryableerror", "se
                              "conflictingoperationinprogress"})
 NOT_A_MISSING_RESOURCE = frozenset({"invalidresourcenamespace", "invalidresourcetype", "noregisteredproviderfound",
                                     "invalidapiversionparameter", "subscriptionnotfound"})
+ANY_STATUS = tuple(range(200, 600))
 TERMINAL_STATES = frozenset({"succeeded", "failed", "canceled", "cancelled"})
 USER_AGENT = "complianceflow.azure_infra"
 
@@ -50,7 +51,8 @@ class RetrySettings:
     max_total_seconds: float = 300.0
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
-    max_lro_redrives: int = 2
+    # A long-running operation that Azure failed for a transient reason is written again once, no more.
+    max_lro_redrives: int = 1
 
 
 @dataclass
@@ -301,8 +303,7 @@ class ArmClient:
         if method in ("PUT", "PATCH") and state and state not in TERMINAL_STATES:
             return self._poll_resource(resource_id, api_version, response, method, deadline, timeout)
         if state in ("failed", "canceled", "cancelled"):
-            raise AzureApiError(response.status, "ProvisioningFailed", f"provisioningState is {state}",
-                                resource_id, method)
+            raise AzureApiError(response.status, *failed_state(response.body, state), resource_id, method)
         return response.body
 
     def _pause(self, previous: Response, deadline: float, resource_id: str, method: str, timeout: float) -> None:
@@ -334,9 +335,16 @@ class ArmClient:
         previous = first
         while True:
             self._pause(previous, deadline, resource_id, method, timeout)
-            previous = self.request("GET", url, None, resource_id=resource_id, ok=(200, 201, 202, 204))
-            if previous.status != 202:
+            previous = self.request("GET", url, None, resource_id=resource_id, ok=ANY_STATUS)
+            if previous.status in (200, 201, 204):
                 return previous.body
+            if previous.status == 202:
+                continue
+            code, message = error_from_body(previous.body)
+            if code and previous.status not in (408, 429):
+                # ARM's operation result URL answers with the operation's own final status: an error body here is
+                # how the operation failed, not a fault of the polling request, so it ends the wait at once.
+                raise AzureApiError(previous.status, code, message, resource_id, method)
 
     def _poll_resource(self, resource_id: str, api_version: str | None, first: Response, method: str,
                        deadline: float, timeout: float) -> Any:
@@ -346,9 +354,24 @@ class ArmClient:
             previous = self.request("GET", resource_id, api_version, resource_id=resource_id)
             state = _provisioning_state(previous.body)
             if state in ("failed", "canceled", "cancelled"):
-                raise AzureApiError(None, "ProvisioningFailed", f"provisioningState is {state}", resource_id, method)
+                raise AzureApiError(None, *failed_state(previous.body, state), resource_id, method)
             if not state or state in TERMINAL_STATES:
                 return previous.body
+
+
+def failed_state(body: Any, state: str) -> tuple[str, str]:
+    """Code and message for a resource whose provisioningState ended failed: Azure's own error when the body
+    carries one (``error``, ``properties.error``, ``properties.statusMessage``), else the state."""
+    if isinstance(body, dict):
+        props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+        for candidate in (body.get("error"), props.get("error"), props.get("statusMessage")):
+            if isinstance(candidate, dict):
+                code, message = error_from_body({"error": candidate})
+                if code or message:
+                    return code or "ProvisioningFailed", message
+            elif isinstance(candidate, str) and candidate:
+                return "ProvisioningFailed", candidate
+    return "ProvisioningFailed", f"provisioningState is {state}"
 
 
 def _provisioning_state(body: Any) -> str:

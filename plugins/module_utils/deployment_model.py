@@ -10,6 +10,7 @@ Pure functions: no I/O, no Azure call.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,10 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.naming_
     NamingError,
     parse_deployment,
     resource_name,
+)
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import (
+    api_version,
+    api_versions_by_namespace,
 )
 
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -53,26 +58,8 @@ ALERT_KEYS = ("postgresql_cpu_percent", "postgresql_storage_percent", "postgresq
               "eventhubs_server_errors", "appinsights_failed_request_percent", "appinsights_p95_response_ms",
               "keyvault_unauthorized_requests")
 
-API_VERSIONS: dict[str, str] = {
-    "Microsoft.Resources/resourceGroups": "2024-03-01",
-    "Microsoft.Network": "2024-05-01",
-    "Microsoft.Network/privateDnsZones": "2024-06-01",
-    "Microsoft.Storage/storageAccounts": "2023-05-01",
-    "Microsoft.KeyVault/vaults": "2023-07-01",
-    "Microsoft.DBforPostgreSQL/flexibleServers": "2024-08-01",
-    "Microsoft.Cache/redis": "2024-11-01",
-    "Microsoft.EventHub/namespaces": "2024-01-01",
-    "Microsoft.OperationalInsights/workspaces": "2023-09-01",
-    "Microsoft.Insights/components": "2020-02-02",
-    "Microsoft.Insights/diagnosticSettings": "2021-05-01-preview",
-    "Microsoft.Insights/actionGroups": "2023-01-01",
-    "Microsoft.Insights/metricAlerts": "2018-03-01",
-    "Microsoft.Insights/scheduledQueryRules": "2023-03-15-preview",
-    "Microsoft.Consumption/budgets": "2023-05-01",
-    "Microsoft.Authorization/locks": "2020-05-01",
-    "Microsoft.Authorization/policyAssignments": "2023-04-01",
-    "Microsoft.Authorization/roleAssignments": "2022-04-01",
-}
+# Every API version lives in the per-type registry; the fact keeps them by type for playbooks that read them.
+API_VERSIONS: dict[str, str] = api_versions_by_namespace()
 
 # Built-in role and policy definitions (their IDs are the same in every Azure cloud).
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
@@ -113,7 +100,48 @@ PREMIUM_SKU_POLICY_PARAMETERS = {
 }
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
-RUNNER_PRINCIPAL = "<runner principal object id, resolved at run time>"
+# Values only known at run time, resolved by the resources module (plugins/module_utils/engine.py).
+RUNNER_PRINCIPAL = "<runtime:principal-id>"
+TENANT = "<runtime:tenant-id>"
+MONTH_START = "<runtime:month-start>"
+
+# Which role applies each planned type (private endpoints and secrets name their role when they are added).
+ROLE_OF_TYPE = {
+    "Microsoft.Resources/resourceGroups": "resource_group",
+    "Microsoft.Authorization/locks": "resource_group",
+    "Microsoft.Consumption/budgets": "governance",
+    "Microsoft.Authorization/policyDefinitions": "governance",
+    "Microsoft.Authorization/policyAssignments": "governance",
+    "Microsoft.Network/networkSecurityGroups": "network",
+    "Microsoft.Network/virtualNetworks": "network",
+    "Microsoft.Network/virtualNetworks/subnets": "network",
+    "Microsoft.Network/privateDnsZones": "network",
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": "network",
+    "Microsoft.Storage/storageAccounts": "network",
+    "Microsoft.Network/networkWatchers": "network",
+    "Microsoft.KeyVault/vaults": "keyvault",
+    "Microsoft.Authorization/roleAssignments": "keyvault",
+    "Microsoft.KeyVault/vaults/secrets": "keyvault",
+    "Microsoft.DBforPostgreSQL/flexibleServers": "database",
+    "Microsoft.DBforPostgreSQL/flexibleServers/configurations": "database",
+    "Microsoft.DBforPostgreSQL/flexibleServers/databases": "database",
+    "Microsoft.Cache/redis": "redis",
+    "Microsoft.EventHub/namespaces": "messaging",
+    "Microsoft.EventHub/namespaces/networkRuleSets": "messaging",
+    "Microsoft.EventHub/namespaces/eventhubs": "messaging",
+    "Microsoft.EventHub/namespaces/eventhubs/consumergroups": "messaging",
+    "Microsoft.EventHub/namespaces/eventhubs/authorizationRules": "messaging",
+    # Traffic analytics sends the flow log to the workspace, which the monitoring role creates.
+    "Microsoft.Network/networkWatchers/flowLogs": "monitoring",
+    "Microsoft.OperationalInsights/workspaces": "monitoring",
+    "Microsoft.Insights/components": "monitoring",
+    "Microsoft.Insights/diagnosticSettings": "monitoring",
+    "Microsoft.Insights/actionGroups": "monitoring",
+    "Microsoft.Insights/metricAlerts": "monitoring",
+    "Microsoft.Insights/scheduledQueryRules": "monitoring",
+}
+# Planned, but written through a data plane by the role's own steps, not by the resources module.
+DATA_PLANE_TYPES = frozenset({"Microsoft.KeyVault/vaults/secrets"})
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c3d2a-8a71-4f6e-9a43-3c1f0e1b7c55")
 
 
@@ -208,6 +236,21 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
     except CidrPlanError as exc:
         problems.append(f"{name}: {exc}")
 
+    ranges = inputs.get("keyvault_runner_ip_ranges")
+    if ranges is not None:
+        if not isinstance(ranges, Sequence) or isinstance(ranges, str):
+            problem("keyvault_runner_ip_ranges", "must be a list of IPv4 addresses or CIDR ranges")
+        else:
+            for value in ranges:
+                try:
+                    ipaddress.IPv4Network(str(value), strict=True)
+                except ValueError:
+                    problem("keyvault_runner_ip_ranges", f"{value!r} is not an IPv4 address or CIDR range "
+                                                         "(no host bits set)")
+    mode = inputs.get("policy_enforcement_mode")
+    if mode is not None and mode not in ("Default", "DoNotEnforce"):
+        problem("governance_enforcement_mode", f"{mode!r} is neither Default nor DoNotEnforce")
+
     subscription = inputs.get("subscription_id")
     if not _missing(subscription) and not SUBSCRIPTION_RE.match(str(subscription)):
         problem("cf_subscription_id", f"{subscription!r} is not a subscription id (a GUID)")
@@ -286,16 +329,20 @@ class _Plan:
 
     def add(self, rtype: str, rid: str, properties: Mapping[str, Any] | None = None, *,
             depends_on: Sequence[str] = (), location: str | None = "", tags: bool = True,
-            **top: Any) -> str:
+            role: str | None = None, **top: Any) -> str:
         resource: dict[str, Any] = {
             "type": rtype,
             "name": rid.rsplit("/", 1)[-1],
             "id": rid,
+            "api_version": api_version(rtype),
+            "role": role or ROLE_OF_TYPE[rtype],
             "location": self.location if location == "" else location,
-            "tags": dict(self.tags) if tags else {},
-            "properties": dict(properties or {}),
-            "depends_on": list(depends_on),
         }
+        if tags:
+            # Children and extension resources carry no tags of their own: their entries leave tags unmanaged.
+            resource["tags"] = dict(self.tags)
+        resource["properties"] = dict(properties or {})
+        resource["depends_on"] = list(depends_on)
         for key, value in top.items():
             if value is not None:
                 resource[key] = value
@@ -462,14 +509,18 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     }, depends_on=[rg_id])
     watcher_rg_id = f"{sub_id}/resourceGroups/NetworkWatcherRG"
     watcher_id = f"{watcher_rg_id}/providers/Microsoft.Network/networkWatchers/{name('network_watcher')}"
-    plan.add("Microsoft.Network/networkWatchers", watcher_id, {}, tags=False)
+    # Azure creates NetworkWatcherRG itself in the first region a subscription uses; when we create it, it is shared
+    # by every deployment: created when missing, never updated or tagged, never deleted by destroy.yml.
+    plan.add("Microsoft.Resources/resourceGroups", watcher_rg_id, {}, tags=False, role="network", manage="create")
+    plan.add("Microsoft.Network/networkWatchers", watcher_id, {}, depends_on=[watcher_rg_id], tags=False)
     flow_log_id = f"{watcher_id}/flowLogs/{name('flow_log', qualifier='vnet')}"
     plan.add("Microsoft.Network/networkWatchers/flowLogs", flow_log_id, {
         "targetResourceId": vnet_id, "storageId": storage_id, "enabled": True,
         "format": {"type": "JSON", "version": 2},
         "retentionPolicy": {"days": tier["monitoring"]["flow_log_retention_days"], "enabled": True},
         "flowAnalyticsConfiguration": {"networkWatcherFlowAnalyticsConfiguration": {
-            "enabled": True, "workspaceResourceId": workspace_id, "workspaceRegion": location,
+            "enabled": True, "workspaceId": f"<runtime:workspace-customer-id:{workspace_id}>",
+            "workspaceResourceId": workspace_id, "workspaceRegion": location,
             "trafficAnalyticsInterval": 60}},
     }, depends_on=[watcher_id, vnet_id, storage_id, workspace_id])
 
@@ -484,10 +535,12 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     # --- key vault ------------------------------------------------------------------------------
     kv_tier = tier["keyvault"]
+    # The runner's public address ranges: its secret writes pass the vault's firewall from there.
+    runner_ranges = [str(r) for r in inputs.get("keyvault_runner_ip_ranges") or []]
     kv_name = name("key_vault")
     kv_id = rid(f"Microsoft.KeyVault/vaults/{kv_name}")
     kv_props: dict[str, Any] = {
-        "tenantId": "<tenant of the credentials>",
+        "tenantId": TENANT,
         "sku": {"family": "A", "name": kv_tier["sku"]},
         "enableRbacAuthorization": True,
         "enableSoftDelete": True,
@@ -495,7 +548,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "publicNetworkAccess": "Enabled",
         "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices",
                         "virtualNetworkRules": [{"id": subnets["containerapps"]["id"]}],
-                        "ipRules": [{"value": "<automation runner address range>"}]},
+                        "ipRules": [{"value": r if "/" in r else f"{r}/32"} for r in runner_ranges]},
+        # Ignored with RBAC authorization, but a vault's create call requires the list.
+        "accessPolicies": [],
     }
     if kv_tier["purge_protection"]:
         kv_props["enablePurgeProtection"] = True
@@ -507,7 +562,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
              {"roleDefinitionId": secrets_officer_id, "principalId": RUNNER_PRINCIPAL, "principalType": "ServicePrincipal"},
              depends_on=[kv_id], location=None, tags=False)
     kv_pe = _private_endpoint(plan, rid, name, "kv", kv_id, "vault", subnets["containerapps"]["id"],
-                              zones["privatelink.vaultcore.azure.net"])
+                              zones["privatelink.vaultcore.azure.net"], role="keyvault")
 
     services = list(inputs["services"])
     hubs = list(inputs["event_hubs"])
@@ -522,8 +577,10 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         content_type = "text/plain" if "connection-string" in secret or secret == "redis-primary-key" else "password"
         if secret.startswith("jwt-"):
             content_type = "application/octet-stream; encoding=base64"
+        writer = ("redis" if secret.startswith("redis-") else "messaging" if secret.startswith("eventhub-")
+                  else "monitoring" if secret.startswith("appinsights-") else "keyvault")
         plan.add("Microsoft.KeyVault/vaults/secrets", secret_id, {"contentType": content_type},
-                 depends_on=[kv_id], location=None)
+                 depends_on=[kv_id], location=None, role=writer)
 
     # --- database -------------------------------------------------------------------------------
     pg = tier["postgresql"]
@@ -538,6 +595,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "network": {"delegatedSubnetResourceId": subnets["db"]["id"], "privateDnsZoneArmResourceId": zones[postgres_zone],
                     "publicNetworkAccess": "Disabled"},
         "authConfig": {"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"},
+        "createMode": "Create",
+        # Read from the vault when the server is written, never shown.
+        "administratorLoginPassword": f"<runtime:key-vault-secret:{secrets['postgresql-admin-password']}>",
     }, depends_on=[subnets["db"]["id"], zones[postgres_zone], secrets["postgresql-admin-password"]],
         sku={"name": pg["sku_name"], "tier": pg["sku_tier"]})
     parameters = {
@@ -574,7 +634,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     if rd["rdb_backup_enabled"]:
         redis_config.update({"rdb-backup-enabled": "true",
                              "rdb-backup-frequency": str(rd["rdb_backup_frequency_minutes"]),
-                             "rdb-storage-connection-string": "<from the storage account's keys>"})
+                             "rdb-storage-connection-string": f"<runtime:storage-connection-string:{storage_id}>"})
         redis_depends.append(storage_id)
     redis_props: dict[str, Any] = {
         "sku": {"name": rd["sku_name"], "family": rd["sku_family"], "capacity": rd["sku_capacity"]},
@@ -585,7 +645,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         redis_props["shardCount"] = rd["shard_count"]
     plan.add("Microsoft.Cache/redis", redis_id, redis_props, depends_on=redis_depends, zones=list(rd["zones"]) or None)
     redis_pe = _private_endpoint(plan, rid, name, "redis", redis_id, "redisCache", subnets["redis"]["id"],
-                                 zones["privatelink.redis.cache.windows.net"])
+                                 zones["privatelink.redis.cache.windows.net"], role="redis")
 
     # --- messaging ------------------------------------------------------------------------------
     eh = tier["eventhubs"]
@@ -645,7 +705,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "groupShortName": name("action_group_short"), "enabled": True,
         "emailReceivers": [{"name": f"email-{i + 1}", "emailAddress": e, "useCommonAlertSchema": True}
                            for i, e in enumerate(emails)],
-        "webhookReceivers": [],
+        # Webhook URLs carry signatures: the monitoring role gives them at run time, so they are never in the plan.
+        "webhookReceivers": "<runtime:webhook-receivers>",
     }, depends_on=[rg_id], location="global")
     thresholds = monitoring["alerts"]
     metric_alerts = [
@@ -710,17 +771,18 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     budget = tier["budget"]
     plan.add("Microsoft.Consumption/budgets", f"{rg_id}/providers/Microsoft.Consumption/budgets/{name('budget')}", {
         "category": "Cost", "amount": budget["amount"], "timeGrain": budget["time_grain"],
-        "timePeriod": {"startDate": "<first day of the current month>"},
+        "timePeriod": {"startDate": MONTH_START},
         "notifications": {f"actual-greater-than-{pct}-percent": {
             "enabled": True, "operator": "GreaterThanOrEqualTo", "threshold": pct, "contactEmails": emails,
             "thresholdType": "Actual"} for pct in budget["thresholds"]},
     }, depends_on=[rg_id], location=None, tags=False)
+    enforcement = str(inputs.get("policy_enforcement_mode") or "Default")
     for tag in (inputs["tag_policy"].get("required") or []):
         plan.add("Microsoft.Authorization/policyAssignments",
                  f"{rg_id}/providers/Microsoft.Authorization/policyAssignments/"
                  f"{name('policy_assignment', qualifier=f'require-tag-{tag}')}",
                  {"displayName": f"Require tag {tag} on resources ({dep.name})", "policyDefinitionId": POLICY_REQUIRE_TAG,
-                  "parameters": {"tagName": {"value": tag}}, "enforcementMode": "Default"},
+                  "parameters": {"tagName": {"value": tag}}, "enforcementMode": enforcement},
                  depends_on=[rg_id], location=None, tags=False)
     policy = tier["policy"]
     if policy["deny_premium_skus"]:
@@ -741,7 +803,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                  {"displayName": f"Deny premium SKUs outside production ({dep.name})",
                   "policyDefinitionId": definition_id,
                   "parameters": {"deniedSkus": {"value": [s for s in PREMIUM_SKUS if s not in allowed]}},
-                  "enforcementMode": "Default"},
+                  "enforcementMode": enforcement},
                  depends_on=[rg_id, definition_id], location=None, tags=False)
 
     return {
@@ -787,18 +849,18 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _private_endpoint(plan: _Plan, rid: Any, name: Any, target: str, target_id: str, group_id: str,
-                      subnet_id: str, zone_id: str) -> str:
+                      subnet_id: str, zone_id: str, role: str) -> str:
     pe_name = name("private_endpoint", qualifier=target)
     pe_id = rid(f"Microsoft.Network/privateEndpoints/{pe_name}")
     plan.add("Microsoft.Network/privateEndpoints", pe_id, {
         "subnet": {"id": subnet_id},
         "privateLinkServiceConnections": [{"name": pe_name, "properties": {
             "privateLinkServiceId": target_id, "groupIds": [group_id]}}],
-    }, depends_on=[target_id, subnet_id])
+    }, depends_on=[target_id, subnet_id], role=role)
     plan.add("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", f"{pe_id}/privateDnsZoneGroups/default", {
         "privateDnsZoneConfigs": [{"name": zone_id.rsplit("/", 1)[1].replace(".", "-"),
                                    "properties": {"privateDnsZoneId": zone_id}}],
-    }, depends_on=[pe_id, zone_id], location=None, tags=False)
+    }, depends_on=[pe_id, zone_id], location=None, tags=False, role=role)
     return pe_id
 
 
@@ -826,3 +888,8 @@ def plan_document(deployment: Mapping[str, Any]) -> dict[str, Any]:
         "subscription_id": deployment["subscription_id"],
         "resources": deployment["resources"],
     }
+
+
+def plan_slice(resources: Sequence[Mapping[str, Any]], role: str) -> list[Mapping[str, Any]]:
+    """The planned resources a role applies with the resources module (data-plane secrets are the role's own step)."""
+    return [r for r in resources if r.get("role") == role and r.get("type") not in DATA_PLANE_TYPES]

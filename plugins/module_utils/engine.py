@@ -1,0 +1,660 @@
+# Copyright: ComplianceFlow platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The batch engine: reconcile a list of planned ARM resources in one process.
+
+One credential and token, one connection pool; every resource read in parallel (a bounded pool); the
+differences decided per type by the registry (resource_types.py); writes in dependency waves (a resource
+after everything it depends on), the long-running operations of a wave polled together; check mode and
+--diff per resource; a result per resource. A failed resource does not hide the others: the wave finishes,
+then the run stops naming every failure with Azure's code.
+
+Planned resources are the deployment model's entries (``id``, ``type``, ``depends_on`` and the ARM body:
+``location``, ``tags``, ``properties``, ``sku``, ``kind``, ``zones``...). Values only known at run time are
+placeholders in the plan, ``<runtime:NAME>`` or ``<runtime:NAME:ARGUMENT>``, resolved here (see
+:class:`RuntimeValues`); a secret value resolved here is sent, never returned or shown.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import ArmClient, AzureApiError
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import (
+    ResourceType,
+    UnknownResourceType,
+    resource_type,
+    type_of_id,
+)
+
+RUNTIME_RE = re.compile(r"^<runtime:([a-z][a-z0-9-]*)(?::(.+))?>$")
+# Plan fields that describe the entry rather than the ARM body.
+META_KEYS = frozenset({"id", "type", "name", "depends_on", "api_version", "role", "manage", "state"})
+WRITE_ONLY_MASK = "<write-only>"
+# Runtime values that cost a request or read a secret: resolved only when a write needs them.
+LAZY_VALUES = frozenset({"storage-connection-string", "key-vault-secret"})
+
+
+class PlanError(ValueError):
+    """A planned resource list the engine cannot run (told before any API call)."""
+
+
+def body_of(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The ARM body of a planned entry: everything but the entry's own fields, without unset values."""
+    return {k: copy.deepcopy(v) for k, v in entry.items() if k not in META_KEYS and v is not None}
+
+
+def _paths_with_placeholders(value: Any, path: str = "") -> list[tuple[str, str, str | None]]:
+    found: list[tuple[str, str, str | None]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found.extend(_paths_with_placeholders(v, f"{path}.{k}" if path else k))
+    elif isinstance(value, list):
+        for v in value:
+            found.extend(_paths_with_placeholders(v, f"{path}[]"))
+    elif isinstance(value, str):
+        match = RUNTIME_RE.match(value)
+        if match:
+            found.append((path, match.group(1), match.group(2)))
+    return found
+
+
+def _under(path: str, prefixes: Iterable[str]) -> bool:
+    """Whether a rule path is one of ``prefixes`` or inside one."""
+    return any(path == p or path.startswith(p + ".") or path.startswith(p + "[") for p in prefixes)
+
+
+def _drop_paths(body: Any, prefixes: Iterable[str], path: str = "") -> Any:
+    prefixes = tuple(prefixes)
+    if isinstance(body, dict):
+        out = {}
+        for k, v in body.items():
+            sub = f"{path}.{k}" if path else k
+            if rec.rule_path(sub) in prefixes:
+                continue
+            out[k] = _drop_paths(v, prefixes, sub)
+        return out
+    if isinstance(body, list):
+        return [_drop_paths(v, prefixes, f"{path}[]") for v in body]
+    return body
+
+
+def _mask_paths(body: Any, prefixes: Iterable[str], path: str = "") -> Any:
+    prefixes = tuple(prefixes)
+    if isinstance(body, dict):
+        out = {}
+        for k, v in body.items():
+            sub = f"{path}.{k}" if path else k
+            out[k] = WRITE_ONLY_MASK if rec.rule_path(sub) in prefixes else _mask_paths(v, prefixes, sub)
+        return out
+    if isinstance(body, list):
+        return [_mask_paths(v, prefixes, f"{path}[]") for v in body]
+    return body
+
+
+def compare_rules(rtype: ResourceType, purge_tags: bool = True,
+                  partial_lists: Iterable[str] = ()) -> rec.CompareRules:
+    """The registry's rules for a type as reconcile takes them."""
+    exact = set(rtype.exact_maps)
+    if not purge_tags:
+        exact.discard("tags")
+    return rec.CompareRules.of(partial_lists=[*rtype.partial_lists, *partial_lists], exact_maps=exact,
+                               list_keys=rtype.list_keys, sets=rtype.sets,
+                               skip=[*rtype.write_only, *rtype.initial_only])
+
+
+def parent_id(resource_id: str) -> str | None:
+    """The ID of a child resource's parent (``.../vaults/v/secrets/s`` -> ``.../vaults/v``), else None."""
+    parts = resource_id.rstrip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    if "providers" not in lowered:
+        return None
+    index = len(lowered) - 1 - lowered[::-1].index("providers")
+    if len(parts) - index - 2 <= 2:
+        # <namespace>/<type>/<name>: a top-level resource (or an extension resource of its scope).
+        return None
+    return "/".join(parts[:-2])
+
+
+@dataclass
+class Item:
+    """One planned resource and what the run decided and did about it."""
+
+    id: str
+    type: str
+    rtype: ResourceType
+    body: dict[str, Any]
+    depends_on: list[str]
+    present: bool = True
+    create_only_entry: bool = False
+    actual: dict[str, Any] | None = None
+    action: str = ""
+    differences: list[str] = field(default_factory=list)
+    message: str = ""
+    error: dict[str, Any] | None = None
+    predicted: dict[str, Any] | None = None
+    recover_from: str | None = None
+    level: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.id.lower()
+
+    def result(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "type": self.type, "name": self.id.rstrip("/").rsplit("/", 1)[-1],
+                               "action": self.action, "differences": list(self.differences)}
+        if self.message:
+            out["message"] = self.message
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+class RuntimeValues:
+    """Values the plan leaves to run time, by placeholder name.
+
+    ``tenant-id`` and ``principal-id`` come from the caller's token (or ``given``), ``month-start`` is the first
+    day of the current month, ``storage-connection-string:<account id>`` is built from the account's keys,
+    ``key-vault-secret:<secret id>`` is read from the vault, ``workspace-customer-id:<workspace id>`` is the
+    workspace's GUID; any other name must be ``given`` by the caller (a role). Secret values are reported to
+    ``on_secret`` so that Ansible masks them wherever they could surface.
+    """
+
+    def __init__(self, client: ArmClient, given: Mapping[str, Any] | None = None,
+                 on_secret: Callable[[str], None] = lambda _value: None, verify: bool = True) -> None:
+        self.client = client
+        self.given = dict(given or {})
+        self.on_secret = on_secret
+        self.verify = verify
+        self._cache: dict[tuple[str, str | None], Any] = {}
+        self._lock = threading.Lock()
+        self._identity: dict[str, str] | None = None
+
+    def _caller(self) -> dict[str, str]:
+        if self._identity is None:
+            from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import (
+                caller_identity,
+            )
+
+            self._identity = caller_identity(self.client.credential, self.client.scopes[0])
+        return self._identity
+
+    def get(self, name: str, argument: str | None, check_mode: bool = False) -> Any:
+        key = (name, argument)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = self._resolve(name, argument, check_mode)
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def _resolve(self, name: str, argument: str | None, check_mode: bool) -> Any:
+        if self.given.get(name) not in (None, ""):
+            return arm_case(self.given[name])
+        if name == "tenant-id":
+            return self._caller()["tenant_id"]
+        if name == "principal-id":
+            principal = self._caller()["object_id"]
+            if not principal:
+                raise PlanError("the caller's token has no object id (oid): give the runner's principal id")
+            return principal
+        if name == "month-start":
+            today = dt.datetime.now(dt.UTC).date()
+            return f"{today.replace(day=1).isoformat()}T00:00:00Z"
+        if name == "workspace-customer-id" and argument:
+            workspace = self.client.get(argument, resource_type(type_of_id(argument)).api_version)
+            value = ((workspace or {}).get("properties") or {}).get("customerId")
+            if not value and not check_mode:
+                raise AzureApiError(None, "DependencyMissing", f"workspace {argument} does not exist", argument, "GET")
+            return value or f"<runtime:{name}:{argument}>"
+        if name == "storage-connection-string" and argument:
+            return self._storage_connection_string(argument)
+        if name == "key-vault-secret" and argument:
+            return self._key_vault_secret(argument)
+        raise PlanError(f"no value for the plan's run-time placeholder <runtime:{name}>: the role must give it")
+
+    def _storage_connection_string(self, account_id: str) -> str:
+        api = resource_type("Microsoft.Storage/storageAccounts").api_version
+        account = self.client.get(account_id, api)
+        if account is None:
+            raise AzureApiError(None, "DependencyMissing", f"storage account {account_id} does not exist",
+                                account_id, "GET")
+        keys = self.client.post(f"{account_id}/listKeys", api) or {}
+        values = [k.get("value") for k in keys.get("keys") or [] if k.get("value")]
+        if not values:
+            raise AzureApiError(None, "NoKeys", f"storage account {account_id} returned no keys (is shared key "
+                                "access disabled?)", account_id, "POST")
+        self.on_secret(values[0])
+        blob = ((account.get("properties") or {}).get("primaryEndpoints") or {}).get("blob")
+        name = account_id.rstrip("/").rsplit("/", 1)[-1]
+        value = f"DefaultEndpointsProtocol=https;BlobEndpoint={blob};AccountName={name};AccountKey={values[0]}"
+        self.on_secret(value)
+        return value
+
+    def _key_vault_secret(self, secret_id: str) -> str:
+        from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import SecretsClient
+
+        vault_id = parent_id(secret_id) or ""
+        vault = self.client.get(vault_id, resource_type("Microsoft.KeyVault/vaults").api_version)
+        vault_uri = ((vault or {}).get("properties") or {}).get("vaultUri")
+        if not vault_uri:
+            raise AzureApiError(None, "DependencyMissing", f"Key Vault {vault_id} does not exist", secret_id, "GET")
+        name = secret_id.rstrip("/").rsplit("/", 1)[-1]
+        secret = SecretsClient(vault_uri, self.client.credential, verify=self.verify).get(name)
+        if not secret or not secret.get("value"):
+            raise AzureApiError(None, "SecretMissing", f"secret {name} is missing in {vault_uri} (the keyvault role "
+                                "creates it)", secret_id, "GET")
+        self.on_secret(str(secret["value"]))
+        return str(secret["value"])
+
+
+@dataclass
+class Options:
+    check_mode: bool = False
+    diff: bool = False
+    timeout: float = 1800.0
+    parallel: int = 8
+    purge_tags: bool = True
+    # type (lower case) -> extra keyed-list paths whose undeclared items are kept
+    partial_lists: Mapping[str, Iterable[str]] = field(default_factory=dict)
+    # child collection names (registry ``children``) whose unplanned items are deleted
+    purge_children: Iterable[str] = ()
+    # "fail": let Azure refuse a write whose dependency is missing; "skip": leave such a resource out and say so
+    missing_dependencies: str = "fail"
+    restart: bool = True
+    recover_soft_deleted: bool = True
+
+
+class Engine:
+    """Run one batch of planned resources against ARM."""
+
+    def __init__(self, client: ArmClient, entries: list[Mapping[str, Any]], options: Options,
+                 runtime: RuntimeValues) -> None:
+        self.client = client
+        self.options = options
+        self.runtime = runtime
+        self.items = self._items(entries)
+        self.by_key = {i.key: i for i in self.items}
+        self._lock = threading.Lock()
+        self.restarted: list[str] = []
+        self.before: dict[str, Any] = {}
+        self.after: dict[str, Any] = {}
+        self._levels()
+
+    # --- validation (no API call) ------------------------------------------------------------------------
+    def _items(self, entries: list[Mapping[str, Any]]) -> list[Item]:
+        items: list[Item] = []
+        problems: list[str] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(entries):
+            rid = str(entry.get("id") or "")
+            label = rid or f"resources[{index}]"
+            if not rid.startswith("/subscriptions/"):
+                problems.append(f"{label}: id must be a full resource ID (/subscriptions/...)")
+                continue
+            if rid.lower() in seen:
+                problems.append(f"{rid}: planned twice")
+                continue
+            seen.add(rid.lower())
+            try:
+                rtype = resource_type(str(entry.get("type") or type_of_id(rid)))
+            except UnknownResourceType as exc:
+                problems.append(f"{rid}: {exc}")
+                continue
+            if entry.get("api_version") and str(entry["api_version"]) != rtype.api_version:
+                problems.append(f"{rid}: api_version {entry['api_version']} differs from the registry's "
+                                f"{rtype.api_version} for {rtype.type}")
+            state = str(entry.get("state") or "present")
+            if state not in ("present", "absent"):
+                problems.append(f"{rid}: state must be present or absent, not {state!r}")
+            body = body_of(entry)
+            for path, name, _argument in _paths_with_placeholders(body):
+                if name in LAZY_VALUES and not _under(path, rtype.write_only):
+                    problems.append(f"{rid}: <runtime:{name}> may only stand in a write-only path, not {path}")
+            depends = [str(d) for d in entry.get("depends_on") or []]
+            items.append(Item(rid, rtype.type, rtype, body, [d.lower() for d in depends], present=state == "present",
+                              create_only_entry=entry.get("manage") == "create"))
+        if problems:
+            raise PlanError("; ".join(problems))
+        return items
+
+    def _levels(self) -> None:
+        """Dependency waves: level 0 has no planned dependency; a child also waits for a planned parent."""
+        keys = set(self.by_key)
+        deps: dict[str, set[str]] = {}
+        for item in self.items:
+            wanted = {d for d in item.depends_on if d in keys and d != item.key}
+            parent = parent_id(item.id)
+            if parent and parent.lower() in keys:
+                wanted.add(parent.lower())
+            deps[item.key] = wanted
+        level: dict[str, int] = {}
+        remaining = dict(deps)
+        current = 0
+        while remaining:
+            ready = [k for k, d in remaining.items() if all(x in level for x in d)]
+            if not ready:
+                raise PlanError("the planned dependencies form a cycle: " + ", ".join(sorted(remaining)))
+            for k in ready:
+                level[k] = current
+                del remaining[k]
+            current += 1
+        for item in self.items:
+            item.level = level[item.key]
+        self._deps = deps
+
+    # --- helpers -------------------------------------------------------------------------------------------
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=max(1, int(self.options.parallel)))
+
+    def _fail(self, item: Item, exc: Exception) -> None:
+        item.action = "failed"
+        if isinstance(exc, AzureApiError):
+            item.error = exc.as_dict()
+            item.message = f"{exc.code}: {exc.message}"
+        else:
+            item.error = {"code": type(exc).__name__, "message": str(exc)}
+            item.message = str(exc)
+
+    def _resolve(self, value: Any, eager_only: bool, skip: tuple[str, ...] = (), path: str = "") -> Any:
+        """The body with its placeholders replaced (the lazy ones too unless ``eager_only``)."""
+        if isinstance(value, dict):
+            return {k: self._resolve(v, eager_only, skip, f"{path}.{k}" if path else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(v, eager_only, skip, f"{path}[]") for v in value]
+        if isinstance(value, str):
+            match = RUNTIME_RE.match(value)
+            if match and not (eager_only and (match.group(1) in LAZY_VALUES or _under(path, skip))):
+                return self.runtime.get(match.group(1), match.group(2), self.options.check_mode)
+        return value
+
+    # --- read ----------------------------------------------------------------------------------------------
+    def read(self) -> None:
+        """GET every planned resource (the first alone, so that one token serves the parallel rest)."""
+        if not self.items:
+            return
+        first, rest = self.items[0], self.items[1:]
+        self._read_one(first)
+        with self._pool() as pool:
+            list(pool.map(self._read_one, rest))
+
+    def _read_one(self, item: Item) -> None:
+        try:
+            item.actual = self.client.get(item.id, item.rtype.api_version)
+            if item.actual is None and item.present and item.rtype.type == "Microsoft.KeyVault/vaults" \
+                    and self.options.recover_soft_deleted:
+                item.recover_from = self._deleted_vault(item)
+        except (AzureApiError, PlanError) as exc:
+            self._fail(item, exc)
+
+    def _deleted_vault(self, item: Item) -> str | None:
+        location = str(item.body.get("location") or "").replace(" ", "").lower()
+        name = item.id.rstrip("/").rsplit("/", 1)[-1]
+        deleted_id = (f"/subscriptions/{self.client.subscription_id}/providers/Microsoft.KeyVault/locations/"
+                      f"{location}/deletedVaults/{name}")
+        deleted = self.client.get(deleted_id, item.rtype.api_version)
+        if deleted is None:
+            return None
+        owner = str((deleted.get("properties") or {}).get("vaultId") or item.id)
+        if owner.lower() != item.key:
+            raise PlanError(f"the soft-deleted vault {name} belonged to {owner}; recover it there, or purge it")
+        return deleted_id
+
+    def _missing_dependencies(self) -> None:
+        """With ``missing_dependencies: skip``: leave out what depends on a resource that does not exist."""
+        outside = sorted({d for i in self.items for d in i.depends_on if d not in self.by_key})
+        exists: dict[str, bool] = {}
+
+        def probe(rid: str) -> None:
+            try:
+                exists[rid] = self.client.get(rid, resource_type(type_of_id(rid)).api_version) is not None
+            except (AzureApiError, UnknownResourceType):
+                exists[rid] = False
+
+        with self._pool() as pool:
+            list(pool.map(probe, outside))
+        for item in sorted(self.items, key=lambda i: i.level):
+            if item.action:
+                continue
+            missing = [d for d in item.depends_on if (d in exists and not exists[d])
+                       or (d in self.by_key and self.by_key[d].action == "skipped")]
+            if missing:
+                item.action = "skipped"
+                item.message = "waits for " + ", ".join(m.rsplit("/", 1)[-1] for m in missing) + \
+                    " (not created yet: run the role that creates it, then this one again)"
+
+    # --- decide --------------------------------------------------------------------------------------------
+    def decide(self) -> None:
+        if self.options.missing_dependencies == "skip":
+            self._missing_dependencies()
+        for item in self.items:
+            if item.action:
+                continue
+            try:
+                self._decide_one(item)
+            except (AzureApiError, PlanError) as exc:
+                self._fail(item, exc)
+
+    def _decide_one(self, item: Item) -> None:
+        rtype = item.rtype
+        if not item.present:
+            item.action = "delete" if item.actual is not None else "unchanged"
+            if item.actual is not None:
+                item.differences = ["(delete)"]
+                self._record(item, {k: item.actual[k] for k in ("id", "name", "type", "location", "tags")
+                                    if k in item.actual}, {})
+            return
+        desired = self._resolve(item.body, eager_only=True, skip=rtype.write_only)
+        shown = _mask_paths(desired, rtype.write_only)
+        if item.actual is None:
+            item.action = "create"
+            item.differences = ["(recover)" if item.recover_from else "(create)"]
+            item.predicted = shown
+            self._record(item, {}, shown)
+            return
+        if item.create_only_entry:
+            item.action = "unchanged"
+            return
+        rules = compare_rules(rtype, self.options.purge_tags,
+                              self.options.partial_lists.get(rtype.type.lower(), ()))
+        paths = rec.differences(desired, item.actual, rules=rules)
+        if str((item.actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
+            # A resource whose last operation failed matches on paper but is not usable: write it once more.
+            paths.append("properties.provisioningState")
+        fixed = [p for p in paths if _under(rec.rule_path(p), rtype.create_only)]
+        if fixed:
+            raise PlanError("cannot change after creation (Azure would have to replace the resource): " +
+                            ", ".join(f"{p} is {rec._get_path(item.actual, p)!r}, planned "
+                                      f"{rec._get_path(desired, p)!r}" for p in fixed))
+        item.differences = paths
+        if not paths:
+            item.action = "unchanged"
+            return
+        item.action = "update"
+        predicted = rec.merge(item.actual, _drop_paths(shown, rtype.create_only), rules=rules)
+        item.predicted = predicted
+        diff = rec.diff_document(predicted, item.actual, [p for p in paths if p != "properties.provisioningState"])
+        self._record(item, diff["before"], diff["after"])
+
+    def _record(self, item: Item, before: Any, after: Any) -> None:
+        if self.options.diff:
+            with self._lock:
+                self.before[item.id] = before
+                self.after[item.id] = after
+
+    # --- write ---------------------------------------------------------------------------------------------
+    def _write_body(self, item: Item) -> tuple[str, dict[str, Any]]:
+        rtype = item.rtype
+        desired = self._resolve(item.body, eager_only=False)
+        if item.actual is None:
+            return "PUT", desired
+        kept = _drop_paths(desired, (*rtype.create_only, *rtype.initial_only))
+        rules = compare_rules(rtype, self.options.purge_tags, self.options.partial_lists.get(rtype.type.lower(), ()))
+        if rtype.update == "PATCH":
+            return "PATCH", kept
+        return "PUT", rec.merge(rec.strip_read_only(item.actual, frozenset(rtype.read_only)), kept, rules=rules)
+
+    def _write_one(self, item: Item) -> None:
+        try:
+            if item.action == "delete":
+                self.client.delete(item.id, item.rtype.api_version, self.options.timeout)
+                return
+            if item.recover_from:
+                self._recover_vault(item)
+            method, body = self._write_body(item)
+            written = self.client.write(method, item.id, item.rtype.api_version, body, self.options.timeout)
+            if item.rtype.restart and _truthy(rec._get_path(written, item.rtype.restart[0])):
+                parent = parent_id(item.id)
+                with self._lock:
+                    if parent and parent not in self.restarted:
+                        self.restarted.append(parent)
+        except (AzureApiError, PlanError) as exc:
+            self._fail(item, exc)
+
+    def _recover_vault(self, item: Item) -> None:
+        props = self._resolve(item.body.get("properties") or {}, eager_only=True)
+        body = {"location": item.body.get("location"),
+                "properties": {"tenantId": props.get("tenantId"), "sku": props.get("sku"), "createMode": "recover"}}
+        item.actual = self.client.write("PUT", item.id, item.rtype.api_version, body, self.options.timeout)
+
+    def _wave(self, items: list[Item]) -> None:
+        serial: dict[str, list[Item]] = {}
+        parallel: list[Item] = []
+        for item in items:
+            if item.rtype.serial_writes:
+                serial.setdefault((parent_id(item.id) or item.id).lower(), []).append(item)
+            else:
+                parallel.append(item)
+
+        def run_serial(group: list[Item]) -> None:
+            for member in group:
+                self._write_one(member)
+
+        with self._pool() as pool:
+            futures = [pool.submit(self._write_one, i) for i in parallel]
+            futures += [pool.submit(run_serial, g) for g in serial.values()]
+            for future in futures:
+                future.result()
+
+    def write(self) -> None:
+        """Writes in dependency waves; deletions last, children before parents. Stops after a failed wave."""
+        if self.options.check_mode:
+            return
+        present = [i for i in self.items if i.present]
+        top = max((i.level for i in present), default=-1)
+        for level in range(top + 1):
+            wave = [i for i in present if i.level == level and i.action in ("create", "update")]
+            if wave:
+                self._wave(wave)
+            if any(i.action == "failed" for i in self.items):
+                self._not_attempted(level)
+                return
+        if self.restarted and self.options.restart:
+            self._restart()
+        self._purge_children()
+        absent = [i for i in self.items if not i.present and i.action == "delete"]
+        for level in sorted({i.level for i in absent}, reverse=True):
+            self._wave([i for i in absent if i.level == level])
+
+    def _not_attempted(self, level: int) -> None:
+        for item in self.items:
+            if item.level > level and item.action in ("create", "update", "delete"):
+                blocked = [d for d in self._deps[item.key] if self.by_key[d].action in ("failed", "not attempted")]
+                item.message = ("waits for failed " + ", ".join(b.rsplit("/", 1)[-1] for b in blocked)) if blocked \
+                    else "not attempted: an earlier wave failed"
+                item.action = "not attempted"
+
+    def _restart(self) -> None:
+        def restart(parent: str) -> None:
+            api = resource_type(type_of_id(parent)).api_version
+            try:
+                self.client.post(f"{parent}/restart", api, {}, self.options.timeout)
+            except AzureApiError as exc:
+                for item in self.items:
+                    if parent_id(item.id) == parent and item.action in ("create", "update"):
+                        self._fail(item, exc)
+
+        with self._pool() as pool:
+            list(pool.map(restart, self.restarted))
+
+    # --- purge of unplanned children ---------------------------------------------------------------------
+    def plan_purge(self) -> list[Item]:
+        """Children of planned parents that the plan does not list (read only; deleted by :meth:`write`)."""
+        wanted = set(self.options.purge_children)
+        if not wanted:
+            return []
+        jobs: list[tuple[Item, str, dict[str, Any]]] = []
+        for item in self.items:
+            if not item.present:
+                continue
+            for collection, spec in item.rtype.children.items():
+                if collection in wanted and item.action != "create":
+                    jobs.append((item, collection, spec))
+        extra: list[Item] = []
+
+        def list_children(job: tuple[Item, str, dict[str, Any]]) -> None:
+            parent, collection, spec = job
+            child_type = resource_type(spec["type"])
+            try:
+                listed = self.client.list(f"{parent.id}/{collection}", child_type.api_version)
+            except AzureApiError as exc:
+                self._fail(parent, exc)
+                return
+            for child in listed:
+                cid = str(child.get("id") or f"{parent.id}/{collection}/{child.get('name')}")
+                name = cid.rstrip("/").rsplit("/", 1)[-1]
+                if cid.lower() in self.by_key or name in spec.get("keep", ()):
+                    continue
+                doomed = Item(cid, child_type.type, child_type, {}, [], present=False, actual=child,
+                              action="delete", differences=["(delete: not planned)"], level=parent.level + 1)
+                self._record(doomed, {"name": name}, {})
+                with self._lock:
+                    extra.append(doomed)
+
+        with self._pool() as pool:
+            list(pool.map(list_children, jobs))
+        self._purged = extra
+        return extra
+
+    def _purge_children(self) -> None:
+        doomed = getattr(self, "_purged", [])
+        if doomed:
+            self._wave(doomed)
+
+    # --- the whole run ---------------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        self.read()
+        self.decide()
+        purged = self.plan_purge()
+        self.write()
+        everything = self.items + purged
+        counts = dict.fromkeys(("create", "update", "delete", "unchanged", "skipped", "failed", "not attempted"), 0)
+        for item in everything:
+            counts[item.action] = counts.get(item.action, 0) + 1
+        changed = any(i.action in ("create", "update", "delete") for i in everything) or \
+            bool(self.restarted and self.options.restart)
+        failed = [i for i in everything if i.action == "failed"]
+        return {"changed": changed, "results": [i.result() for i in everything], "counts": counts,
+                "restarted": list(self.restarted) if self.options.restart else [],
+                "failed": [f"{i.id}: {i.message}" for i in failed]}
+
+
+def arm_case(value: Any) -> Any:
+    """Given values may use Ansible's snake_case keys (``service_uri``); ARM bodies use camelCase (``serviceUri``)."""
+    if isinstance(value, dict):
+        return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), str(k)): arm_case(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [arm_case(v) for v in value]
+    return value
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"

@@ -1,0 +1,220 @@
+#!/usr/bin/python
+# Copyright: ComplianceFlow platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
+# ruff: noqa: E402
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: resources
+short_description: Reconcile a list of planned Azure resources in one task
+version_added: 0.2.0
+description:
+  - Brings a list of Azure resources to their planned ARM bodies in one process, the way the collection's roles
+    apply their slice of the deployment plan (C(deployment.resources), written by the preflight role and shown
+    by C(playbooks/plan.yml)).
+  - Every resource is read in parallel, compared by the rules of its type (API version, write-only and
+    create-only fields, tags compared exactly unless O(purge_tags=false), unordered lists matched by their key),
+    and written only when it differs, in dependency waves (a resource after the resources it depends on and after
+    its parent). The long-running operations of a wave are polled together.
+  - One failed resource does not hide the others; the task fails after the wave in which something failed and
+    names every failed resource with Azure's error code and message.
+  - Values the plan leaves to run time are placeholders, C(<runtime:NAME>) or C(<runtime:NAME:ARGUMENT>):
+    C(tenant-id) and C(principal-id) (from the caller's token), C(month-start), C(workspace-customer-id:<id>),
+    C(storage-connection-string:<account id>) and C(key-vault-secret:<secret id>) are resolved by the module;
+    other names come from O(runtime). Secret values resolved here are never returned, shown in a diff or logged.
+options:
+  resources:
+    description:
+      - The planned resources, each with C(id), C(type) and its ARM body (C(location), C(tags), C(properties),
+        C(sku), C(kind), C(zones), ...), and optionally C(depends_on) (resource IDs), C(api_version) (must match
+        the collection's registry), C(state) (V(present) or V(absent)) and C(manage=create) (create when
+        missing, never update).
+      - Planned entries carry C(name) and C(role) too; they are ignored.
+    type: list
+    elements: dict
+    required: true
+  runtime:
+    description:
+      - Values for the plan's C(<runtime:NAME>) placeholders that the module cannot find itself, for example
+        C(webhook-receivers) (the action group's webhooks, whose URLs are secrets) or C(principal-id) (another
+        principal than the caller). Keys of dictionaries may be snake_case; they are sent in ARM's camelCase.
+      - Hidden in every output.
+    type: dict
+    default: {}
+  purge_tags:
+    description:
+      - Remove tags a resource carries that its planned C(tags) do not list. With V(false), such tags are kept.
+      - A planned entry without C(tags) never has its tags changed.
+    type: bool
+    default: true
+  partial_lists:
+    description:
+      - Lists whose items the plan does not declare are kept instead of removed, by ARM type, for example
+        C({"Microsoft.Network/networkSecurityGroups": ["properties.securityRules"]}) to keep rules added by hand.
+    type: dict
+    default: {}
+  purge_children:
+    description:
+      - Child collections whose items the plan does not list are deleted, for example V(consumergroups) and
+        V(authorizationRules) under event hubs. Items Azure creates itself (C($Default)) are kept.
+    type: list
+    elements: str
+    default: []
+  missing_dependencies:
+    description:
+      - V(fail) sends every write and lets Azure refuse one whose dependency is missing.
+      - V(skip) first checks the dependencies that are not in O(resources); a resource that depends on a missing
+        one is left out and reported (the monitoring role attaches to whatever exists).
+    type: str
+    choices: [fail, skip]
+    default: fail
+  restart:
+    description:
+      - Restart a parent resource when a write leaves it waiting for a restart (PostgreSQL static server
+        parameters such as C(shared_preload_libraries)).
+    type: bool
+    default: true
+  recover_soft_deleted:
+    description: Recover a soft-deleted Key Vault of the planned name instead of failing to create it.
+    type: bool
+    default: true
+  parallel:
+    description: How many requests run at once (reads, and the writes of one wave).
+    type: int
+    default: 8
+  timeout:
+    description: Seconds each long-running operation may take.
+    type: int
+    default: 1800
+extends_documentation_fragment:
+  - complianceflow.azure_infra.azure_auth
+attributes:
+  check_mode:
+    support: full
+    description: Reads everything, reports what would be created, updated or deleted, and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows, per resource ID, the before and after of what differs (write-only values masked).
+author:
+  - ComplianceFlow platform engineering (@complianceflow)
+"""
+
+EXAMPLES = r"""
+- name: Apply the network role's slice of the plan
+  complianceflow.azure_infra.resources:
+    resources: "{{ deployment.resources | selectattr('role', 'equalto', 'network') }}"
+
+- name: Two resources of your own, the subnet after its virtual network
+  complianceflow.azure_infra.resources:
+    resources:
+      - id: /subscriptions/{{ sub }}/resourceGroups/rg-demo/providers/Microsoft.Network/virtualNetworks/vnet-demo
+        type: Microsoft.Network/virtualNetworks
+        location: westeurope
+        tags: {app: demo}
+        properties: {addressSpace: {addressPrefixes: [10.9.0.0/16]}}
+      - id: /subscriptions/{{ sub }}/resourceGroups/rg-demo/providers/Microsoft.Network/virtualNetworks/vnet-demo/subnets/app
+        type: Microsoft.Network/virtualNetworks/subnets
+        properties: {addressPrefix: 10.9.1.0/24}
+"""
+
+RETURN = r"""
+results:
+  description: One entry per resource, in plan order (deleted unplanned children last).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Resource ID.
+      type: str
+    type:
+      description: ARM type.
+      type: str
+    name:
+      description: Resource name.
+      type: str
+    action:
+      description: >-
+        V(create), V(update), V(delete), V(unchanged), V(skipped) (a dependency does not exist), V(failed) or
+        V(not attempted) (an earlier wave failed). In check mode, what would be done.
+      type: str
+    differences:
+      description: The paths that differ (C(properties.securityRules[allow-https].properties.priority)); no values.
+      type: list
+      elements: str
+    message:
+      description: Why a resource was skipped, or Azure's code and message for a failed one.
+      type: str
+    error:
+      description: Azure's error (status, code, message, resource_id) for a failed resource.
+      type: dict
+counts:
+  description: How many resources had each action, for example C({"create": 3, "update": 1, "unchanged": 40}).
+  returned: always
+  type: dict
+restarted:
+  description: Parents restarted for settings that needed it.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from typing import Any
+
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.engine import (
+    Engine,
+    Options,
+    PlanError,
+    RuntimeValues,
+)
+
+
+def main() -> None:
+    az = AzureModule(
+        argument_spec={
+            "resources": {"type": "list", "elements": "dict", "required": True},
+            "runtime": {"type": "dict", "default": {}, "no_log": True},
+            "purge_tags": {"type": "bool", "default": True},
+            "partial_lists": {"type": "dict", "default": {}},
+            "purge_children": {"type": "list", "elements": "str", "default": []},
+            "missing_dependencies": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
+            "restart": {"type": "bool", "default": True},
+            "recover_soft_deleted": {"type": "bool", "default": True},
+            "parallel": {"type": "int", "default": 8},
+        },
+    )
+    params = az.params
+    options = Options(
+        check_mode=az.check_mode, diff=bool(az.module._diff), timeout=float(params["timeout"]),
+        parallel=max(1, min(32, params["parallel"])), purge_tags=params["purge_tags"],
+        partial_lists={str(k).lower(): list(v or []) for k, v in params["partial_lists"].items()},
+        purge_children=params["purge_children"], missing_dependencies=params["missing_dependencies"],
+        restart=params["restart"], recover_soft_deleted=params["recover_soft_deleted"])
+    try:
+        # The plan is checked before anything is sent: unknown types, bad IDs, cycles, misplaced secrets.
+        engine = Engine(None, params["resources"], options, None)  # type: ignore[arg-type]
+    except PlanError as exc:
+        az.module.fail_json(msg=f"the planned resources cannot be applied: {exc}")
+    client = az.client
+    engine.client = client
+    engine.runtime = RuntimeValues(client, params["runtime"], on_secret=az.module.no_log_values.add,
+                                   verify=client.verify)
+    try:
+        outcome: dict[str, Any] = engine.run()
+    except PlanError as exc:
+        az.module.fail_json(msg=str(exc))
+    result: dict[str, Any] = {"changed": outcome["changed"], "results": outcome["results"],
+                              "counts": outcome["counts"], "restarted": outcome["restarted"]}
+    if az.module._diff:
+        result["diff"] = {"before": engine.before, "after": engine.after}
+    if outcome["failed"]:
+        az.module.fail_json(msg=f"{len(outcome['failed'])} of {len(outcome['results'])} resources failed: "
+                                + "; ".join(outcome["failed"]), **result)
+    az.module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
