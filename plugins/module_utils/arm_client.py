@@ -210,11 +210,18 @@ class ArmClient:
         url = self.url(path, api_version)
         started = time.monotonic()
         attempt = 0
+        renewed = False
         while True:
             attempt += 1
             response = self.send_once(method, url, body)
             if response.status in ok:
                 return response
+            if response.status == 401 and not renewed and hasattr(self.credential, "forget"):
+                # A token from the shared cache that the server no longer accepts: drop it and ask for a new one.
+                renewed = True
+                self.credential.forget()
+                self._pipeline_client = None
+                continue
             delay = retry_delay(response.status, response.headers, response.body, attempt,
                                 time.monotonic() - started, self.retry)
             if delay is None:

@@ -10,9 +10,12 @@ argument validation and ansible-doc never load them.
 from __future__ import annotations
 
 import configparser
+import contextlib
+import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 import urllib.error
 from collections.abc import Mapping
@@ -205,6 +208,127 @@ def _read_metadata(url: str, verify: bool, timeout: float, attempts: int = 5) ->
     raise AuthError(f"cannot read cloud metadata from {url}")
 
 
+# --- caches shared by the module processes of a run ------------------------------------------------------------
+# Every task is a process of its own: without these, each would fetch the cloud's metadata and a token again.
+CACHE_ENV = "COMPLIANCEFLOW_AZURE_CACHE"
+METADATA_TTL = 3600.0
+# A cached token is used while it has at least this long to live.
+TOKEN_MARGIN = 300.0
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> str | None:
+    """The cache folder (``$COMPLIANCEFLOW_AZURE_CACHE``, else ``$XDG_CACHE_HOME`` or ``~/.cache``, then
+    ``complianceflow.azure_infra``); None when the variable is ``off``."""
+    env = os.environ if env is None else env
+    chosen = env.get(CACHE_ENV, "")
+    if chosen.lower() in ("off", "0", "false", "no"):
+        return None
+    if chosen:
+        return chosen
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "complianceflow.azure_infra")
+
+
+def _private_file(path: str) -> bool:
+    """True for a regular file owned by us that nobody else can read or write (else it is not trusted)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+@contextlib.contextmanager
+def _locked_json(path: str) -> Any:
+    """Read-modify-write a JSON file under an exclusive lock, creating it (and its folder) owner-only."""
+    import fcntl
+
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        raw = b""
+        while chunk := os.read(fd, 65536):
+            raw += chunk
+        try:
+            data = json.loads(raw.decode("utf-8")) if raw else {}
+        except ValueError:
+            data = {}
+        box = {"data": data if isinstance(data, dict) else {}}
+        yield box
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(box["data"]).encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+class CachedCredential:
+    """An azure-identity credential whose access tokens are shared by the processes of a run.
+
+    Tokens live in ``tokens.json`` in :func:`cache_dir`, readable only by its owner (a file anyone else can read
+    is ignored), keyed by a hash of the identity (cloud, tenant, client id, a hash of the secret) and the
+    scopes. A token is reused while it has more than five minutes to live; a request with claims (a
+    challenge) always goes to Entra ID. Nothing here is ever logged or returned by a module.
+    """
+
+    def __init__(self, inner: Any, identity: str, directory: str | None) -> None:
+        self.inner = inner
+        self.identity = identity
+        self.path = os.path.join(directory, "tokens.json") if directory else None
+
+    def _key(self, scopes: tuple[str, ...], tenant_id: str | None) -> str:
+        return hashlib.sha256("|".join([self.identity, tenant_id or "", *scopes]).encode()).hexdigest()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        if not self.path or kwargs.get("claims"):
+            return self.inner.get_token(*scopes, **kwargs)
+        key = self._key(scopes, kwargs.get("tenant_id"))
+        now = time.time()
+        try:
+            if os.path.exists(self.path) and not _private_file(self.path):
+                return self.inner.get_token(*scopes, **kwargs)
+            with _locked_json(self.path) as box:
+                entry = box["data"].get(key)
+                if isinstance(entry, dict) and float(entry.get("expires_on", 0)) - now > TOKEN_MARGIN:
+                    return AccessToken(str(entry["token"]), int(entry["expires_on"]))
+                token = self.inner.get_token(*scopes, **kwargs)
+                box["data"] = {k: v for k, v in box["data"].items()
+                               if isinstance(v, dict) and float(v.get("expires_on", 0)) > now}
+                box["data"][key] = {"token": token.token, "expires_on": int(token.expires_on), "who": self._who()}
+                return token
+        except OSError:
+            # A cache that cannot be written (read-only home, full disk) only costs a token request.
+            return self.inner.get_token(*scopes, **kwargs)
+
+    def _who(self) -> str:
+        return hashlib.sha256(self.identity.encode()).hexdigest()[:16]
+
+    def forget(self) -> None:
+        """Drop this identity's cached tokens (a service answered 401 to one: revoked, or another server)."""
+        if not self.path or not _private_file(self.path):
+            return
+        with contextlib.suppress(OSError), _locked_json(self.path) as box:
+            box["data"] = {k: v for k, v in box["data"].items() if not (isinstance(v, dict)
+                                                                        and v.get("who") == self._who())}
+
+    def close(self) -> None:
+        closer = getattr(self.inner, "close", None)
+        if closer:
+            closer()
+
+
+def identity_fingerprint(settings: Mapping[str, Any], cloud: CloudEndpoints) -> str:
+    """What distinguishes one identity's tokens from another's (the secret only as a hash)."""
+    secret = str(settings.get("secret") or settings.get("password") or settings.get("x509_certificate_path") or "")
+    return "|".join([cloud.authority, cloud.audience, str(settings.get("auth_source")),
+                     str(settings.get("tenant") or ""), str(settings.get("client_id") or ""),
+                     str(settings.get("ad_user") or ""), hashlib.sha256(secret.encode()).hexdigest()])
+
+
 def resolve_cloud(cloud_environment: str, verify: bool = True, timeout: float = 30) -> CloudEndpoints:
     """A known cloud by name, or a custom cloud (Azure Stack Hub, sovereign, our emulator) by metadata URL."""
     known = KNOWN_CLOUDS.get(cloud_environment.replace(" ", "").lower())
@@ -215,13 +339,37 @@ def resolve_cloud(cloud_environment: str, verify: bool = True, timeout: float = 
                         "AzureUSGovernment, AzureChinaCloud) nor a metadata endpoint URL")
     base = cloud_environment.rstrip("/")
     url = base if "/metadata/endpoints" in base else base + "/metadata/endpoints?api-version=2019-05-01"
-    document = _read_metadata(url, verify, timeout)
+    document = _cached_metadata(url, verify, timeout)
     host = base.split("/metadata/endpoints")[0]
     return parse_cloud_metadata(document, host)
 
 
+def _cached_metadata(url: str, verify: bool, timeout: float) -> Any:
+    """A custom cloud's metadata document, read at most once an hour by all the processes of a run."""
+    directory = cache_dir()
+    if not directory:
+        return _read_metadata(url, verify, timeout)
+    path = os.path.join(directory, "cloud-" + hashlib.sha256(url.encode()).hexdigest()[:32] + ".json")
+    try:
+        if os.path.exists(path) and not _private_file(path):
+            return _read_metadata(url, verify, timeout)
+        with _locked_json(path) as box:
+            entry = box["data"]
+            if entry.get("url") == url and time.time() - float(entry.get("fetched", 0)) < METADATA_TTL:
+                return entry["document"]
+            document = _read_metadata(url, verify, timeout)
+            box["data"] = {"url": url, "fetched": time.time(), "document": document}
+            return document
+    except OSError:
+        return _read_metadata(url, verify, timeout)
+
+
 def build_credential(settings: Mapping[str, Any], cloud: CloudEndpoints) -> Any:
-    """An azure-identity credential for the resolved source."""
+    """An azure-identity credential for the resolved source, its tokens shared by the run's processes."""
+    return CachedCredential(_identity_credential(settings, cloud), identity_fingerprint(settings, cloud), cache_dir())
+
+
+def _identity_credential(settings: Mapping[str, Any], cloud: CloudEndpoints) -> Any:
     verify = settings.get("cert_validation_mode") != "ignore"
     common: dict[str, Any] = {}
     if not verify:

@@ -140,8 +140,7 @@ ROLE_OF_TYPE = {
     "Microsoft.Insights/metricAlerts": "monitoring",
     "Microsoft.Insights/scheduledQueryRules": "monitoring",
 }
-# Planned, but written through a data plane by the role's own steps, not by the resources module.
-DATA_PLANE_TYPES = frozenset({"Microsoft.KeyVault/vaults/secrets"})
+
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c3d2a-8a71-4f6e-9a43-3c1f0e1b7c55")
 
 
@@ -559,7 +558,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     plan.add("Microsoft.Authorization/roleAssignments",
              f"{kv_id}/providers/Microsoft.Authorization/roleAssignments/"
              f"{role_assignment_name(kv_id, KEY_VAULT_SECRETS_OFFICER, 'runner')}",
-             {"roleDefinitionId": secrets_officer_id, "principalId": RUNNER_PRINCIPAL, "principalType": "ServicePrincipal"},
+             {"roleDefinitionId": secrets_officer_id, "principalId": RUNNER_PRINCIPAL,
+              "principalType": "<runtime:principal-type>"},
              depends_on=[kv_id], location=None, tags=False)
     kv_pe = _private_endpoint(plan, rid, name, "kv", kv_id, "vault", subnets["containerapps"]["id"],
                               zones["privatelink.vaultcore.azure.net"], role="keyvault")
@@ -570,17 +570,17 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                     + ["redis-primary-key"]
                     + [f"eventhub-{h['name']}-{right}-connection-string" for h in hubs for right in ("send", "listen")]
                     + ["jwt-signing-key", "jwt-refresh-signing-key", "appinsights-connection-string"])
-    secrets = {}
+    secrets: dict[str, str] = {}
+    secret_types: dict[str, str] = {}
     for secret in secret_names:
         secret_id = f"{kv_id}/secrets/{name('key_vault_secret', secret=secret)}"
         secrets[secret] = secret_id
         content_type = "text/plain" if "connection-string" in secret or secret == "redis-primary-key" else "password"
         if secret.startswith("jwt-"):
             content_type = "application/octet-stream; encoding=base64"
-        writer = ("redis" if secret.startswith("redis-") else "messaging" if secret.startswith("eventhub-")
-                  else "monitoring" if secret.startswith("appinsights-") else "keyvault")
-        plan.add("Microsoft.KeyVault/vaults/secrets", secret_id, {"contentType": content_type},
-                 depends_on=[kv_id], location=None, role=writer)
+        secret_types[secret] = content_type
+    runner_assignment = (f"{kv_id}/providers/Microsoft.Authorization/roleAssignments/"
+                         f"{role_assignment_name(kv_id, KEY_VAULT_SECRETS_OFFICER, 'runner')}")
 
     # --- database -------------------------------------------------------------------------------
     pg = tier["postgresql"]
@@ -681,6 +681,25 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             event_hubs[hub["name"]]["sas_rules"][right] = rule
             plan.add("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", f"{hub_id}/authorizationRules/{rule}",
                      {"rights": rights}, depends_on=[hub_id], location=None, tags=False)
+
+    # --- secrets: written through the vault's data plane once what their values come from exists ----------
+    secret_sources: dict[str, tuple[str, str, str]] = {
+        "redis-primary-key": ("redis", redis_id, f"<runtime:list-keys:{redis_id}:primaryKey>"),
+        "appinsights-connection-string": (
+            "monitoring", appi_id, f"<runtime:property:{appi_id}:properties.ConnectionString>"),
+    }
+    for hub in hubs:
+        for right in ("send", "listen"):
+            rule_id = f"{event_hubs[hub['name']]['id']}/authorizationRules/{event_hubs[hub['name']]['sas_rules'][right]}"
+            secret_sources[f"eventhub-{hub['name']}-{right}-connection-string"] = (
+                "messaging", rule_id, f"<runtime:list-keys:{rule_id}:primaryConnectionString>")
+    for secret, secret_id in secrets.items():
+        writer, source, value = secret_sources.get(secret, ("keyvault", "", ""))
+        if not value:
+            # Generated once by the keyvault role, replaced only when rotated.
+            value = "<runtime:generate:base64>" if secret.startswith("jwt-") else "<runtime:generate:password>"
+        plan.add("Microsoft.KeyVault/vaults/secrets", secret_id, {"contentType": secret_types[secret], "value": value},
+                 depends_on=[kv_id, runner_assignment] + ([source] if source else []), location=None, role=writer)
 
     # --- diagnostics and alerts -----------------------------------------------------------------
     diag_name = name("diagnostic_setting")
@@ -891,5 +910,5 @@ def plan_document(deployment: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plan_slice(resources: Sequence[Mapping[str, Any]], role: str) -> list[Mapping[str, Any]]:
-    """The planned resources a role applies with the resources module (data-plane secrets are the role's own step)."""
-    return [r for r in resources if r.get("role") == role and r.get("type") not in DATA_PLANE_TYPES]
+    """The planned resources a role applies with the resources module."""
+    return [r for r in resources if r.get("role") == role]

@@ -27,6 +27,11 @@ from typing import Any
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import ArmClient, AzureApiError
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import (
+    KeyVaultError,
+    SecretsClient,
+    generate_secret,
+)
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import (
     ResourceType,
     UnknownResourceType,
@@ -40,6 +45,8 @@ META_KEYS = frozenset({"id", "type", "name", "depends_on", "api_version", "role"
 WRITE_ONLY_MASK = "<write-only>"
 # Runtime values that cost a request or read a secret: resolved only when a write needs them.
 LAZY_VALUES = frozenset({"storage-connection-string", "key-vault-secret"})
+SECRET_TYPE = "Microsoft.KeyVault/vaults/secrets"
+ENGINE_ERRORS = (AzureApiError, KeyVaultError)
 
 
 class PlanError(ValueError):
@@ -142,6 +149,10 @@ class Item:
     predicted: dict[str, Any] | None = None
     recover_from: str | None = None
     level: int = 0
+    # Key Vault secrets (data plane): the vault's URI, whether a soft-deleted secret waits, the value to write.
+    vault_uri: str | None = None
+    deleted: bool = False
+    new_value: str | None = None
 
     @property
     def key(self) -> str:
@@ -192,8 +203,10 @@ class RuntimeValues:
             if key in self._cache:
                 return self._cache[key]
         value = self._resolve(name, argument, check_mode)
-        with self._lock:
-            self._cache[key] = value
+        if not (isinstance(value, str) and RUNTIME_RE.match(value)):
+            # An unresolved value (what it comes from is created later in this run) is asked again at write time.
+            with self._lock:
+                self._cache[key] = value
         return value
 
     def _resolve(self, name: str, argument: str | None, check_mode: bool) -> Any:
@@ -206,20 +219,41 @@ class RuntimeValues:
             if not principal:
                 raise PlanError("the caller's token has no object id (oid): give the runner's principal id")
             return principal
+        if name == "principal-type":
+            # Entra ID marks app-only tokens idtyp=app; a user's token (az login) has none or idtyp=user.
+            return "User" if self._caller().get("token_type") == "user" else "ServicePrincipal"
         if name == "month-start":
             today = dt.datetime.now(dt.UTC).date()
             return f"{today.replace(day=1).isoformat()}T00:00:00Z"
         if name == "workspace-customer-id" and argument:
             workspace = self.client.get(argument, resource_type(type_of_id(argument)).api_version)
             value = ((workspace or {}).get("properties") or {}).get("customerId")
-            if not value and not check_mode:
-                raise AzureApiError(None, "DependencyMissing", f"workspace {argument} does not exist", argument, "GET")
             return value or f"<runtime:{name}:{argument}>"
+        if name == "list-keys" and argument:
+            source, field_name = argument.rsplit(":", 1)
+            try:
+                keys = self.client.post(f"{source}/listKeys", resource_type(type_of_id(source)).api_version) or {}
+            except AzureApiError as exc:
+                if exc.status == 404:
+                    return f"<runtime:{name}:{argument}>"
+                raise
+            return self._secret(keys.get(field_name), name, argument)
+        if name == "property" and argument:
+            source, path = argument.rsplit(":", 1)
+            found = self.client.get(source, resource_type(type_of_id(source)).api_version)
+            return self._secret(rec._get_path(found, path) if found else None, name, argument)
         if name == "storage-connection-string" and argument:
             return self._storage_connection_string(argument)
         if name == "key-vault-secret" and argument:
             return self._key_vault_secret(argument)
         raise PlanError(f"no value for the plan's run-time placeholder <runtime:{name}>: the role must give it")
+
+    def _secret(self, value: Any, name: str, argument: str) -> str:
+        if not value:
+            # What the value comes from does not exist yet (created later in this run, or only predicted).
+            return f"<runtime:{name}:{argument}>"
+        self.on_secret(str(value))
+        return str(value)
 
     def _storage_connection_string(self, account_id: str) -> str:
         api = resource_type("Microsoft.Storage/storageAccounts").api_version
@@ -357,7 +391,7 @@ class Engine:
 
     def _fail(self, item: Item, exc: Exception) -> None:
         item.action = "failed"
-        if isinstance(exc, AzureApiError):
+        if isinstance(exc, ENGINE_ERRORS):
             item.error = exc.as_dict()
             item.message = f"{exc.code}: {exc.message}"
         else:
@@ -388,12 +422,147 @@ class Engine:
 
     def _read_one(self, item: Item) -> None:
         try:
+            if item.type == SECRET_TYPE:
+                self._read_secret(item)
+                return
             item.actual = self.client.get(item.id, item.rtype.api_version)
             if item.actual is None and item.present and item.rtype.type == "Microsoft.KeyVault/vaults" \
                     and self.options.recover_soft_deleted:
                 item.recover_from = self._deleted_vault(item)
-        except (AzureApiError, PlanError) as exc:
+        except (*ENGINE_ERRORS, PlanError) as exc:
             self._fail(item, exc)
+
+    # --- Key Vault secrets: the vault's data plane, one client per vault ------------------------------------
+    def _vault_uri(self, vault_id: str) -> str | None:
+        with self._lock:
+            cache = self.__dict__.setdefault("_vault_uris", {})
+            gate = self.__dict__.setdefault("_vault_gates", {}).setdefault(vault_id.lower(), threading.Lock())
+        with gate:
+            # One GET per vault, however many of its secrets are read at once.
+            if vault_id.lower() in cache:
+                return cache[vault_id.lower()]
+            vault = self.client.get(vault_id, resource_type("Microsoft.KeyVault/vaults").api_version)
+            uri = ((vault or {}).get("properties") or {}).get("vaultUri") or None
+            if uri:
+                # A vault this run creates is looked up again when its secrets are written.
+                cache[vault_id.lower()] = uri
+            return uri
+
+    def _secrets_client(self, item: Item) -> tuple[SecretsClient, threading.Lock | None]:
+        """One client (one token, one connection pool) per vault; the lock returned with a new client makes its
+        first request go alone, so that one Key Vault challenge and token serve the parallel rest."""
+        uri = str(item.vault_uri)
+        with self._lock:
+            clients = self.__dict__.setdefault("_secret_clients", {})
+            if uri in clients:
+                return clients[uri], None
+            client = SecretsClient(uri, self.client.credential, verify=self.client.verify,
+                                   rbac_wait=float(self.runtime.given.get("rbac-wait") or 300))
+            first = threading.Lock()
+            first.acquire()
+            clients[uri] = client
+            self.__dict__.setdefault("_first_requests", {})[uri] = first
+            return client, first
+
+    def _read_secret(self, item: Item) -> None:
+        item.vault_uri = self._vault_uri(parent_id(item.id) or "")
+        if not item.vault_uri:
+            return
+        client, first = self._secrets_client(item)
+        name = item.id.rstrip("/").rsplit("/", 1)[-1]
+        if first is None:
+            gate = self.__dict__["_first_requests"][str(item.vault_uri)]
+            with gate:
+                pass
+        try:
+            item.actual = client.get(name)
+        finally:
+            if first is not None:
+                first.release()
+        if item.actual is None:
+            item.deleted = client.get_deleted(name) is not None
+        elif item.actual.get("value"):
+            self.runtime.on_secret(str(item.actual["value"]))
+
+    def _decide_secret(self, item: Item) -> None:
+        name = item.id.rstrip("/").rsplit("/", 1)[-1]
+        props = item.body.get("properties") or {}
+        spec = RUNTIME_RE.match(str(props.get("value") or ""))
+        if not item.vault_uri and not self.options.check_mode:
+            vault = (parent_id(item.id) or "").lower()
+            if vault not in self.by_key or self.by_key[vault].action not in ("create", "update", "unchanged"):
+                item.action = "skipped"
+                item.message = f"waits for Key Vault {vault.rsplit('/', 1)[-1]} (the keyvault role creates it)"
+                return
+        generated = spec is not None and spec.group(1) == "generate"
+        rotate = self.runtime.given.get("rotate") or []
+        rotate = [rotate] if isinstance(rotate, str) else list(rotate)
+        current = item.actual
+        wanted_value: Any = None
+        if generated:
+            if current is None or name in rotate:
+                kind = spec.group(2) or "password"
+                length = int(self.runtime.given.get("password-length" if kind == "password" else "signing-key-bytes")
+                             or (40 if kind == "password" else 64))
+                item.new_value = generate_secret(kind, length)
+                self.runtime.on_secret(item.new_value)
+        else:
+            wanted_value = self._resolve(props.get("value"), eager_only=True)
+        paths: list[str] = []
+        tags = item.body.get("tags")
+        content_type = props.get("contentType")
+        if current is None:
+            item.action = "create"
+            paths = ["(recover)" if item.deleted else "(create)"]
+        else:
+            if generated and item.new_value is not None:
+                paths.append("properties.value")
+            if not generated and wanted_value != current.get("value"):
+                paths.append("properties.value")
+                if not (isinstance(wanted_value, str) and RUNTIME_RE.match(wanted_value)):
+                    item.new_value = wanted_value
+            if content_type is not None and content_type != current.get("contentType"):
+                paths.append("properties.contentType")
+            if tags is not None:
+                rules = rec.CompareRules.of(exact_maps=["tags"] if self.options.purge_tags else [])
+                paths += rec.differences({"tags": tags}, {"tags": current.get("tags") or {}}, rules=rules)
+            item.action = "update" if paths else "unchanged"
+        if current is None and not generated and not (isinstance(wanted_value, str) and RUNTIME_RE.match(wanted_value)):
+            item.new_value = wanted_value
+        item.differences = paths
+        if paths:
+            shown_before = {} if current is None else {"tags": current.get("tags") or {}, "properties": {
+                "contentType": current.get("contentType"), "value": "(unchanged)"}}
+            shown_after = {"tags": tags, "properties": {"contentType": content_type, "value": (
+                "(new value)" if "properties.value" in paths or current is None else "(unchanged)")}}
+            self._record(item, shown_before, shown_after)
+
+    def _write_secret(self, item: Item) -> None:
+        if not item.vault_uri:
+            item.vault_uri = self._vault_uri(parent_id(item.id) or "")
+        client, first = self._secrets_client(item)
+        if first is not None:
+            first.release()
+        name = item.id.rstrip("/").rsplit("/", 1)[-1]
+        props = item.body.get("properties") or {}
+        tags = item.body.get("tags")
+        if item.actual is None and item.deleted:
+            client.recover(name)
+            item.actual = client.get(name)
+            if item.new_value is None and item.actual is not None:
+                # A recovered generated secret keeps its value; a derived one is compared again below.
+                spec = RUNTIME_RE.match(str(props.get("value") or ""))
+                if spec and spec.group(1) == "generate":
+                    return
+        if item.new_value is None and (item.actual is None or "properties.value" in item.differences):
+            value = self._resolve(props.get("value"), eager_only=False)
+            if isinstance(value, str) and RUNTIME_RE.match(value):
+                raise PlanError(f"no value at write time for {item.id} ({value})")
+            item.new_value = value
+        if item.new_value is not None:
+            client.set(name, str(item.new_value), props.get("contentType"), tags)
+        else:
+            client.update_properties(str(item.actual["id"]), props.get("contentType"), tags)
 
     def _deleted_vault(self, item: Item) -> str | None:
         location = str(item.body.get("location") or "").replace(" ", "").lower()
@@ -440,11 +609,14 @@ class Engine:
                 continue
             try:
                 self._decide_one(item)
-            except (AzureApiError, PlanError) as exc:
+            except (*ENGINE_ERRORS, PlanError) as exc:
                 self._fail(item, exc)
 
     def _decide_one(self, item: Item) -> None:
         rtype = item.rtype
+        if item.type == SECRET_TYPE and item.present:
+            self._decide_secret(item)
+            return
         if not item.present:
             item.action = "delete" if item.actual is not None else "unchanged"
             if item.actual is not None:
@@ -494,6 +666,10 @@ class Engine:
     def _write_body(self, item: Item) -> tuple[str, dict[str, Any]]:
         rtype = item.rtype
         desired = self._resolve(item.body, eager_only=False)
+        unresolved = _paths_with_placeholders(desired)
+        if unresolved:
+            raise PlanError("no value at write time for " + ", ".join(
+                f"{path} (<runtime:{name}{':' + arg if arg else ''}>)" for path, name, arg in unresolved))
         if item.actual is None:
             return "PUT", desired
         kept = _drop_paths(desired, (*rtype.create_only, *rtype.initial_only))
@@ -507,6 +683,9 @@ class Engine:
             if item.action == "delete":
                 self.client.delete(item.id, item.rtype.api_version, self.options.timeout)
                 return
+            if item.type == SECRET_TYPE:
+                self._write_secret(item)
+                return
             if item.recover_from:
                 self._recover_vault(item)
             method, body = self._write_body(item)
@@ -516,7 +695,7 @@ class Engine:
                 with self._lock:
                     if parent and parent not in self.restarted:
                         self.restarted.append(parent)
-        except (AzureApiError, PlanError) as exc:
+        except (*ENGINE_ERRORS, PlanError) as exc:
             self._fail(item, exc)
 
     def _recover_vault(self, item: Item) -> None:

@@ -57,7 +57,8 @@ def caller_identity(credential: Any, scope: str) -> dict[str, str]:
     """Tenant and object id of whoever runs the play, from an ARM token's claims."""
     claims = token_claims(credential.get_token(scope).token)
     return {"tenant_id": str(claims.get("tid", "")), "object_id": str(claims.get("oid", "")),
-            "app_id": str(claims.get("appid") or claims.get("azp") or "")}
+            "app_id": str(claims.get("appid") or claims.get("azp") or ""),
+            "token_type": str(claims.get("idtyp") or ("user" if claims.get("upn") or claims.get("scp") else "app"))}
 
 
 def generate_secret(kind: str, length: int) -> str:
@@ -138,6 +139,9 @@ class SecretsClient:
             if status == 401 and attempt <= 2:
                 scope = _parse_challenge(response.headers.get("WWW-Authenticate", ""))
                 if scope:
+                    if self._token and hasattr(self.credential, "forget"):
+                        # The token we sent (from the shared cache) was refused: do not get it back again.
+                        self.credential.forget()
                     # The vault URI comes from ARM (the vault's own record), so its challenge is trusted.
                     self._scope = scope
                     self._token = self.credential.get_token(scope).token

@@ -96,7 +96,8 @@ _TYPES = [
                  initial_only=("properties.accessPolicies",),
                  list_keys={"properties.networkAcls.virtualNetworkRules": ("id",),
                             "properties.networkAcls.ipRules": ("value",)}),
-    ResourceType("Microsoft.KeyVault/vaults/secrets", "2023-07-01"),
+    # Written through the vault's data plane by the engine (values never pass ARM); the ARM version reads metadata.
+    ResourceType("Microsoft.KeyVault/vaults/secrets", "2023-07-01", write_only=("properties.value",)),
     ResourceType("Microsoft.DBforPostgreSQL/flexibleServers", "2024-08-01",
                  write_only=("properties.administratorLoginPassword",),
                  create_only=("properties.version", "properties.administratorLogin", "properties.network",

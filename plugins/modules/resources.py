@@ -38,9 +38,16 @@ options:
   runtime:
     description:
       - Values for the plan's C(<runtime:NAME>) placeholders that the module cannot find itself, for example
-        C(webhook-receivers) (the action group's webhooks, whose URLs are secrets) or C(principal-id) (another
-        principal than the caller). Keys of dictionaries may be snake_case; they are sent in ARM's camelCase.
-      - Hidden in every output.
+        C(principal-id) (another principal than the caller), and settings of the secrets it writes: C(rotate)
+        (names of generated secrets to replace), C(password-length), C(signing-key-bytes), C(rbac-wait) (seconds
+        a fresh role assignment on the vault may take to apply).
+      - Keys of dictionaries may be snake_case; they are sent in ARM's camelCase.
+    type: dict
+    default: {}
+  runtime_secrets:
+    description:
+      - Like O(runtime), for values that are secrets, such as C(webhook-receivers) (the action group's webhooks,
+        whose URLs carry signatures). Hidden in every output.
     type: dict
     default: {}
   purge_tags:
@@ -176,7 +183,8 @@ def main() -> None:
     az = AzureModule(
         argument_spec={
             "resources": {"type": "list", "elements": "dict", "required": True},
-            "runtime": {"type": "dict", "default": {}, "no_log": True},
+            "runtime": {"type": "dict", "default": {}},
+            "runtime_secrets": {"type": "dict", "default": {}, "no_log": True},
             "purge_tags": {"type": "bool", "default": True},
             "partial_lists": {"type": "dict", "default": {}},
             "purge_children": {"type": "list", "elements": "str", "default": []},
@@ -200,7 +208,8 @@ def main() -> None:
         az.module.fail_json(msg=f"the planned resources cannot be applied: {exc}")
     client = az.client
     engine.client = client
-    engine.runtime = RuntimeValues(client, params["runtime"], on_secret=az.module.no_log_values.add,
+    engine.runtime = RuntimeValues(client, {**params["runtime"], **params["runtime_secrets"]},
+                                   on_secret=az.module.no_log_values.add,
                                    verify=client.verify)
     try:
         outcome: dict[str, Any] = engine.run()
