@@ -581,6 +581,14 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         secret_types[secret] = content_type
     runner_assignment = (f"{kv_id}/providers/Microsoft.Authorization/roleAssignments/"
                          f"{role_assignment_name(kv_id, KEY_VAULT_SECRETS_OFFICER, 'runner')}")
+    generated = [s for s in secret_names if s.startswith(("postgresql-", "jwt-"))]
+    for secret in generated:
+        # Generated once by the keyvault role (before the server that reads the admin password), replaced only
+        # when rotated.
+        value = "<runtime:generate:base64>" if secret.startswith("jwt-") else "<runtime:generate:password>"
+        plan.add("Microsoft.KeyVault/vaults/secrets", secrets[secret],
+                 {"contentType": secret_types[secret], "value": value},
+                 depends_on=[kv_id, runner_assignment], location=None, role="keyvault")
 
     # --- database -------------------------------------------------------------------------------
     pg = tier["postgresql"]
@@ -682,7 +690,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             plan.add("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", f"{hub_id}/authorizationRules/{rule}",
                      {"rights": rights}, depends_on=[hub_id], location=None, tags=False)
 
-    # --- secrets: written through the vault's data plane once what their values come from exists ----------
+    # --- secrets whose values come from other resources (keys, connection strings), once those exist -----
     secret_sources: dict[str, tuple[str, str, str]] = {
         "redis-primary-key": ("redis", redis_id, f"<runtime:list-keys:{redis_id}:primaryKey>"),
         "appinsights-connection-string": (
@@ -693,13 +701,10 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             rule_id = f"{event_hubs[hub['name']]['id']}/authorizationRules/{event_hubs[hub['name']]['sas_rules'][right]}"
             secret_sources[f"eventhub-{hub['name']}-{right}-connection-string"] = (
                 "messaging", rule_id, f"<runtime:list-keys:{rule_id}:primaryConnectionString>")
-    for secret, secret_id in secrets.items():
-        writer, source, value = secret_sources.get(secret, ("keyvault", "", ""))
-        if not value:
-            # Generated once by the keyvault role, replaced only when rotated.
-            value = "<runtime:generate:base64>" if secret.startswith("jwt-") else "<runtime:generate:password>"
-        plan.add("Microsoft.KeyVault/vaults/secrets", secret_id, {"contentType": secret_types[secret], "value": value},
-                 depends_on=[kv_id, runner_assignment] + ([source] if source else []), location=None, role=writer)
+    for secret, (writer, source, value) in secret_sources.items():
+        plan.add("Microsoft.KeyVault/vaults/secrets", secrets[secret], {"contentType": secret_types[secret],
+                                                                       "value": value},
+                 depends_on=[kv_id, runner_assignment, source], location=None, role=writer)
 
     # --- diagnostics and alerts -----------------------------------------------------------------
     diag_name = name("diagnostic_setting")

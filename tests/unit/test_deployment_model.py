@@ -162,7 +162,7 @@ def test_every_tagged_resource_carries_the_tag_policy(deployment: str) -> None:
     model = MODELS[deployment]
     expected = {"app": "complianceflow", "env": model["env"], "owner": "platform-team",
                 "deployment": deployment, "region": "westeurope", "managedBy": "ansible"}
-    tagged = [r for r in model["resources"] if r["tags"]]
+    tagged = [r for r in model["resources"] if r.get("tags")]
     assert any(r["type"] == "Microsoft.Resources/resourceGroups" for r in tagged)
     for resource in tagged:
         assert expected.items() <= resource["tags"].items(), resource["id"]
@@ -290,7 +290,7 @@ def test_plan_file_is_the_model(deployment: str, plan_files: dict[str, Path]) ->
     assert produced == json.loads(json.dumps(deployment_model.plan_document(MODELS[deployment])))
     assert set(produced) == {"deployment", "location", "subscription_id", "resources"}
     for resource in produced["resources"]:
-        assert {"type", "name", "id", "location", "tags", "properties", "depends_on"} <= set(resource)
+        assert {"type", "name", "id", "api_version", "role", "location", "properties", "depends_on"} <= set(resource)
 
 
 # --- generated docs (tables of this model in docs/*.md) ----------------------------------------
