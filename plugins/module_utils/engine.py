@@ -130,6 +130,19 @@ def parent_id(resource_id: str) -> str | None:
     return "/".join(parts[:-2])
 
 
+def collection_of(resource_id: str) -> str:
+    """The collection a resource is listed in: its ID without the name."""
+    return resource_id.rstrip("/").rsplit("/", 1)[0]
+
+
+def top_level_group(resource_id: str) -> str | None:
+    """The resource group of a top-level resource (``.../resourceGroups/g/providers/ns/type/name``), else None."""
+    parts = resource_id.strip("/").split("/")
+    if len(parts) == 8 and parts[2].lower() == "resourcegroups" and parts[4].lower() == "providers":
+        return "/" + "/".join(parts[:4])
+    return None
+
+
 @dataclass
 class Item:
     """One planned resource and what the run decided and did about it."""
@@ -412,13 +425,49 @@ class Engine:
 
     # --- read ----------------------------------------------------------------------------------------------
     def read(self) -> None:
-        """GET every planned resource (the first alone, so that one token serves the parallel rest)."""
+        """Read every planned resource: siblings of a listable type with one LIST of their collection, the rest
+        with a GET each; the first request alone, so that one token serves the parallel rest."""
         if not self.items:
             return
-        first, rest = self.items[0], self.items[1:]
-        self._read_one(first)
+        groups: dict[str, list[Item]] = {}
+        for item in self.items:
+            if item.rtype.list_read and item.present:
+                groups.setdefault(collection_of(item.id).lower(), []).append(item)
+        listed = {path: members for path, members in groups.items() if len(members) > 1}
+        in_lists = {i.key for members in listed.values() for i in members}
+        singles = [i for i in self.items if i.key not in in_lists]
+        jobs: list[Callable[[], None]] = [lambda i=i: self._read_one(i) for i in singles]
+        jobs += [lambda p=p, m=m: self._read_collection(p, m) for p, m in listed.items()]
+        jobs[0]()
         with self._pool() as pool:
-            list(pool.map(self._read_one, rest))
+            list(pool.map(lambda job: job(), jobs[1:]))
+
+    def _list(self, path: str, api: str) -> list[dict[str, Any]] | None:
+        """A collection's items, read once per run (None when its parent does not exist)."""
+        with self._lock:
+            cache = self.__dict__.setdefault("_collections", {})
+            if path.lower() in cache:
+                return cache[path.lower()]
+        try:
+            items: list[dict[str, Any]] | None = self.client.list(path, api)
+        except AzureApiError as exc:
+            if exc.status != 404:
+                raise
+            items = None
+        with self._lock:
+            cache[path.lower()] = items
+        return items
+
+    def _read_collection(self, path: str, members: list[Item]) -> None:
+        try:
+            listed = self._list(path, members[0].rtype.api_version)
+        except ENGINE_ERRORS as exc:
+            for item in members:
+                self._fail(item, exc)
+            return
+        found = {str(r.get("id", "")).lower(): r for r in listed or []}
+        for item in members:
+            item.actual = found.get(item.key)
 
     def _read_one(self, item: Item) -> None:
         try:
@@ -578,9 +627,18 @@ class Engine:
         return deleted_id
 
     def _missing_dependencies(self) -> None:
-        """With ``missing_dependencies: skip``: leave out what depends on a resource that does not exist."""
+        """With ``missing_dependencies: skip``: leave out what depends on a resource that does not exist.
+
+        Top-level resources of a resource group are looked up with one list of the group's resources; others
+        (children, extension resources, other groups) with a GET each."""
         outside = sorted({d for i in self.items for d in i.depends_on if d not in self.by_key})
         exists: dict[str, bool] = {}
+        by_group: dict[str, list[str]] = {}
+        for rid in outside:
+            group = top_level_group(rid)
+            if group:
+                by_group.setdefault(group, []).append(rid)
+        listed_groups = {g: ids for g, ids in by_group.items() if len(ids) > 2}
 
         def probe(rid: str) -> None:
             try:
@@ -588,8 +646,19 @@ class Engine:
             except (AzureApiError, UnknownResourceType):
                 exists[rid] = False
 
+        def probe_group(group: str) -> None:
+            try:
+                names = {str(r.get("id", "")).lower() for r in self._list(
+                    f"{group}/resources", resource_type("Microsoft.Resources/resourceGroups").api_version) or []}
+            except AzureApiError:
+                names = set()
+            for rid in listed_groups[group]:
+                exists[rid] = rid in names
+
+        singles = [r for r in outside if not any(r in ids for ids in listed_groups.values())]
         with self._pool() as pool:
-            list(pool.map(probe, outside))
+            list(pool.map(probe, singles))
+            list(pool.map(probe_group, listed_groups))
         for item in sorted(self.items, key=lambda i: i.level):
             if item.action:
                 continue
@@ -783,8 +852,8 @@ class Engine:
             parent, collection, spec = job
             child_type = resource_type(spec["type"])
             try:
-                listed = self.client.list(f"{parent.id}/{collection}", child_type.api_version)
-            except AzureApiError as exc:
+                listed = self._list(f"{parent.id}/{collection}", child_type.api_version) or []
+            except ENGINE_ERRORS as exc:
                 self._fail(parent, exc)
                 return
             for child in listed:

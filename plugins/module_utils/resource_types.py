@@ -50,6 +50,8 @@ class ResourceType:
     restart: tuple[str, str] | None = None
     # Fields ARM computes; a PUT built from a GET leaves them out.
     read_only: tuple[str, ...] = ()
+    # Siblings of this type are read with one LIST of their collection (ARM lists full bodies for these types).
+    list_read: bool = False
 
     @property
     def namespace(self) -> str:
@@ -70,16 +72,18 @@ _TYPES = [
     ResourceType("Microsoft.Consumption/budgets", "2023-05-01", exact_maps=("properties.notifications",),
                  initial_only=("properties.timePeriod.startDate",),
                  sets=("properties.notifications.contactEmails",)),
-    ResourceType("Microsoft.Network/networkSecurityGroups", NETWORK, read_only=("properties.defaultSecurityRules",),
+    ResourceType("Microsoft.Network/networkSecurityGroups", NETWORK, list_read=True,
+                 read_only=("properties.defaultSecurityRules",),
                  sets=("properties.securityRules[].properties.sourceAddressPrefixes",
                        "properties.securityRules[].properties.destinationAddressPrefixes",
                        "properties.securityRules[].properties.sourcePortRanges",
                        "properties.securityRules[].properties.destinationPortRanges")),
     ResourceType("Microsoft.Network/virtualNetworks", NETWORK, sets=("properties.addressSpace.addressPrefixes",
                                                                      "properties.dhcpOptions.dnsServers")),
-    ResourceType("Microsoft.Network/virtualNetworks/subnets", NETWORK, exact_maps=(),
+    # Azure takes one subnet write at a time per virtual network.
+    ResourceType("Microsoft.Network/virtualNetworks/subnets", NETWORK, list_read=True, exact_maps=(), serial_writes=True,
                  list_keys={"properties.serviceEndpoints": ("service",)}),
-    ResourceType("Microsoft.Network/privateDnsZones", "2024-06-01"),
+    ResourceType("Microsoft.Network/privateDnsZones", "2024-06-01", list_read=True),
     ResourceType("Microsoft.Network/privateDnsZones/virtualNetworkLinks", "2024-06-01"),
     ResourceType("Microsoft.Network/privateEndpoints", NETWORK,
                  create_only=("properties.subnet.id",),
@@ -105,7 +109,7 @@ _TYPES = [
                  initial_only=("properties.createMode",)),
     ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/configurations", "2024-08-01", exact_maps=(),
                  serial_writes=True, restart=("properties.isConfigPendingRestart", "restart")),
-    ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/databases", "2024-08-01", exact_maps=(),
+    ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/databases", "2024-08-01", list_read=True, exact_maps=(),
                  create_only=("properties.charset", "properties.collation")),
     ResourceType("Microsoft.Cache/redis", "2024-11-01",
                  write_only=("properties.redisConfiguration.rdb-storage-connection-string",),
@@ -114,13 +118,15 @@ _TYPES = [
     ResourceType("Microsoft.EventHub/namespaces/networkRuleSets", "2024-01-01", exact_maps=(),
                  list_keys={"properties.virtualNetworkRules": ("subnet.id",),
                             "properties.ipRules": ("ipMask",)}),
-    ResourceType("Microsoft.EventHub/namespaces/eventhubs", "2024-01-01", exact_maps=(),
+    # A Standard namespace's hub keeps its partition count: changing it means a new hub (and losing its events).
+    ResourceType("Microsoft.EventHub/namespaces/eventhubs", "2024-01-01", list_read=True, exact_maps=(),
+                 create_only=("properties.partitionCount",),
                  children={"consumergroups": {"type": "Microsoft.EventHub/namespaces/eventhubs/consumergroups",
                                               "keep": ("$Default",)},
                            "authorizationRules": {
                                "type": "Microsoft.EventHub/namespaces/eventhubs/authorizationRules", "keep": ()}}),
-    ResourceType("Microsoft.EventHub/namespaces/eventhubs/consumergroups", "2024-01-01", exact_maps=()),
-    ResourceType("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", "2024-01-01", exact_maps=(),
+    ResourceType("Microsoft.EventHub/namespaces/eventhubs/consumergroups", "2024-01-01", list_read=True, exact_maps=()),
+    ResourceType("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", "2024-01-01", list_read=True, exact_maps=(),
                  sets=("properties.rights",)),
     ResourceType("Microsoft.OperationalInsights/workspaces", "2023-09-01"),
     ResourceType("Microsoft.Insights/components", "2020-02-02", create_only=("kind",)),
@@ -128,9 +134,9 @@ _TYPES = [
                  list_keys={"properties.logs": ("categoryGroup", "category"),
                             "properties.metrics": ("category",)}),
     ResourceType("Microsoft.Insights/actionGroups", "2023-01-01"),
-    ResourceType("Microsoft.Insights/metricAlerts", "2018-03-01", sets=("properties.scopes",),
+    ResourceType("Microsoft.Insights/metricAlerts", "2018-03-01", list_read=True, sets=("properties.scopes",),
                  list_keys={"properties.actions": ("actionGroupId",)}),
-    ResourceType("Microsoft.Insights/scheduledQueryRules", "2023-03-15-preview",
+    ResourceType("Microsoft.Insights/scheduledQueryRules", "2023-03-15-preview", list_read=True,
                  sets=("properties.scopes", "properties.actions.actionGroups")),
 ]
 

@@ -210,6 +210,12 @@ class Handler(BaseHTTPRequestHandler):
                 "client_request_id": headers.get("x-ms-client-request-id"),
                 "request_id": request_id,
             }
+            if self.command in ("PUT", "PATCH", "POST") and raw and path.lower().startswith("/subscriptions/"):
+                # What a client sent to ARM, so that tests can hold a run's writes against its plan.
+                try:
+                    entry["body"] = json.loads(raw)
+                except ValueError:
+                    entry["body"] = None
             with self.server.log_lock:
                 self.server.engine.request_log.append(entry)
 

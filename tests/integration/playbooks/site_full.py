@@ -6,6 +6,7 @@ deployment, so that pytest-xdist runs them side by side)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,45 @@ def listed_ids(emulator: Any) -> set[str]:
     return ids
 
 
+# Fields of a plan entry that describe it rather than being part of its ARM body.
+PLAN_ENTRY_FIELDS = frozenset({"id", "type", "name", "depends_on", "api_version", "role", "manage", "state"})
+RUNTIME_PLACEHOLDER = re.compile(r"^<runtime:[a-z][a-z0-9-]*(:.+)?>$")
+
+
+def _outside(sent: Any, planned: Any, path: str) -> list[str]:
+    """What in a sent body the planned one does not have (a run-time placeholder stands for any value)."""
+    if isinstance(planned, str) and RUNTIME_PLACEHOLDER.match(planned):
+        return []
+    if isinstance(sent, dict) and isinstance(planned, dict):
+        return [p for key, value in sent.items()
+                for p in (_outside(value, planned[key], f"{path}.{key}") if key in planned
+                          else [f"{path}.{key} = {value!r} is not planned"])]
+    if isinstance(sent, list) and isinstance(planned, list):
+        if len(sent) != len(planned):
+            return [f"{path}: {len(sent)} items sent, {len(planned)} planned"]
+        return [p for index, (s, q) in enumerate(zip(sent, planned, strict=True))
+                for p in _outside(s, q, f"{path}[{index}]")]
+    if isinstance(sent, str) and isinstance(planned, str) and sent.lower().startswith("/subscriptions/"):
+        return [] if sent.lower() == planned.lower() else [f"{path}: sent {sent!r}, planned {planned!r}"]
+    return [] if sent == planned else [f"{path}: sent {sent!r}, planned {planned!r}"]
+
+
+def sent_outside_plan(entries: list[dict[str, Any]], planned: list[dict[str, Any]]) -> list[str]:
+    """Every ARM body a run PUT or PATCHed must be the planned body of that resource, or a part of it."""
+    by_id = {str(r["id"]).lower(): r for r in planned}
+    problems: list[str] = []
+    for entry in entries:
+        if str(entry.get("method")) not in ("PUT", "PATCH") or entry.get("body") is None:
+            continue
+        plan = by_id.get(str(entry.get("path", "")).lower())
+        if plan is None:
+            problems.append(f"{entry['method']} {entry['path']}: not a planned resource")
+            continue
+        body = {k: v for k, v in plan.items() if k not in PLAN_ENTRY_FIELDS and v is not None}
+        problems.extend(f"{entry['method']} {entry['path']}{p}" for p in _outside(entry["body"], body, ""))
+    return problems
+
+
 def run_site(emulator: Any, deployment: str, *args: str) -> Any:
     run = run_playbook(emulator, "site.yml", deployment, *EMULATOR_VARS, *args)
     assert run.returncode == 0, run.output
@@ -52,7 +92,10 @@ def whole_stack(emulator: Any, deployment: str, plan_dir: Path) -> None:
     assert writes(emulator.requests()) == [], "check mode must not write"
     assert emulator.resources() == [], "check mode must create nothing"
 
+    mark = len(emulator.requests())
     run_site(emulator, deployment)
+    sent = sent_outside_plan(emulator.requests()[mark:], planned)
+    assert sent == [], "the run sent what the plan does not show:\n" + "\n".join(sent)
     present = listed_ids(emulator)
     missing = [r["id"] for r in planned
                if str(r["type"]).lower() not in NOT_LISTED_BY_ID and str(r["id"]).lower() not in present]
