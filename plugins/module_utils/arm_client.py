@@ -256,6 +256,7 @@ class ArmClient:
         """PUT/PATCH and wait for the operation; returns the resource as ARM reports it afterwards."""
         deadline = time.monotonic() + timeout
         redrives = 0
+        first_failure: AzureApiError | None = None
         while True:
             response = self.request(method, resource_id, api_version, body=body, resource_id=resource_id)
             try:
@@ -265,7 +266,11 @@ class ArmClient:
                 # An operation that Azure failed for a transient reason (InternalServerError, RetryableError)
                 # is safe to drive again: PUT/PATCH are idempotent. Anything else is the caller's problem.
                 if exc.code.lower() not in RETRYABLE_CODES or redrives >= self.retry.max_lro_redrives:
+                    if first_failure is not None and exc.code == "ProvisioningFailed":
+                        # The write again only said "failed": the first failure carried Azure's reason.
+                        raise first_failure from exc
                     raise
+                first_failure = first_failure or exc
                 redrives += 1
         final = self.get(resource_id, api_version)
         if final is None:
@@ -305,7 +310,7 @@ class ArmClient:
             return response.body
         if async_url:
             return self._poll_status(async_url, response, resource_id, method, deadline, timeout)
-        if location_url and response.status in (201, 202):
+        if location_url and (response.status in (201, 202) or (state and state not in TERMINAL_STATES)):
             return self._poll_location(location_url, response, resource_id, method, deadline, timeout)
         if method in ("PUT", "PATCH") and state and state not in TERMINAL_STATES:
             return self._poll_resource(resource_id, api_version, response, method, deadline, timeout)
