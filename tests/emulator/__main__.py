@@ -113,6 +113,7 @@ def serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         planes=planes,
         page_size=args.page_size,
+        read_latency=args.read_latency,
     )
     engine.load_providers()
     server = EmulatorServer((args.host, args.port), engine, issuer, state_dir, make_ssl_context(cert, key))
@@ -125,7 +126,7 @@ def serve(args: argparse.Namespace) -> int:
         json.dumps(
             {"base_url": base_url, "host": args.host, "port": server.server_address[1], "pid": os.getpid(),
              "state_dir": str(state_dir), "latency": args.latency, "time_scale": args.time_scale,
-             "seed": args.seed, "postgres": planes.postgres is not None, "env": env},
+             "seed": args.seed, "read_latency": args.read_latency, "postgres": planes.postgres is not None, "env": env},
             indent=2,
         ),
     )
@@ -151,6 +152,13 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None, help="seed for faults and generated values")
     p.add_argument("--postgres", default="auto", help="auto (local initdb if available) | off | a DSN")
     p.add_argument("--page-size", type=int, default=20, help="items per page of list responses")
+    p.add_argument("--read-latency", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="delay of every ARM and Key Vault data-plane GET (token, metadata and admin calls: none)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)

@@ -82,6 +82,7 @@ class ArmEngine:
         seed: int | None = None,
         planes: Planes | None = None,
         page_size: int = 20,
+        read_latency: float = 0.0,
     ) -> None:
         self.store = store
         self.issuer = issuer
@@ -91,6 +92,9 @@ class ArmEngine:
         self.rng = random.Random(seed)
         self.planes = planes or Planes()
         self.page_size = page_size
+        # Seconds every ARM and Key Vault data-plane GET waits before answering (the server sleeps outside the lock,
+        # so parallel reads overlap as they do against Azure).
+        self.read_latency = read_latency
         self.base_url = ""
         # Set by the server: opens (or finds) the listener of a vault's own origin and returns it.
         self.vault_origin: Callable[[str], str] = lambda name: f"{self.base_url}/kv/{name}"
@@ -100,6 +104,22 @@ class ArmEngine:
         self.admission_hooks: list[Callable[..., None]] = []
         self.namespaces: dict[str, str] = {}  # lower -> canonical
         self.request_log: deque[dict[str, Any]] = deque(maxlen=20000)
+
+    # ------------------------------------------------------------------------------------------------------
+    # runtime options (`/_emulator/options`)
+    def options(self) -> dict[str, Any]:
+        return {"read_latency": self.read_latency}
+
+    def set_options(self, changes: dict[str, Any]) -> None:
+        """Apply `{"read_latency": seconds}`; raises ValueError naming a bad or unknown option."""
+        unknown = sorted(set(changes) - set(self.options()))
+        if unknown:
+            raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(self.options()))}")
+        if "read_latency" in changes:
+            value = changes["read_latency"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError("read_latency must be a number of seconds >= 0")
+            self.read_latency = float(value)
 
     # ------------------------------------------------------------------------------------------------------
     # provider loading
