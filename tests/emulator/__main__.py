@@ -114,6 +114,7 @@ def serve(args: argparse.Namespace) -> int:
         planes=planes,
         page_size=args.page_size,
         read_latency=args.read_latency,
+        strict_schema=args.strict_schema,
     )
     engine.load_providers()
     server = EmulatorServer((args.host, args.port), engine, issuer, state_dir, make_ssl_context(cert, key))
@@ -126,7 +127,8 @@ def serve(args: argparse.Namespace) -> int:
         json.dumps(
             {"base_url": base_url, "host": args.host, "port": server.server_address[1], "pid": os.getpid(),
              "state_dir": str(state_dir), "latency": args.latency, "time_scale": args.time_scale,
-             "seed": args.seed, "read_latency": args.read_latency, "postgres": planes.postgres is not None, "env": env},
+             "seed": args.seed, "read_latency": args.read_latency, "strict_schema": args.strict_schema,
+             "postgres": planes.postgres is not None, "env": env},
             indent=2,
         ),
     )
@@ -174,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--page-size", type=int, default=20, help="items per page of list responses")
     p.add_argument("--read-latency", type=_seconds, default=0.0, metavar="SECONDS",
                    help="delay of every ARM and Key Vault data-plane GET (token, metadata and admin calls: none)")
+    p.add_argument("--strict-schema", action=argparse.BooleanOptionalAction,
+                   default=os.environ.get("CF_EMULATOR_STRICT_SCHEMA", "").lower() in ("1", "true", "yes", "on"),
+                   help="refuse request properties the API definition does not know (default: ignore them, as "
+                        "Azure does; CF_EMULATOR_STRICT_SCHEMA=1 turns it on)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)

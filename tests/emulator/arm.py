@@ -38,6 +38,7 @@ from .framework import (
     utc_now,
 )
 from .identity import Caller, TokenError, TokenIssuer
+from .schema import Schemas
 from .store import Store
 
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-[a-zA-Z]+)?$")
@@ -83,6 +84,7 @@ class ArmEngine:
         planes: Planes | None = None,
         page_size: int = 20,
         read_latency: float = 0.0,
+        strict_schema: bool = False,
     ) -> None:
         self.store = store
         self.issuer = issuer
@@ -95,6 +97,9 @@ class ArmEngine:
         # Seconds every ARM and Key Vault data-plane GET waits before answering (the server sleeps outside the lock,
         # so parallel reads overlap as they do against Azure).
         self.read_latency = read_latency
+        # Request bodies are checked against Microsoft's API definitions; strict also refuses unknown properties.
+        self.schemas = Schemas()
+        self.strict_schema = strict_schema
         self.base_url = ""
         # Set by the server: opens (or finds) the listener of a vault's own origin and returns it.
         self.vault_origin: Callable[[str], str] = lambda name: f"{self.base_url}/kv/{name}"
@@ -108,10 +113,11 @@ class ArmEngine:
     # ------------------------------------------------------------------------------------------------------
     # runtime options (`/_emulator/options`)
     def options(self) -> dict[str, Any]:
-        return {"read_latency": self.read_latency}
+        return {"read_latency": self.read_latency, "strict_schema": self.strict_schema}
 
     def set_options(self, changes: dict[str, Any]) -> None:
-        """Apply `{"read_latency": seconds}`; raises ValueError naming a bad or unknown option."""
+        """Apply `{"read_latency": seconds, "strict_schema": bool}`; raises ValueError naming a bad or unknown
+        option."""
         unknown = sorted(set(changes) - set(self.options()))
         if unknown:
             raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(self.options()))}")
@@ -120,6 +126,10 @@ class ArmEngine:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError("read_latency must be a number of seconds >= 0")
             self.read_latency = float(value)
+        if "strict_schema" in changes:
+            if not isinstance(changes["strict_schema"], bool):
+                raise ValueError("strict_schema must be true or false")
+            self.strict_schema = changes["strict_schema"]
 
     # ------------------------------------------------------------------------------------------------------
     # provider loading
@@ -812,6 +822,8 @@ class ArmEngine:
         request_body = _json_body(raw_body, required=True)
         if not isinstance(request_body, dict):
             raise ArmError(400, "InvalidRequestContent", "The request content was invalid: expected a JSON object.")
+        request_body = self.schemas.check(rtype.type, ctx.api_version, request_body, method=method,
+                                          existing=existing["body"] if existing else None, strict=self.strict_schema)
         self._check_preconditions(existing, headers)
         self._check_locks(rtype, resource_id, "write")
         if existing is not None and existing["body"].get("properties", {}).get("provisioningState") == "Deleting":

@@ -218,6 +218,10 @@ class Handler(BaseHTTPRequestHandler):
                 "client_request_id": headers.get("x-ms-client-request-id"),
                 "request_id": request_id,
             }
+            if response.status >= 400 and isinstance(response.body, dict) and isinstance(response.body.get("error"),
+                                                                                          dict):
+                error = response.body["error"]
+                entry["error"] = {"code": error.get("code"), "message": str(error.get("message", ""))[:500]}
             with self.server.log_lock:
                 self.server.engine.request_log.append(entry)
 
