@@ -115,8 +115,11 @@ def serve(args: argparse.Namespace) -> int:
         page_size=args.page_size,
         read_latency=args.read_latency,
         strict_schema=args.strict_schema,
+        keyvault_client_ip=args.keyvault_client_ip,
+        unregistered_providers=args.unregistered_providers,
     )
     engine.load_providers()
+    engine.apply_start_registrations()
     server = EmulatorServer((args.host, args.port), engine, issuer, state_dir, make_ssl_context(cert, key))
     server.reopen_vault_listeners()
     base_url = server.base_url
@@ -128,6 +131,7 @@ def serve(args: argparse.Namespace) -> int:
             {"base_url": base_url, "host": args.host, "port": server.server_address[1], "pid": os.getpid(),
              "state_dir": str(state_dir), "latency": args.latency, "time_scale": args.time_scale,
              "seed": args.seed, "read_latency": args.read_latency, "strict_schema": args.strict_schema,
+             "keyvault_client_ip": args.keyvault_client_ip, "unregistered_providers": args.unregistered_providers,
              "postgres": planes.postgres is not None, "env": env},
             indent=2,
         ),
@@ -180,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
                    default=os.environ.get("CF_EMULATOR_STRICT_SCHEMA", "").lower() in ("1", "true", "yes", "on"),
                    help="refuse request properties the API definition does not know (default: ignore them, as "
                         "Azure does; CF_EMULATOR_STRICT_SCHEMA=1 turns it on)")
+    p.add_argument("--keyvault-client-ip", default=os.environ.get("CF_EMULATOR_KEYVAULT_CLIENT_IP") or None,
+                   metavar="ADDR", help="public address Key Vault's firewall sees for every client (default: none, "
+                                        "clients reach vaults through a trusted path and the firewall lets them in)")
+    p.add_argument("--unregistered-providers", action="store_true",
+                   help="start every subscription with the resource providers unregistered (writes answer 409 "
+                        "MissingSubscriptionRegistration until POST .../providers/NS/register)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
