@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import ipaddress
 import json
 import os
 import shlex
@@ -165,6 +166,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an IP address, got {text!r}") from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                    default=os.environ.get("CF_EMULATOR_STRICT_SCHEMA", "").lower() in ("1", "true", "yes", "on"),
                    help="refuse request properties the API definition does not know (default: ignore them, as "
                         "Azure does; CF_EMULATOR_STRICT_SCHEMA=1 turns it on)")
-    p.add_argument("--keyvault-client-ip", default=os.environ.get("CF_EMULATOR_KEYVAULT_CLIENT_IP") or None,
+    p.add_argument("--keyvault-client-ip", type=_address, default=os.environ.get("CF_EMULATOR_KEYVAULT_CLIENT_IP") or None,
                    metavar="ADDR", help="public address Key Vault's firewall sees for every client (default: none, "
                                         "clients reach vaults through a trusted path and the firewall lets them in)")
     p.add_argument("--unregistered-providers", action="store_true",
