@@ -24,8 +24,10 @@ from typing import Any
 from .framework import ArmError
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
-# Envelope keys of a resource body that live in the URL or are ARM's own: never checked.
-ENVELOPE = frozenset({"id", "name", "type", "apiVersion"})
+# Envelope keys of a resource body that live in the URL or are ARM's own: never checked. `systemData` is the
+# read-only metadata ARM adds to every resource; not every definition declares it (Microsoft.Network's do not),
+# and clients that send back what GET gave them include it: Azure ignores it.
+ENVELOPE = frozenset({"id", "name", "type", "apiVersion", "systemData"})
 
 
 @dataclass(frozen=True)

@@ -248,7 +248,8 @@ def test_read_only_properties_are_ignored(emulator: Any, rg: str, unique: Callab
     arm = emulator.arm()
     url = (f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{unique('ro')}"
            "?api-version=2024-05-01")
-    body = {"location": LOC, "etag": "W/\"mine\"", "properties": {
+    # systemData is ARM's read-only envelope: Microsoft.Network's definitions do not list it, Azure ignores it.
+    body = {"location": LOC, "etag": "W/\"mine\"", "systemData": {"createdBy": "someone"}, "properties": {
         "addressSpace": {"addressPrefixes": ["10.2.0.0/16"]}, "resourceGuid": "not-mine",
         "provisioningState": "Failed"}}
     status, answer, _ = arm.call("PUT", url, body)
@@ -256,6 +257,7 @@ def test_read_only_properties_are_ignored(emulator: Any, rg: str, unique: Callab
     assert answer["properties"]["provisioningState"] == "Succeeded"
     assert answer["properties"].get("resourceGuid") != "not-mine"
     assert answer.get("etag") != 'W/"mine"'
+    assert answer["systemData"]["createdBy"] != "someone"
 
 
 def test_enums_compare_case_insensitively_and_open_enums_take_any_string(emulator: Any, rg: str,
