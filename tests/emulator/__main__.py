@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import ipaddress
 import json
 import os
 import shlex
@@ -113,8 +114,13 @@ def serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         planes=planes,
         page_size=args.page_size,
+        read_latency=args.read_latency,
+        strict_schema=args.strict_schema,
+        keyvault_client_ip=args.keyvault_client_ip,
+        unregistered_providers=args.unregistered_providers,
     )
     engine.load_providers()
+    engine.apply_start_registrations()
     server = EmulatorServer((args.host, args.port), engine, issuer, state_dir, make_ssl_context(cert, key))
     server.reopen_vault_listeners()
     base_url = server.base_url
@@ -125,7 +131,9 @@ def serve(args: argparse.Namespace) -> int:
         json.dumps(
             {"base_url": base_url, "host": args.host, "port": server.server_address[1], "pid": os.getpid(),
              "state_dir": str(state_dir), "latency": args.latency, "time_scale": args.time_scale,
-             "seed": args.seed, "postgres": planes.postgres is not None, "env": env},
+             "seed": args.seed, "read_latency": args.read_latency, "strict_schema": args.strict_schema,
+             "keyvault_client_ip": args.keyvault_client_ip, "unregistered_providers": args.unregistered_providers,
+             "postgres": planes.postgres is not None, "env": env},
             indent=2,
         ),
     )
@@ -151,6 +159,20 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an IP address, got {text!r}") from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None, help="seed for faults and generated values")
     p.add_argument("--postgres", default="auto", help="auto (local initdb if available) | off | a DSN")
     p.add_argument("--page-size", type=int, default=20, help="items per page of list responses")
+    p.add_argument("--read-latency", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="delay of every ARM and Key Vault data-plane GET (token, metadata and admin calls: none)")
+    p.add_argument("--strict-schema", action=argparse.BooleanOptionalAction,
+                   default=os.environ.get("CF_EMULATOR_STRICT_SCHEMA", "").lower() in ("1", "true", "yes", "on"),
+                   help="refuse request properties the API definition does not know (default: ignore them, as "
+                        "Azure does; CF_EMULATOR_STRICT_SCHEMA=1 turns it on)")
+    p.add_argument("--keyvault-client-ip", type=_address, default=os.environ.get("CF_EMULATOR_KEYVAULT_CLIENT_IP") or None,
+                   metavar="ADDR", help="public address Key Vault's firewall sees for every client (default: none, "
+                                        "clients reach vaults through a trusted path and the firewall lets them in)")
+    p.add_argument("--unregistered-providers", action="store_true",
+                   help="start every subscription with the resource providers unregistered (writes answer 409 "
+                        "MissingSubscriptionRegistration until POST .../providers/NS/register)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)

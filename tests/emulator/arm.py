@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import ipaddress
 import json
 import pkgutil
 import random
@@ -38,10 +39,13 @@ from .framework import (
     utc_now,
 )
 from .identity import Caller, TokenError, TokenIssuer
+from .schema import Schemas
 from .store import Store
 
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-[a-zA-Z]+)?$")
 LOCKS_TYPE = "microsoft.authorization/locks"
+# ARM's own namespaces: registered in every subscription, and they cannot be unregistered.
+ALWAYS_REGISTERED = frozenset({"microsoft.resources", "microsoft.authorization"})
 MAX_TAGS = 50
 
 
@@ -82,6 +86,10 @@ class ArmEngine:
         seed: int | None = None,
         planes: Planes | None = None,
         page_size: int = 20,
+        read_latency: float = 0.0,
+        strict_schema: bool = False,
+        keyvault_client_ip: str | None = None,
+        unregistered_providers: bool = False,
     ) -> None:
         self.store = store
         self.issuer = issuer
@@ -91,6 +99,16 @@ class ArmEngine:
         self.rng = random.Random(seed)
         self.planes = planes or Planes()
         self.page_size = page_size
+        # Seconds every ARM and Key Vault data-plane GET waits before answering (the server sleeps outside the lock,
+        # so parallel reads overlap as they do against Azure).
+        self.read_latency = read_latency
+        # Request bodies are checked against Microsoft's API definitions; strict also refuses unknown properties.
+        self.schemas = Schemas()
+        self.strict_schema = strict_schema
+        # The public address Key Vault's firewall sees for every data-plane client (None: a trusted path).
+        self.keyvault_client_ip = keyvault_client_ip
+        # --unregistered-providers: subscriptions start with every registrable namespace unregistered.
+        self.start_unregistered = unregistered_providers
         self.base_url = ""
         # Set by the server: opens (or finds) the listener of a vault's own origin and returns it.
         self.vault_origin: Callable[[str], str] = lambda name: f"{self.base_url}/kv/{name}"
@@ -100,6 +118,77 @@ class ArmEngine:
         self.admission_hooks: list[Callable[..., None]] = []
         self.namespaces: dict[str, str] = {}  # lower -> canonical
         self.request_log: deque[dict[str, Any]] = deque(maxlen=20000)
+
+    # ------------------------------------------------------------------------------------------------------
+    # runtime options (`/_emulator/options`)
+    def options(self) -> dict[str, Any]:
+        return {"read_latency": self.read_latency, "strict_schema": self.strict_schema,
+                "keyvault_client_ip": self.keyvault_client_ip,
+                "unregistered_providers": {sub: sorted(self.namespaces[ns] for ns, state in states.items()
+                                                       if state != "Registered" and ns in self.namespaces)
+                                           for sub, states in sorted(self.store.registrations.items())}}
+
+    def set_options(self, changes: dict[str, Any]) -> None:
+        """Apply `{"read_latency": seconds, "strict_schema": bool}`; raises ValueError naming a bad or unknown
+        option."""
+        unknown = sorted(set(changes) - set(self.options()))
+        if unknown:
+            raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(self.options()))}")
+        if "read_latency" in changes:
+            value = changes["read_latency"]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError("read_latency must be a number of seconds >= 0")
+            self.read_latency = float(value)
+        if "strict_schema" in changes:
+            if not isinstance(changes["strict_schema"], bool):
+                raise ValueError("strict_schema must be true or false")
+            self.strict_schema = changes["strict_schema"]
+        if "keyvault_client_ip" in changes:
+            self.keyvault_client_ip = _client_ip(changes["keyvault_client_ip"])
+        if "unregistered_providers" in changes:
+            self.set_unregistered(changes["unregistered_providers"])
+
+    # ------------------------------------------------------------------------------------------------------
+    # resource provider registration per subscription
+    def registrable_namespaces(self) -> list[str]:
+        return sorted(ns for low, ns in self.namespaces.items() if low not in ALWAYS_REGISTERED)
+
+    def set_unregistered(self, value: Any) -> None:
+        """`{"<subscription>": ["Microsoft.Cache", ...] | "all"}`: those namespaces start unregistered there (every
+        other one registered); `{}` registers everything again."""
+        if not isinstance(value, dict):
+            raise ValueError("unregistered_providers must map subscription IDs to a list of namespaces or \"all\"")
+        registrations: dict[str, dict[str, str]] = {}
+        for sub, namespaces in value.items():
+            if sub.lower() not in identity.SUBSCRIPTIONS:
+                raise ValueError(f"unknown subscription {sub!r}")
+            wanted = self.registrable_namespaces() if namespaces == "all" else namespaces
+            if not isinstance(wanted, list):
+                raise ValueError(f"expected a list of namespaces or \"all\" for {sub}")
+            states: dict[str, str] = {}
+            for ns in wanted:
+                low = str(ns).lower()
+                if low not in self.namespaces or low in ALWAYS_REGISTERED:
+                    raise ValueError(f"{ns!r} is not a namespace that can be unregistered; known: "
+                                     f"{', '.join(self.registrable_namespaces())}")
+                states[low] = "NotRegistered"
+            registrations[sub.lower()] = states
+        self.store.registrations = registrations
+        self.store.save()
+
+    def registration_state(self, subscription_id: str, namespace: str) -> str:
+        return self.store.registrations.get(subscription_id.lower(), {}).get(namespace.lower(), "Registered")
+
+    def _check_registered(self, route: Route, method: str) -> None:
+        if route.rtype is None or route.subscription_id is None or method in ("GET", "HEAD"):
+            return
+        namespace = route.rtype.namespace
+        if self.registration_state(route.subscription_id, namespace) == "Registered":
+            return
+        message = (f"The subscription is not registered to use namespace '{namespace}'. See "
+                   "https://aka.ms/rps-not-found for how to register subscriptions.")
+        raise ArmError(409, "MissingSubscriptionRegistration", message, details=[
+            {"code": "MissingSubscriptionRegistration", "target": namespace, "message": message}])
 
     # ------------------------------------------------------------------------------------------------------
     # provider loading
@@ -194,6 +283,11 @@ class ArmEngine:
                     rtype.on_discard(ctx, Resource(record))
             self.store.clear()
             self.request_log.clear()
+            self.apply_start_registrations()
+
+    def apply_start_registrations(self) -> None:
+        if self.start_unregistered and not self.store.registrations:
+            self.set_unregistered(dict.fromkeys(identity.SUBSCRIPTIONS, "all"))
 
     # ------------------------------------------------------------------------------------------------------
     # long-running operations
@@ -305,6 +399,7 @@ class ArmEngine:
                 route = self.parse(path, method)
                 if route.subscription_id is not None:
                     self._check_subscription(route.subscription_id, caller)
+                self._check_registered(route, method)
                 ctx = Ctx(self, caller, subscription_id=route.subscription_id, api_version=api_version, query=query)
                 if route.kind != "operation":
                     fault = self._maybe_fault(method, route)
@@ -563,7 +658,11 @@ class ArmEngine:
             if method != "POST":
                 raise ArmError(405, "MethodNotAllowed", f"The requested method '{method}' is not allowed.")
             if (route.action or "").lower() in ("register", "unregister") and route.subscription_id:
-                # Every namespace the emulator knows is registered; (un)registering is accepted and changes nothing.
+                low = (route.namespace or "").lower()
+                if low not in ALWAYS_REGISTERED:
+                    states = self.store.registrations.setdefault(route.subscription_id.lower(), {})
+                    states[low] = "Registered" if route.action.lower() == "register" else "NotRegistered"
+                    self.store.save()
                 return self._provider_info(Route("provider", namespace=route.namespace,
                                                  subscription_id=route.subscription_id), "GET")
             handler = self.provider_actions.get(f"{route.namespace}/{route.action}".lower())
@@ -614,7 +713,7 @@ class ArmEngine:
             return {
                 "id": f"/subscriptions/{route.subscription_id}/providers/{ns}",
                 "namespace": ns,
-                "registrationState": "Registered",
+                "registrationState": self.registration_state(route.subscription_id or "", ns),
                 "registrationPolicy": "RegistrationRequired",
                 "resourceTypes": [{"resourceType": t, "locations": [], "apiVersions": []} for t in types],
             }
@@ -792,6 +891,8 @@ class ArmEngine:
         request_body = _json_body(raw_body, required=True)
         if not isinstance(request_body, dict):
             raise ArmError(400, "InvalidRequestContent", "The request content was invalid: expected a JSON object.")
+        request_body = self.schemas.check(rtype.type, ctx.api_version, request_body, method=method,
+                                          existing=existing["body"] if existing else None, strict=self.strict_schema)
         self._check_preconditions(existing, headers)
         self._check_locks(rtype, resource_id, "write")
         if existing is not None and existing["body"].get("properties", {}).get("provisioningState") == "Deleting":
@@ -1034,6 +1135,15 @@ class ArmEngine:
         return Response(200, body)
 
     _current_path = ""
+
+
+def _client_ip(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError as exc:
+        raise ValueError(f"keyvault_client_ip must be an IP address or null, got {value!r}") from exc
 
 
 def _json_body(raw: bytes, *, required: bool) -> Any:

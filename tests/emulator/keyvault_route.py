@@ -5,6 +5,7 @@ The secrets themselves are served by tests/emulator/dataplanes/keyvault_secrets.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,9 @@ def handle_keyvault(server: EmulatorServer | VaultServer, method: str, path: str
             return _error(401, "Unauthorized",
                           f"AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{tenant}/, found "
                           f"https://sts.windows.net/{caller.tenant_id}/.", headers={"WWW-Authenticate": challenge})
-        denied = _authorize(Ctx(engine, caller), vault, caller, method.upper(), subpath)
+        denied = _firewall(engine.keyvault_client_ip, vault, caller)
+        if denied is None:
+            denied = _authorize(Ctx(engine, caller), vault, caller, method.upper(), subpath)
         if denied is not None:
             return denied
         plane = engine.planes.keyvault_secrets
@@ -99,6 +102,37 @@ def handle_keyvault(server: EmulatorServer | VaultServer, method: str, path: str
         return _error(501, "NotImplemented", "The Key Vault secrets data plane is not available in this emulator.")
     status, out_headers, body = plane.handle(vault.name, method.upper(), subpath, query, raw or None, vault_uri)
     return Response(status, body, dict(out_headers))
+
+
+def _firewall(client_ip: str | None, vault: Resource, caller: Caller) -> Response | None:
+    """Key Vault's firewall, for clients the emulator places at `client_ip` (its `keyvault_client_ip` option).
+
+    Every client of the emulator is on loopback, so where a request comes from is a setting, not a socket address.
+    Unset (the default), clients count as reaching the vault through a trusted path (inside its network, as a runner
+    does through the vault's private endpoint), and the firewall lets them through. Set, requests come from that
+    public address: refused when public network access is disabled, or when `networkAcls.defaultAction` is Deny
+    and no `ipRules` range holds the address (no emulator principal is a trusted Microsoft service, so `bypass`
+    never applies)."""
+    if not client_ip:
+        return None
+    props = vault.body.get("properties", {})
+    who = (f"Caller: appid={caller.app_id};oid={caller.object_id};iss=https://sts.windows.net/{caller.tenant_id}/"
+           f"\r\nVault: {vault.name};location={vault.location}")
+    if str(props.get("publicNetworkAccess", "Enabled")).lower() == "disabled":
+        return _error(403, "Forbidden", "Public network access is disabled and request is not from a trusted "
+                      f"service nor via an approved private link.\r\n{who}", inner="ForbiddenByConnection")
+    acls = props.get("networkAcls") or {}
+    if str(acls.get("defaultAction", "Allow")).lower() != "deny":
+        return None
+    address = ipaddress.ip_address(client_ip)
+    for rule in acls.get("ipRules") or []:
+        try:
+            if address in ipaddress.ip_network(str(rule.get("value", "")), strict=False):
+                return None
+        except ValueError:
+            continue
+    return _error(403, "Forbidden", "Client address is not authorized and caller is not a trusted service."
+                  f"\r\nClient address: {client_ip}\r\n{who}", inner="ForbiddenByFirewall")
 
 
 def _authorize(ctx: Ctx, vault: Resource, caller: Caller, method: str, subpath: str) -> Response | None:

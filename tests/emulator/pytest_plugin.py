@@ -38,9 +38,17 @@ def read_env_file(path: Path) -> dict[str, str]:
 class EmulatorProcess:
     """A running emulator: its URLs, credentials, and helpers to drive the admin API and build SDK clients."""
 
-    def __init__(self, state_dir: Path, extra_args: list[str] | None = None, *, postgres: str = "off") -> None:
+    def __init__(self, state_dir: Path, extra_args: list[str] | None = None, *, postgres: str = "off",
+                 read_latency: float | None = None, strict_schema: bool | None = None) -> None:
+        """`extra_args` go to `serve` as given (`["--latency", "realistic"]`); `read_latency` adds
+        `--read-latency` (seconds every ARM and Key Vault GET waits); `strict_schema` True/False adds
+        `--strict-schema`/`--no-strict-schema` (None: CF_EMULATOR_STRICT_SCHEMA decides, off by default)."""
         self.state_dir = state_dir
         self.extra_args = list(extra_args or [])
+        if read_latency:
+            self.extra_args += ["--read-latency", str(read_latency)]
+        if strict_schema is not None:
+            self.extra_args.append("--strict-schema" if strict_schema else "--no-strict-schema")
         self.postgres = postgres
         self.process: subprocess.Popen[bytes] | None = None
         self.env: dict[str, str] = {}
@@ -112,6 +120,13 @@ class EmulatorProcess:
 
     def set_faults(self, spec: str) -> dict[str, Any]:
         return dict(self.admin("POST", "faults", {"spec": spec}))
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.admin("GET", "options"))
+
+    def set_options(self, **changes: Any) -> dict[str, Any]:
+        """Change runtime options, e.g. `set_options(read_latency=0.1)`; answers all current options."""
+        return dict(self.admin("POST", "options", changes))
 
     def dataplanes(self) -> dict[str, Any]:
         return dict(self.admin("GET", "dataplanes"))
@@ -187,14 +202,22 @@ class ArmRestClient:
         return response.status_code, (json.loads(text) if text else None), dict(response.headers)
 
 
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[EmulatorProcess]:
-    """One emulator for the test session (instant latency, no faults, PostgreSQL data plane per
-    CF_EMULATOR_POSTGRES: `auto` by default, clusters start lazily on the first server)."""
+def session_emulator(*, strict_schema: bool | None = None) -> Iterator[EmulatorProcess]:
+    """Start an emulator for a session fixture and stop it afterwards (see `emulator`)."""
     with tempfile.TemporaryDirectory(prefix="cf-emulator-") as tmp:
-        proc = EmulatorProcess(Path(tmp), postgres=os.environ.get("CF_EMULATOR_POSTGRES", "auto"))
+        proc = EmulatorProcess(Path(tmp), postgres=os.environ.get("CF_EMULATOR_POSTGRES", "auto"),
+                               read_latency=float(os.environ.get("CF_EMULATOR_READ_LATENCY") or 0),
+                               strict_schema=strict_schema)
         proc.start()
         try:
             yield proc
         finally:
             proc.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorProcess]:
+    """One emulator for the test session (instant latency, no faults, PostgreSQL data plane per
+    CF_EMULATOR_POSTGRES: `auto` by default, clusters start lazily on the first server; CF_EMULATOR_READ_LATENCY:
+    seconds every GET waits, none by default; CF_EMULATOR_STRICT_SCHEMA=1: unknown request properties refused)."""
+    yield from session_emulator()

@@ -73,6 +73,9 @@ def metadata(base: str, api_version: str | None) -> Any:
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Engines open many connections at once; socketserver's default backlog of 5 would make some of them wait
+    # for a SYN retry (a second or more) and serialise what should run in parallel.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], engine: ArmEngine, issuer: TokenIssuer, state_dir: Path,
                  ssl_context: ssl.SSLContext) -> None:
@@ -136,6 +139,7 @@ class VaultServer(ThreadingHTTPServer):
     """The listener of one vault's origin; every request on it is that vault's data plane."""
 
     daemon_threads = True
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], main: EmulatorServer, vault_name: str) -> None:
         super().__init__(address, Handler)
@@ -198,6 +202,10 @@ class Handler(BaseHTTPRequestHandler):
             traceback.print_exc(file=sys.stderr)
             response = Response(500, {"error": {"code": "InternalServerError",
                                                 "message": "The emulator hit an internal error; see its stderr."}})
+        delay = self._read_delay(path)
+        if delay > 0:
+            # Each request has its own thread and no lock is held here, so parallel reads wait side by side.
+            time.sleep(delay)
         self._send(response, request_id, headers)
         if not path.startswith("/_emulator/"):
             entry = {
@@ -216,6 +224,10 @@ class Handler(BaseHTTPRequestHandler):
                     entry["body"] = json.loads(raw)
                 except ValueError:
                     entry["body"] = None
+            if response.status >= 400 and isinstance(response.body, dict) and isinstance(response.body.get("error"),
+                                                                                          dict):
+                error = response.body["error"]
+                entry["error"] = {"code": error.get("code"), "message": str(error.get("message", ""))[:500]}
             with self.server.log_lock:
                 self.server.engine.request_log.append(entry)
 
@@ -243,6 +255,24 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     # --- routing --------------------------------------------------------------------------------------------
+    def _read_delay(self, path: str) -> float:
+        """`--read-latency` for GETs answered by ARM or a Key Vault data plane; 0 for token, metadata, managed
+        identity and admin calls, which clients make once per process rather than once per resource."""
+        latency = float(self.server.engine.read_latency)
+        if self.command != "GET" or latency <= 0:
+            return 0.0
+        if self.server.vault_name is not None:
+            return latency
+        low = path.lower()
+        if low.startswith(("/_emulator/", "/metadata/", "/msi/")) or low.rstrip("/") == "/metadata/endpoints":
+            return 0.0
+        if low.startswith(KEYVAULT_API_PREFIX):
+            return latency
+        segs = [s for s in low.split("/") if s]
+        if segs and (segs[0] in (*identity.TENANTS, "common", "organizations")):
+            return 0.0
+        return latency
+
     def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
                raw: bytes) -> Response:
         low = path.lower()
@@ -421,6 +451,18 @@ class Handler(BaseHTTPRequestHandler):
                 with engine.lock:
                     engine.faults = plan
                 return Response(200, plan.describe())
+        if what == "options":
+            if method == "POST":
+                try:
+                    changes = json.loads(raw or b"{}")
+                    if not isinstance(changes, dict):
+                        raise ValueError("expected a JSON object")
+                    with engine.lock:
+                        engine.set_options(changes)
+                except ValueError as err:
+                    return Response(400, {"error": {"code": "InvalidOptions", "message": str(err)}})
+            if method in ("GET", "POST"):
+                return Response(200, engine.options())
         if what == "dataplanes" and method == "GET":
             planes = engine.planes
             pg = planes.postgres

@@ -22,6 +22,9 @@ class Store:
         # "body", "internal", "pending"}; "parent" is the lower-cased ID of the parent resource or scope.
         self.records: dict[str, dict[str, Any]] = {}
         self.operations: dict[str, dict[str, Any]] = {}
+        # Resource provider registration per subscription: {subscription (lower): {namespace (lower): state}};
+        # a namespace not listed is Registered.
+        self.registrations: dict[str, dict[str, str]] = {}
         self.load()
 
     def load(self) -> None:
@@ -32,10 +35,12 @@ class Store:
             raise RuntimeError(f"{self.path}: unsupported state version {data.get('version')!r}")
         self.records = data.get("records", {})
         self.operations = data.get("operations", {})
+        self.registrations = data.get("registrations", {})
 
     def save(self) -> None:
         payload = json.dumps(
-            {"version": STATE_VERSION, "records": self.records, "operations": self.operations}, sort_keys=True
+            {"version": STATE_VERSION, "records": self.records, "operations": self.operations,
+             "registrations": self.registrations}, sort_keys=True
         )
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".state-", suffix=".json")
         try:
@@ -51,4 +56,5 @@ class Store:
     def clear(self) -> None:
         self.records.clear()
         self.operations.clear()
+        self.registrations.clear()
         self.save()

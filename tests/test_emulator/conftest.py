@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from tests.emulator.pytest_plugin import EmulatorProcess, session_emulator
+
 _counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorProcess]:
+    """The emulator's own suite runs in strict schema mode: every body its tests send must be one Azure's API
+    definitions know completely (the plugin's fixture leaves it to CF_EMULATOR_STRICT_SCHEMA)."""
+    yield from session_emulator(strict_schema=True)
 
 
 @pytest.fixture

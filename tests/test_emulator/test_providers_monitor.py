@@ -355,9 +355,16 @@ def test_microsoft_monitoring_examples(emulator: Any, rg: str, unique: Callable[
                                     if "Microsoft.KeyVault" in s})
         for action in request["properties"].get("actions", []):
             action["actionGroupId"] = group["id"]
-        put(example, f"{base}/Microsoft.Insights/metricAlerts/{unique('ma-ex-')}", request,
-            also=frozenset({"targetResourceType", "targetResourceRegion"}
-                           if "MultipleResource" in json.dumps(request) else set()))
+        alert = put(example, f"{base}/Microsoft.Insights/metricAlerts/{unique('ma-ex-')}", request,
+                    also=frozenset({"targetResourceType", "targetResourceRegion"}
+                                   if "MultipleResource" in json.dumps(request) else set()))
+    # MetricAlerts_Get: the single-resource rule reads back with the documented shape.
+    get_alert = load_example("Microsoft.Insights/2026-06-01/getMetricAlertSingleResource.json")
+    status, got, _ = arm.call("GET", f"{alert['id']}?api-version={get_alert['parameters']['api-version']}")
+    assert str(status) in get_alert["responses"]
+    assert_shape(got, get_alert["responses"]["200"]["body"], also=frozenset({
+        "properties", "criteria", "allOf", "odata.type", "scopes", "severity", "enabled", "evaluationFrequency",
+        "windowSize", "actions", "actionGroupId", "metricName", "operator", "threshold", "timeAggregation"}))
 
     rule = load_example("Microsoft.Insights/2026-03-01/createOrUpdateSimpleLogAlertScheduledQueryRule.json")
     request = rule["parameters"]["parameters"]

@@ -156,7 +156,7 @@ def test_vnet_integration_rules(pg: Any, rg: str, vnet: dict[str, str], unique: 
 
 def test_server_parameters(pg: Any, rg: str, unique: Callable[[str], str]) -> None:
     name = unique("pg-conf-")
-    _create(pg, rg, name, _server())
+    _create(pg, rg, name, _server("GeneralPurpose", "Standard_D2ds_v5"))  # PgBouncer: not on Burstable
     listed = {c.name: c for c in pg.configurations.list_by_server(rg, name)}
     for required in ("require_secure_transport", "ssl_min_protocol_version", "azure.extensions",
                      "shared_preload_libraries", "log_min_duration_statement", "pgbouncer.enabled",

@@ -38,7 +38,7 @@ def test_provider_state_survives_restart(tmp_path: Path) -> None:
         eh_key = eh.namespaces.list_keys("rg", "ehns-restart", "RootManageSharedAccessKey").primary_key
         pg = emu.mgmt_client(PostgreSQLManagementClient)
         pg.servers.begin_create_or_update("rg", "pg-restart", {
-            "location": "westeurope", "sku": {"name": "Standard_B1ms", "tier": "Burstable"},
+            "location": "westeurope", "sku": {"name": "Standard_D2ds_v5", "tier": "GeneralPurpose"},
             "properties": {"administratorLogin": "cfadmin", "administratorLoginPassword": "Str0ng-Passw0rd!"}},
             polling_interval=0).result()
         pg.configurations.begin_put("rg", "pg-restart", "pgbouncer.enabled",

@@ -23,6 +23,8 @@ Modelled, as Azure does it:
   password), a database PUT/DELETE calls ``create_database``/``drop_database`` and a server DELETE calls
   ``delete_server``.
 
+- PgBouncer parameters (``pgbouncer.*``) do not exist on Burstable servers (``ConfigurationNotExists``).
+
 Known gaps: restore/replica create modes, start/stop/restart actions, backups, private endpoints, virtual
 endpoints and per-version differences of the parameter catalogue are not modelled; the parameter catalogue is a
 subset of Azure's (about 30 of several hundred parameters).
@@ -468,6 +470,14 @@ class _ServerChild(ResourceType):
         _check_not_busy(ctx, resource.id)
 
 
+def _offers(server: Resource, parameter: str) -> bool:
+    """PgBouncer runs on General Purpose and Memory Optimized servers only: on Burstable its parameters are hidden
+    and it "is not supported or available" (Azure's server parameter reference, pgbouncer.enabled), so they do not
+    exist there (ConfigurationNotExists)."""
+    tier = str((server.body.get("sku") or {}).get("tier", ""))
+    return not (parameter.lower().startswith("pgbouncer.") and tier.lower() == "burstable")
+
+
 class Configurations(_ServerChild):
     type = f"{SERVERS}/configurations"
     patch = PG_WRITE
@@ -475,7 +485,7 @@ class Configurations(_ServerChild):
 
     def _meta(self, name: str, server: Resource | None) -> dict[str, Any]:
         meta = next((m for n, m in PARAMETERS.items() if n.lower() == name.lower()), None)
-        if meta is None:
+        if meta is None or (server is not None and not _offers(server, name)):
             version = (server.properties.get("version") if server else None) or "16"
             server_name = server.name if server else "server"
             raise ArmError(400, "ConfigurationNotExists",
@@ -518,9 +528,15 @@ class Configurations(_ServerChild):
                                            "isDynamicConfig", "isReadOnly", "unit", "documentationLink")})
         return {"id": resource_id, "name": name, "type": f"{SERVERS}/configurations", "properties": props}
 
+    def list(self, ctx: Ctx, scope_id: str, records: list[Resource]) -> list[dict[str, Any]]:
+        server = records and ctx.get(records[0].parent_id)
+        return [self.render(ctx, r) for r in records if not server or _offers(server, r.name)]
+
     def seed(self, ctx: Ctx, server: Resource) -> None:
-        """A new server lists every parameter at its default, as Azure does."""
+        """A new server lists every parameter it offers at its default, as Azure does."""
         for name, meta in PARAMETERS.items():
+            if not _offers(server, name):
+                continue
             config_id = f"{server.id}/configurations/{name}"
             ctx.put_record(config_id, self.type, self._document(config_id, name, meta, str(meta["defaultValue"]),
                                                                 "system-default", pending_restart=False))

@@ -15,6 +15,9 @@ Modelled, as Azure does it:
 - Read-only fields Azure fills in: hostName, port 6379, sslPort 6380, redisVersion (full version), instances,
   default redisConfiguration entries (maxclients, maxmemory-reserved ...), access keys (listKeys only).
 
+- The storage connection strings of persistence (``rdb-storage-connection-string``,
+  ``aof-storage-connection-string-0/1``) are write-only: stored and required, never returned.
+
 Known gaps: access keys are not echoed in the create response (only listKeys returns them), firewall rules,
 linked servers, patch schedules, import/export, flush and reboot are not modelled.
 """
@@ -64,6 +67,11 @@ def _is_true(value: Any) -> bool:
     return str(value).lower() == "true"
 
 
+# Storage connection strings are secrets Azure takes but never returns: GET, PUT and list answers leave them out.
+WRITE_ONLY_CONFIG = ("rdb-storage-connection-string", "aof-storage-connection-string-0",
+                     "aof-storage-connection-string-1")
+
+
 class Caches(ResourceType):
     type = CACHES
     name_rule = NameRule(1, 63, NAME_PATTERN, NAME_HINT, code="InvalidCacheName")
@@ -85,6 +93,14 @@ class Caches(ResourceType):
         premium = (body.get("properties") or {}).get("sku", {}).get("name") == "Premium"
         return (35 if premium else 20) * 60.0
 
+    def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
+        body = super().render(ctx, resource)
+        config = body.get("properties", {}).get("redisConfiguration")
+        if isinstance(config, dict):
+            for key in WRITE_ONLY_CONFIG:
+                config.pop(key, None)
+        return body
+
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         props = req.properties
         sku = props.get("sku") or {}
@@ -104,7 +120,13 @@ class Caches(ResourceType):
                                "Standard tier.")
             if old.get("name") == "Standard" and name == "Basic":
                 raise ArmError(400, "InvalidRequestBody", "A Standard cache cannot be scaled down to the Basic tier.")
-        config = props.get("redisConfiguration") or {}
+        config = dict(props.get("redisConfiguration") or {})
+        if req.existing is not None:
+            # Write-only settings a client did not send again keep their stored values (GET never shows them).
+            stored = req.existing.properties.get("redisConfiguration") or {}
+            for key in WRITE_ONLY_CONFIG:
+                if config.get(key) is None and stored.get(key):
+                    config[key] = stored[key]
         for key in PREMIUM_ONLY_CONFIG:
             if key in config and not premium and (not key.endswith("-enabled") or _is_true(config[key])):
                 raise ArmError(400, "InvalidRequestBody", f"The parameter '{key}' is only supported on the Premium "
@@ -153,6 +175,13 @@ class Caches(ResourceType):
         body = super().build(ctx, req)
         body["type"] = "Microsoft.Cache/Redis"  # the casing Azure answers with
         props = body["properties"]
+        if req.existing is not None:
+            stored = req.existing.properties.get("redisConfiguration") or {}
+            config = props.setdefault("redisConfiguration", {}) or {}
+            for key in WRITE_ONLY_CONFIG:
+                if config.get(key) is None and stored.get(key):
+                    config[key] = stored[key]
+            props["redisConfiguration"] = config
         sku = props["sku"]
         key = (sku["family"], sku["capacity"])
         version = str(props.get("redisVersion") or "6").split(".")[0].lower()
