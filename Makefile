@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 DEPLOYMENT ?= westeu-test-1
 PYTEST_WORKERS ?= 2
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Every emulator our targets start refuses a property Azure would silently drop (docs/emulator.md, strict mode).
+export CF_EMULATOR_STRICT_SCHEMA := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup system-deps demo test lint unit emulator-test integration molecule docs docs-check \

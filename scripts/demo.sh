@@ -14,7 +14,7 @@ env -u AZURE_SUBSCRIPTION_ID "$bin/ansible-playbook" playbooks/plan.yml -i "inve
 state=build/demo/$deployment/emulator
 rm -rf "$state"; mkdir -p "$state"
 echo "== Starting the local Azure emulator (state in $state)"
-"$bin/python" -m tests.emulator serve --state-dir "$state" --port 0 >"$state/../emulator.log" 2>&1 &
+"$bin/python" -m tests.emulator serve --state-dir "$state" --port 0 --strict-schema >"$state/../emulator.log" 2>&1 &
 emulator_pid=$!
 trap 'kill -TERM $emulator_pid 2>/dev/null; wait $emulator_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

@@ -23,7 +23,7 @@ fi
 mkdir -p "$repo/build/molecule"
 state=$(mktemp -d "$repo/build/molecule/emulator.XXXXXX")
 log=$state.log
-"$bin/python" -m tests.emulator serve --state-dir "$state" --port 0 >"$log" 2>&1 &
+"$bin/python" -m tests.emulator serve --state-dir "$state" --port 0 --strict-schema >"$log" 2>&1 &
 emulator_pid=$!
 stop_emulator() {
   kill -TERM "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
