@@ -587,7 +587,8 @@ class Engine:
             self._record(item, shown_before, shown_after)
 
     def _write_secret(self, item: Item) -> None:
-        if not item.vault_uri:
+        read_without_vault = not item.vault_uri
+        if read_without_vault:
             item.vault_uri = self._vault_uri(parent_id(item.id) or "")
         client, first = self._secrets_client(item)
         if first is not None:
@@ -595,6 +596,18 @@ class Engine:
         name = item.id.rstrip("/").rsplit("/", 1)[-1]
         props = item.body.get("properties") or {}
         tags = item.body.get("tags")
+        if read_without_vault:
+            # The vault was created or recovered in this run: a recovered vault brings its secrets back, and a
+            # generated secret that is there again must keep its value. Decide again on what the vault now holds.
+            item.actual = client.get(name)
+            item.deleted = item.actual is None and client.get_deleted(name) is not None
+            if item.actual is not None:
+                if item.actual.get("value"):
+                    self.runtime.on_secret(str(item.actual["value"]))
+                item.new_value = None
+                self._decide_secret(item)
+                if item.action == "unchanged":
+                    return
         if item.actual is None and item.deleted:
             client.recover(name)
             item.actual = client.get(name)

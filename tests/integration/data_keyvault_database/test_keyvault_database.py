@@ -392,7 +392,8 @@ def test_soft_deleted_vault_is_recovered_with_its_secrets(stack: Stack) -> None:
 
     stack.play("recover", "--tags", "keyvault", inventories=(deployment,), verbosity="-v")
     # The run says what it did to the vault: recovered it (its role assignment went with it and is created again).
-    vault_result = stack.logs["recover"].split(facts["ids"]["key_vault"] + "\n", 1)[0].rsplit("action:", 1)[-1]
+    task = stack.logs["recover"].split("keyvault : Ensure the Key Vault", 1)[-1]
+    vault_result = task.split(f"id: {facts['ids']['key_vault']}\n", 1)[0].rsplit("action:", 1)[-1]
     assert "(recover)" in vault_result, stack.logs["recover"]
     assert stack.vault(deployment).values() == values
     status, _, _ = arm.call("GET", deleted)
