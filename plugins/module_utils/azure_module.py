@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Optional, Union
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -61,7 +61,7 @@ COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
 
 # What a result or a diff shows in place of a write-only value (a password, a connection string).
 WRITE_ONLY_MASK = "<write-only: never shown>"
-Desired = dict[str, Any] | Callable[[dict[str, Any] | None], dict[str, Any]]
+Desired = Union[dict[str, Any], Callable[[Optional[dict[str, Any]]], dict[str, Any]]]
 
 
 class AzureModule:
@@ -204,9 +204,6 @@ class AzureModule:
         if diff.get("before") or diff.get("after"):
             self._before[label] = diff.get("before")
             self._after[label] = diff.get("after")
-
-    # Modules written before record_diff was public call the old name.
-    _record_diff = record_diff
 
     def reconcile(self, resource_id: str, api_version: str, desired: dict[str, Any], *,
                   partial_lists: frozenset[str] | set[str] = frozenset(), update_method: str = "PUT",

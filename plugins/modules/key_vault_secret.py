@@ -207,8 +207,8 @@ def main() -> None:
         value_note = {"created": "(new value)", "recovered": "(recovered value)", "updated_value": "(new value)",
                       "rotated": "(rotated)"}.get(action)
         az.record_diff(where, {"before": {**before_props, "value": "(unchanged)" if value_note else None}
-                                if current else {},
-                                "after": {**after_props, **({"value": value_note} if value_note else {})}})
+                               if current else {},
+                               "after": {**after_props, **({"value": value_note} if value_note else {})}})
         if az.check_mode:
             az.exit(secret=metadata(current), action=action, vault_uri=vault_uri)
         if new_value is not None:

@@ -128,8 +128,8 @@ def main() -> None:
         result["diagnostic_settings"][target] = settings
     if params["scope"]:
         scope = params["scope"].rstrip("/")
-        result["budgets"] = az.call(az.client.list, f"{scope}/providers/Microsoft.Consumption/budgets",
-                                     api_version("Microsoft.Consumption/budgets"))
+        result["budgets"] = az.call(
+            az.client.list, f"{scope}/providers/Microsoft.Consumption/budgets", api_version("Microsoft.Consumption/budgets"))
         result["policy_assignments"] = az.call(
             az.client.list, f"{scope}/providers/Microsoft.Authorization/policyAssignments",
             api_version("Microsoft.Authorization/policyAssignments"))

@@ -139,7 +139,6 @@ FIELD_PAIRS = (("source_address_prefix", "source_address_prefixes", "sourceAddre
                ("destination_port_range", "destination_port_ranges", "destinationPortRange", "destinationPortRanges"))
 
 
-
 def canonical_security_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """Fold an NSG rule's singular/plural prefix and port fields into the form Azure stores.
 
@@ -165,6 +164,7 @@ def canonical_security_rule(rule: dict[str, Any]) -> dict[str, Any]:
             props.pop(singular, None)
             props[plural] = many
     return out
+
 
 def rule_body(spec: dict[str, Any]) -> dict[str, Any]:
     """A declared rule is complete: fields it leaves out get Azure's neutral value (``*``), and the unused one
