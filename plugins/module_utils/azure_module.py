@@ -2,23 +2,28 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The module base every Azure module uses: auth options merged in, one ARM client, desired-state reconcile.
 
-A module builds a desired ARM body from its options and calls :meth:`AzureModule.reconcile` (or
-:meth:`AzureModule.ensure_absent`); the engine does GET -> compare -> PUT/PATCH only on difference ->
-wait, honours check mode and --diff, and accumulates ``changed``/``diff`` when a module manages several
-resources (a zone and its links, a group and its lock).
+A module builds a desired ARM body from its options and hands it to the one skeleton,
+:meth:`AzureModule.ensure`: with ``state: absent`` it deletes (and waits); otherwise GET -> compare with the
+type's rules from the registry (``resource_types.py``: API version, exact maps such as tags with
+``purge_tags``, keyed lists, sets, write-only and initial-only paths, PUT or PATCH) -> write only on
+difference -> wait, honouring check mode and --diff. ``changed``/``diff`` accumulate when a module manages
+several resources (a zone and its links, a group and its lock).
 
 Writing a module (see plugins/modules/network_watcher.py for the smallest complete one):
 
-    az = AzureModule(argument_spec={...})                  # auth options and ``timeout`` are merged in
-    resource_id = az.provider_id(rg, "Microsoft.X/things", name)
-    if state == "absent":
-        az.ensure_absent(resource_id, API)
-        az.exit(id=resource_id, thing={})
-    result = az.reconcile(resource_id, API, desired_body,   # only what the task declares
-                          partial_lists={"properties.items"})  # lists whose undeclared items are kept
+    az = AzureModule(argument_spec=args_common.argument_spec(args_common.RESOURCE, args_common.TAGS,
+                                                             args_common.STATE, extra={...}))
+    thing_id = az.provider_id(rg, "Microsoft.X/things", name)
+    result = az.ensure(thing_id, "Microsoft.X/things",           # absent: delete; present: reconcile
+                       {"location": params["location"], **az.tags_body(), "properties": {...}})
     az.exit(id=result["id"], thing=result["resource"])
 
-Anything read or written outside reconcile goes through ``az.call(az.client.<get|list|write|delete|post>, ...)``
+``desired`` may be a function of the resource as Azure has it (``None`` when it does not exist) when a value
+falls back to Azure's; a ``location`` of ``None`` keeps Azure's and is required to create. Secrets Azure never
+returns are write-only paths in the registry: pass them with ``secrets={path: resolver}`` so they are read only
+when a write happens, are never compared, and are masked in every result and diff.
+
+Anything read or written outside the skeleton goes through ``az.call(az.client.<get|list|write|delete|post>, ...)``
 so an Azure error ends the task with the resource ID and Azure's code; a write a module does itself must check
 ``az.check_mode`` first and report through ``az.record_diff`` and ``az.changed``.
 """
@@ -26,7 +31,8 @@ so an Azure error ends the task with the resource ID and Azure's code; a write a
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Optional, Union
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -44,10 +50,18 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_a
     resolve_settings,
     subscription_from_cli,
 )
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import (
+    ResourceType,
+    resource_type,
+)
 
 COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "timeout": {"type": "int", "default": 1800},
 }
+
+# What a result or a diff shows in place of a write-only value (a password, a connection string).
+WRITE_ONLY_MASK = "<write-only: never shown>"
+Desired = Union[dict[str, Any], Callable[[Optional[dict[str, Any]]], dict[str, Any]]]
 
 
 class AzureModule:
@@ -101,6 +115,89 @@ class AzureModule:
             return value
         return self.provider_id(resource_group, provider_type, value)
 
+    # --- the one skeleton ---------------------------------------------------------------------------
+    def ensure(self, resource_id: str, arm_type: str, desired: Desired, *, label: str | None = None,
+               required_to_create: Iterable[str] = (), partial_lists: Iterable[str] = (),
+               secrets: Mapping[str, Callable[[], str]] | None = None) -> dict[str, Any]:
+        """``state: absent`` deletes ``resource_id``; otherwise :meth:`ensure_present`.
+
+        Returns ``{changed, id, resource, differences}``; ``resource`` is ``{}`` when absent.
+        """
+        if self.params.get("state") == "absent":
+            removed = self.ensure_absent(resource_id, arm_type, label=label)
+            return {"changed": removed, "id": resource_id, "resource": {}, "differences": ["(delete)"] if removed else []}
+        return self.ensure_present(resource_id, arm_type, desired, label=label, required_to_create=required_to_create,
+                                   partial_lists=partial_lists, secrets=secrets)
+
+    def ensure_present(self, resource_id: str, arm_type: str, desired: Desired, *, label: str | None = None,
+                       actual: Any = ..., required_to_create: Iterable[str] = (), partial_lists: Iterable[str] = (),
+                       secrets: Mapping[str, Callable[[], str]] | None = None) -> dict[str, Any]:
+        """Make ``resource_id`` (of registry type ``arm_type``) satisfy ``desired``.
+
+        ``actual`` is what the module already read (``...``: read it here). ``desired`` (or what it returns for
+        ``actual``) is partial: only what it declares is compared. A ``location`` of ``None`` keeps Azure's;
+        ``location`` and the options in ``required_to_create`` must be set to create. A declared value that
+        differs at one of the type's ``create_only`` paths fails the task (Azure would have to replace the
+        resource); ``create_only`` and ``initial_only`` paths are sent on create only.
+        """
+        entry = resource_type(arm_type)
+        if actual is ...:
+            actual = self.call(self.client.get, resource_id, entry.api_version)
+        body = copy.deepcopy(desired(actual) if callable(desired) else desired)
+        missing = []
+        if "location" in body and not body["location"]:
+            del body["location"]
+            missing.append("location")
+        missing += [option for option in required_to_create if self.params.get(option) in (None, "", [], {})]
+        if actual is None and missing:
+            verb = "is" if len(missing) == 1 else "are"
+            self.module.fail_json(msg=f"{' and '.join(missing)} {verb} required to create {resource_id}")
+        rules = self.compare_rules(entry, partial_lists)
+        if actual is not None:
+            fixed = fixed_at_creation(body, actual, entry, rules)
+            if fixed:
+                self.module.fail_json(msg=f"{resource_id}: " + "; ".join(fixed) + ". Delete and recreate the "
+                                          "resource to change these.", changed=self.changed)
+            body = rec_without(body, ("location", *entry.create_only, *entry.initial_only))
+        return self.reconcile(resource_id, entry.api_version, body, update_method=entry.update, label=label,
+                              actual=actual, fetch=False, rules=rules, write_only=entry.write_only, secrets=secrets,
+                              read_only=entry.read_only)
+
+    def compare_rules(self, entry: ResourceType, partial_lists: Iterable[str] = ()) -> rec.CompareRules:
+        return compare_rules(entry, purge_tags=self.params.get("purge_tags", True), partial_lists=partial_lists)
+
+    def ensure_children(self, collection: str, arm_type: str, desired: Mapping[str, dict[str, Any]], *,
+                        purge: bool = False, keep: Iterable[str] = (), parent_exists: bool = True,
+                        label: str = "") -> dict[str, dict[str, Any]]:
+        """Bring each declared child of one collection (``{hub}/consumergroups``) to its desired body, from one list
+        call; with ``purge``, delete the undeclared ones except ``keep`` (children Azure creates itself).
+
+        Returns every child that remains (or would remain in check mode), by name.
+        """
+        existing: dict[str, dict[str, Any]] = {}
+        if parent_exists:
+            existing = {str(item.get("name", "")).lower(): item
+                        for item in self.call(self.client.list, collection, resource_type(arm_type).api_version)}
+        out: dict[str, dict[str, Any]] = {}
+        for name, body in desired.items():
+            out[name] = self.ensure_present(f"{collection}/{name}", arm_type, body, label=f"{label} {name}".strip(),
+                                            actual=existing.get(name.lower()))["resource"]
+        declared = {name.lower() for name in desired}
+        kept = {name.lower() for name in keep}
+        for key, item in existing.items():
+            if key in declared:
+                continue
+            if purge and key not in kept:
+                self.ensure_absent(item["id"], arm_type, label=f"{label} {item.get('name')}".strip(), actual=item,
+                                   fetch=False)
+            else:
+                out[str(item.get("name"))] = item
+        return out
+
+    def tags_body(self) -> dict[str, Any]:
+        """``{"tags": ...}`` from the task's ``tags`` option, or ``{}`` when the task does not manage tags."""
+        return tags_body(self.params.get("tags"))
+
     # --- reconcile ----------------------------------------------------------------------------------
     def record_diff(self, label: str, diff: dict[str, Any]) -> None:
         """Add one resource's before/after to the task's --diff output (for writes a module does itself)."""
@@ -108,52 +205,78 @@ class AzureModule:
             self._before[label] = diff.get("before")
             self._after[label] = diff.get("after")
 
-    # Modules written before record_diff was public call the old name.
-    _record_diff = record_diff
-
     def reconcile(self, resource_id: str, api_version: str, desired: dict[str, Any], *,
                   partial_lists: frozenset[str] | set[str] = frozenset(), update_method: str = "PUT",
                   label: str | None = None, actual: dict[str, Any] | None = None,
-                  fetch: bool = True, rules: rec.CompareRules | None = None) -> dict[str, Any]:
+                  fetch: bool = True, rules: rec.CompareRules | None = None, write_only: Iterable[str] = (),
+                  secrets: Mapping[str, Callable[[], str]] | None = None,
+                  read_only: Iterable[str] = ()) -> dict[str, Any]:
         """Make ``resource_id`` satisfy ``desired``; returns ``{changed, id, resource, differences}``.
 
         PUT (create, or replace with the merged body) or PATCH (``update_method``) runs only when the
         subset comparison finds a difference. In check mode the returned resource is the prediction.
+        ``write_only`` paths are masked in the result and the diff; ``secrets`` (path -> resolver) are resolved
+        only for a real write, masked by Ansible from then on.
         """
         label = label or resource_id
+        write_only = tuple(write_only) + tuple(secrets or ())
         if fetch:
             actual = self.call(self.client.get, resource_id, api_version)
         if actual is None:
             self.changed = True
-            self.record_diff(label, {"before": {}, "after": desired})
+            self.record_diff(label, {"before": {}, "after": masked(desired, write_only)})
             if self.check_mode:
-                return {"changed": True, "id": resource_id, "resource": copy.deepcopy(desired),
+                return {"changed": True, "id": resource_id, "resource": masked(desired, write_only),
                         "differences": ["(create)"]}
-            resource = self.call(self.client.write, "PUT", resource_id, api_version, desired, self.params["timeout"])
-            return {"changed": True, "id": resource.get("id", resource_id), "resource": resource,
+            resource = self.call(self.client.write, "PUT", resource_id, api_version, self._with_secrets(desired, secrets),
+                                 self.params["timeout"])
+            return {"changed": True, "id": resource.get("id", resource_id), "resource": masked(resource, write_only),
                     "differences": ["(create)"]}
         paths = rec.differences(desired, actual, partial_lists=partial_lists, rules=rules)
         if str((actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
             # A resource whose last operation failed matches on paper but is not usable: write it again.
             paths.append("properties.provisioningState")
         if not paths:
-            return {"changed": False, "id": actual.get("id", resource_id), "resource": actual, "differences": []}
+            return {"changed": False, "id": actual.get("id", resource_id), "resource": masked(actual, write_only),
+                    "differences": []}
         self.changed = True
         if update_method == "PATCH":
-            body = desired
             predicted = rec.merge(actual, desired, partial_lists=partial_lists, rules=rules)
+            body = copy.deepcopy(desired)
+            if "tags" in body:
+                # PATCH replaces the tag map: send the merged one so purge_tags=false keeps undeclared tags.
+                body["tags"] = predicted.get("tags")
         else:
-            body = rec.merge(rec.strip_read_only(actual), desired, partial_lists=partial_lists, rules=rules)
+            body = rec.merge(rec.strip_read_only(actual, frozenset(read_only)), desired, partial_lists=partial_lists, rules=rules)
             predicted = body
-        self.record_diff(label, rec.diff_document(predicted, actual, paths))
+        self.record_diff(label, rec.diff_document(masked(predicted, write_only), masked(actual, write_only), paths))
         if self.check_mode:
-            return {"changed": True, "id": actual.get("id", resource_id), "resource": predicted, "differences": paths}
-        resource = self.call(self.client.write, update_method, resource_id, api_version, body, self.params["timeout"])
-        return {"changed": True, "id": resource.get("id", resource_id), "resource": resource, "differences": paths}
+            return {"changed": True, "id": actual.get("id", resource_id), "resource": masked(predicted, write_only),
+                    "differences": paths}
+        resource = self.call(self.client.write, update_method, resource_id, api_version,
+                             self._with_secrets(body, secrets), self.params["timeout"])
+        return {"changed": True, "id": resource.get("id", resource_id), "resource": masked(resource, write_only),
+                "differences": paths}
+
+    def _with_secrets(self, body: dict[str, Any], secrets: Mapping[str, Callable[[], str]] | None) -> dict[str, Any]:
+        if not secrets:
+            return body
+        body = copy.deepcopy(body)
+        for path, resolve in secrets.items():
+            value = resolve()
+            # Ansible then masks the value wherever it might surface (an error text, a warning).
+            self.module.no_log_values.add(str(value))
+            _set(body, path, value)
+        return body
 
     def ensure_absent(self, resource_id: str, api_version: str, label: str | None = None,
                       actual: dict[str, Any] | None = None, fetch: bool = True) -> bool:
-        """Delete if present (waiting for the operation); True when something was (or would be) deleted."""
+        """Delete if present (waiting for the operation); True when something was (or would be) deleted.
+
+        ``api_version`` may also be a registry type (``Microsoft.Network/networkWatchers``).
+        """
+        if "/" in api_version:
+            api_version = resource_type(api_version).api_version
         if fetch:
             actual = self.call(self.client.get, resource_id, api_version)
         if actual is None:
@@ -194,3 +317,70 @@ def tags_body(tags: dict[str, Any] | None) -> dict[str, Any]:
     if tags is None:
         return {}
     return {"tags": {str(k): str(v) for k, v in tags.items()}}
+
+
+def compare_rules(entry: ResourceType | str, *, purge_tags: bool = True,
+                  partial_lists: Iterable[str] = ()) -> rec.CompareRules:
+    """The registry's compare rules for one type: tags compared exactly only with ``purge_tags``; write-only
+    and initial-only paths skipped; ``partial_lists`` (paths) added to the type's own."""
+    if isinstance(entry, str):
+        entry = resource_type(entry)
+    exact = set(entry.exact_maps)
+    if not purge_tags:
+        exact.discard("tags")
+    return rec.CompareRules.of(partial_lists={*entry.partial_lists, *(rec.rule_path(p) for p in partial_lists)},
+                               exact_maps=exact, list_keys=entry.list_keys, sets=entry.sets,
+                               skip={*entry.write_only, *entry.initial_only})
+
+
+def fixed_at_creation(desired: dict[str, Any], actual: dict[str, Any], entry: ResourceType,
+                      rules: rec.CompareRules | None = None) -> list[str]:
+    """What ``desired`` asks to change at the type's ``create_only`` paths (and ``location``: no ARM resource
+    moves), each as ``path is fixed at creation (Azure has X, the task asks for Y)``."""
+    out = []
+    for path in rec.differences(desired, actual, rules=rules):
+        if any(_under(rec.rule_path(path), fixed) for fixed in ("location", *entry.create_only)):
+            out.append(f"{path} is fixed at creation (Azure has {rec._get_path(actual, path)!r}, "
+                       f"the task asks for {rec._get_path(desired, path)!r})")
+    return out
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
+
+
+def rec_without(body: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """Copy of ``body`` without the dotted ``paths`` (what an update must not send)."""
+    out = copy.deepcopy(body)
+    for path in paths:
+        *parents, last = path.split(".")
+        node: Any = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return out
+
+
+def masked(document: Any, paths: Iterable[str]) -> Any:
+    """Copy of ``document`` with the value at each dotted path (where present) replaced by the mask."""
+    paths = tuple(paths)
+    if not paths or not isinstance(document, dict):
+        return copy.deepcopy(document)
+    out = copy.deepcopy(document)
+    for path in paths:
+        *parents, last = path.split(".")
+        node: Any = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get(last) is not None:
+            node[last] = WRITE_ONLY_MASK
+    return out
+
+
+def _set(document: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    node = document
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -15,14 +13,6 @@ description:
   - A webhook URL often carries a signature (Teams workflows, Slack, PagerDuty), so it is a secret option, hidden in
     every output.
 options:
-  resource_group:
-    description: Resource group of the action group.
-    type: str
-    required: true
-  name:
-    description: Action group name.
-    type: str
-    required: true
   short_name:
     description: Short name shown in e-mails and SMS (1-12 characters). Required to create.
     type: str
@@ -66,20 +56,13 @@ options:
         description: Send the common alert schema.
         type: bool
         default: true
-  tags:
-    description: Tags the action group must carry; other tags are kept.
-    type: dict
-  state:
-    description: Whether the action group should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource.group_and_name
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows before/after of what differs (webhook URLs masked).
@@ -114,56 +97,48 @@ action_group:
 
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 
-API_VERSION = "2023-01-01"
+TYPE = "Microsoft.Insights/actionGroups"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
+    az = AzureModule(args_common.argument_spec(
+        args_common.GROUP_AND_NAME, args_common.TAGS, args_common.STATE,
+        short_name={"type": "str"},
+        enabled={"type": "bool", "default": True},
+        email_receivers={"type": "list", "elements": "dict", "default": [], "options": {
             "name": {"type": "str", "required": True},
-            "short_name": {"type": "str"},
-            "enabled": {"type": "bool", "default": True},
-            "email_receivers": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "email_address": {"type": "str", "required": True},
-                "use_common_alert_schema": {"type": "bool", "default": True},
-            }},
-            "webhook_receivers": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "service_uri": {"type": "str", "required": True, "no_log": True},
-                "use_common_alert_schema": {"type": "bool", "default": True},
-            }},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+            "email_address": {"type": "str", "required": True},
+            "use_common_alert_schema": {"type": "bool", "default": True},
+        }},
+        webhook_receivers={"type": "list", "elements": "dict", "default": [], "options": {
+            "name": {"type": "str", "required": True},
+            "service_uri": {"type": "str", "required": True, "no_log": True},
+            "use_common_alert_schema": {"type": "bool", "default": True},
+        }},
+    ))
     params = az.params
-    group_id = az.provider_id(params["resource_group"], "Microsoft.Insights/actionGroups", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(group_id, API_VERSION, label="action_group")
-        az.exit(id=group_id, action_group={})
-    actual = az.call(az.client.get, group_id, API_VERSION)
-    short_name = params["short_name"] or ((actual or {}).get("properties") or {}).get("groupShortName")
-    if not short_name:
-        az.module.fail_json(msg=f"short_name is required to create {group_id}")
-    if len(short_name) > 12:
-        az.module.fail_json(msg=f"short_name {short_name!r} is longer than Azure's 12 characters ({group_id})")
-    properties: dict[str, Any] = {
-        "groupShortName": short_name,
-        "enabled": params["enabled"],
-        "emailReceivers": [{"name": r["name"], "emailAddress": r["email_address"],
-                            "useCommonAlertSchema": r["use_common_alert_schema"]} for r in params["email_receivers"]],
-        "webhookReceivers": [{"name": r["name"], "serviceUri": r["service_uri"],
-                              "useCommonAlertSchema": r["use_common_alert_schema"]}
-                             for r in params["webhook_receivers"]],
-    }
-    # Action groups are global resources; Azure reports the location as "Global".
-    desired = {"location": (actual or {}).get("location") or "Global", **tags_body(params["tags"]),
-               "properties": properties}
-    result = az.reconcile(group_id, API_VERSION, desired, label="action_group", actual=actual, fetch=False)
+    group_id = az.provider_id(params["resource_group"], TYPE, params["name"])
+
+    def desired(actual: dict[str, Any] | None) -> dict[str, Any]:
+        short_name = params["short_name"] or ((actual or {}).get("properties") or {}).get("groupShortName")
+        if not short_name:
+            az.module.fail_json(msg=f"short_name is required to create {group_id}")
+        if len(short_name) > 12:
+            az.module.fail_json(msg=f"short_name {short_name!r} is longer than Azure's 12 characters ({group_id})")
+        # Action groups are global resources; Azure reports the location as "Global".
+        return {"location": (actual or {}).get("location") or "Global", **az.tags_body(), "properties": {
+            "groupShortName": short_name, "enabled": params["enabled"],
+            "emailReceivers": [{"name": r["name"], "emailAddress": r["email_address"],
+                                "useCommonAlertSchema": r["use_common_alert_schema"]} for r in params["email_receivers"]],
+            "webhookReceivers": [{"name": r["name"], "serviceUri": r["service_uri"],
+                                  "useCommonAlertSchema": r["use_common_alert_schema"]}
+                                 for r in params["webhook_receivers"]],
+        }}
+
+    result = az.ensure(group_id, TYPE, desired, label="action_group")
     az.exit(id=result["id"], action_group=result["resource"])
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -16,17 +14,6 @@ description:
     returned in RV(connection_string) only with O(return_connection_string=true); give that task C(no_log=true)
     and hand the value straight to complianceflow.azure_infra.key_vault_secret (also with C(no_log=true)).
 options:
-  resource_group:
-    description: Resource group of the component.
-    type: str
-    required: true
-  name:
-    description: Component name.
-    type: str
-    required: true
-  location:
-    description: Azure region. Required to create.
-    type: str
   workspace_resource_id:
     description: Resource ID of the Log Analytics workspace that stores the telemetry. Required to create.
     type: str
@@ -44,20 +31,13 @@ options:
     description: Return the connection string in RV(connection_string). Use only with C(no_log) on the task.
     type: bool
     default: false
-  tags:
-    description: Tags the component must carry; other tags are kept.
-    type: dict
-  state:
-    description: Whether the component should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows before/after of what differs (never the key or connection string).
@@ -101,9 +81,10 @@ connection_string:
 
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 
-API_VERSION = "2020-02-02"
+TYPE = "Microsoft.Insights/components"
 # Properties that let anyone send telemetry into the component: never part of a returned document.
 SENSITIVE = ("InstrumentationKey", "ConnectionString")
 
@@ -114,38 +95,25 @@ def redacted(component: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "workspace_resource_id": {"type": "str"},
-            "application_type": {"type": "str", "choices": ["web", "other"], "default": "web"},
-            "sampling_percentage": {"type": "float"},
-            "return_connection_string": {"type": "bool", "default": False},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        workspace_resource_id={"type": "str"},
+        application_type={"type": "str", "choices": ["web", "other"], "default": "web"},
+        sampling_percentage={"type": "float"},
+        return_connection_string={"type": "bool", "default": False},
+    ))
     params = az.params
-    component_id = az.provider_id(params["resource_group"], "Microsoft.Insights/components", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(component_id, API_VERSION, label="component")
-        az.exit(id=component_id, component={})
-    actual = az.call(az.client.get, component_id, API_VERSION)
-    location = params["location"] or (actual or {}).get("location")
-    if actual is None and not (location and params["workspace_resource_id"]):
-        az.module.fail_json(msg=f"location and workspace_resource_id are required to create {component_id}")
+    component_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     properties: dict[str, Any] = {"Application_Type": params["application_type"]}
     if params["workspace_resource_id"]:
         properties.update({"WorkspaceResourceId": params["workspace_resource_id"], "IngestionMode": "LogAnalytics"})
     if params["sampling_percentage"] is not None:
         properties["SamplingPercentage"] = params["sampling_percentage"]
-    desired = {"location": location, "kind": params["application_type"], **tags_body(params["tags"]),
-               "properties": properties}
-    result = az.reconcile(component_id, API_VERSION, desired, label="component", actual=actual, fetch=False)
+    result = az.ensure(component_id, TYPE, {"location": params["location"], "kind": params["application_type"],
+                                            **az.tags_body(), "properties": properties},
+                       label="component", required_to_create=("workspace_resource_id",))
     extra: dict[str, Any] = {}
-    if params["return_connection_string"]:
+    if params["return_connection_string"] and params["state"] == "present":
         extra["connection_string"] = str((result["resource"].get("properties") or {}).get("ConnectionString") or "")
     az.exit(id=result["id"], component=redacted(result["resource"]), **extra)
 

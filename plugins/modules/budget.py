@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -35,7 +33,8 @@ options:
     default: Monthly
   start_date:
     description:
-      - First day of a month (C(YYYY-MM-DD)). Only compared when given; defaults to the current month on create.
+      - First day of a month (C(YYYY-MM-DD)), sent when the budget is created (default the current month); an
+        existing budget keeps its start date.
     type: str
   end_date:
     description: Optional end date (C(YYYY-MM-DD)); Azure defaults to ten years after the start.
@@ -83,20 +82,10 @@ options:
         description: Whether the notification is on.
         type: bool
         default: true
-  state:
-    description: Whether the budget should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -121,15 +110,14 @@ budget:
   type: dict
 """
 
-import copy
 import datetime as dt
 import re
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 
-API_VERSION = "2023-05-01"
+TYPE = "Microsoft.Consumption/budgets"
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -145,92 +133,59 @@ def number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
-def budget_changes(desired: dict[str, Any], actual: dict[str, Any] | None) -> list[str]:
-    """Paths that differ, including notifications Azure holds that the task does not list (a map, not a list,
-    so the engine's partial compare would not see them)."""
-    if actual is None:
-        return ["(create)"]
-    paths = rec.differences(desired, actual)
-    wanted = {k.lower() for k in desired["properties"]["notifications"]}
-    paths += [f"properties.notifications.{k}" for k in (actual.get("properties") or {}).get("notifications") or {}
-              if k.lower() not in wanted]
-    return paths
-
-
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "scope": {"type": "str", "required": True},
+    az = AzureModule(args_common.argument_spec(
+        args_common.STATE,
+        scope={"type": "str", "required": True},
+        name={"type": "str", "required": True},
+        amount={"type": "float"},
+        time_grain={"type": "str", "default": "Monthly",
+                    "choices": ["Monthly", "Quarterly", "Annually", "BillingMonth", "BillingQuarter", "BillingAnnual"]},
+        start_date={"type": "str"},
+        end_date={"type": "str"},
+        notifications={"type": "list", "elements": "dict", "default": [], "options": {
             "name": {"type": "str", "required": True},
-            "amount": {"type": "float"},
-            "time_grain": {"type": "str", "default": "Monthly",
-                           "choices": ["Monthly", "Quarterly", "Annually", "BillingMonth", "BillingQuarter",
-                                       "BillingAnnual"]},
-            "start_date": {"type": "str"},
-            "end_date": {"type": "str"},
-            "notifications": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "threshold": {"type": "float", "required": True},
-                "operator": {"type": "str", "default": "GreaterThanOrEqualTo",
-                             "choices": ["EqualTo", "GreaterThan", "GreaterThanOrEqualTo"]},
-                "threshold_type": {"type": "str", "default": "Actual", "choices": ["Actual", "Forecasted"]},
-                "contact_emails": {"type": "list", "elements": "str", "default": []},
-                "contact_roles": {"type": "list", "elements": "str", "default": []},
-                "contact_groups": {"type": "list", "elements": "str", "default": []},
-                "enabled": {"type": "bool", "default": True},
-            }},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_if=[("state", "present", ("amount",))],
-    )
+            "threshold": {"type": "float", "required": True},
+            "operator": {"type": "str", "default": "GreaterThanOrEqualTo",
+                         "choices": ["EqualTo", "GreaterThan", "GreaterThanOrEqualTo"]},
+            "threshold_type": {"type": "str", "default": "Actual", "choices": ["Actual", "Forecasted"]},
+            "contact_emails": {"type": "list", "elements": "str", "default": []},
+            "contact_roles": {"type": "list", "elements": "str", "default": []},
+            "contact_groups": {"type": "list", "elements": "str", "default": []},
+            "enabled": {"type": "bool", "default": True},
+        }},
+    ), required_if=[("state", "present", ("amount",))])
     params = az.params
-    budget_id = f"{params['scope'].rstrip('/')}/providers/Microsoft.Consumption/budgets/{params['name']}"
-    if params["state"] == "absent":
-        az.ensure_absent(budget_id, API_VERSION, label="budget")
-        az.exit(id=budget_id, budget={})
-    for option in ("start_date", "end_date"):
-        if params[option] and not DATE.match(params[option]):
-            az.module.fail_json(msg=f"{option} must be a date like 2026-11-01, got {params[option]!r} ({budget_id})")
-    if params["start_date"] and not params["start_date"].endswith("-01"):
-        az.module.fail_json(msg=f"start_date must be the first day of a month ({budget_id})")
-    for item in params["notifications"]:
-        if not (item["contact_emails"] or item["contact_roles"] or item["contact_groups"]):
-            az.module.fail_json(msg=f"notification {item['name']} needs a contact e-mail, role or group ({budget_id})")
-    actual = az.call(az.client.get, budget_id, API_VERSION)
-    time_period: dict[str, Any] = {}
-    if params["start_date"] or actual is None:
-        time_period["startDate"] = as_timestamp(params["start_date"] or first_of_month(dt.datetime.now(dt.UTC).date()))
-    if params["end_date"]:
-        time_period["endDate"] = as_timestamp(params["end_date"])
-    properties: dict[str, Any] = {
-        "category": "Cost", "amount": number(params["amount"]), "timeGrain": params["time_grain"],
-        "notifications": {item["name"]: {
-            "enabled": item["enabled"], "operator": item["operator"], "threshold": number(item["threshold"]),
-            "thresholdType": item["threshold_type"], "contactEmails": item["contact_emails"],
-            "contactRoles": item["contact_roles"], "contactGroups": item["contact_groups"],
-        } for item in params["notifications"]},
-    }
-    if time_period:
-        properties["timePeriod"] = time_period
-    desired = {"properties": properties}
-    paths = budget_changes(desired, actual)
-    if not paths:
-        az.exit(id=actual.get("id", budget_id), budget=actual)
-    if actual is None:
-        result = az.reconcile(budget_id, API_VERSION, desired, label="budget", actual=None, fetch=False)
-        az.exit(id=result["id"], budget=result["resource"])
-    # An update replaces the notification map wholesale and carries the eTag read above. The engine's reconcile
-    # merges maps key by key (it would keep a dropped notification), so this write is done here.
-    body = rec.strip_read_only(copy.deepcopy(actual))
-    body.setdefault("properties", {}).update(copy.deepcopy(properties))
-    for read_only in ("currentSpend", "forecastSpend"):
-        body["properties"].pop(read_only, None)
-    az.changed = True
-    az._record_diff("budget", rec.diff_document(body, actual, paths))
-    if az.check_mode:
-        az.exit(id=actual.get("id", budget_id), budget=body)
-    resource = az.call(az.client.write, "PUT", budget_id, API_VERSION, body, az.params["timeout"])
-    az.exit(id=resource.get("id", budget_id), budget=resource)
+    budget_id = f"{params['scope'].rstrip('/')}/providers/{TYPE}/{params['name']}"
+    if params["state"] == "present":
+        for option in ("start_date", "end_date"):
+            if params[option] and not DATE.match(params[option]):
+                az.module.fail_json(msg=f"{option} must be a date like 2026-11-01, got {params[option]!r} ({budget_id})")
+        if params["start_date"] and not params["start_date"].endswith("-01"):
+            az.module.fail_json(msg=f"start_date must be the first day of a month ({budget_id})")
+        for item in params["notifications"]:
+            if not (item["contact_emails"] or item["contact_roles"] or item["contact_groups"]):
+                az.module.fail_json(msg=f"notification {item['name']} needs a contact e-mail, role or group ({budget_id})")
+
+    def desired() -> dict[str, Any]:
+        # The notification map is compared exactly (registry): a notification not listed is removed. The start
+        # date is initial-only: sent on create, then left alone so a re-run next month changes nothing.
+        time_period = {"startDate": as_timestamp(params["start_date"] or first_of_month(dt.datetime.now(dt.UTC).date()))}
+        if params["end_date"]:
+            time_period["endDate"] = as_timestamp(params["end_date"])
+        properties: dict[str, Any] = {
+            "category": "Cost", "amount": number(params["amount"]), "timeGrain": params["time_grain"],
+            "notifications": {item["name"]: {
+                "enabled": item["enabled"], "operator": item["operator"], "threshold": number(item["threshold"]),
+                "thresholdType": item["threshold_type"], "contactEmails": item["contact_emails"],
+                "contactRoles": item["contact_roles"], "contactGroups": item["contact_groups"],
+            } for item in params["notifications"]},
+        }
+        return {"properties": {**properties, "timePeriod": time_period}}
+
+    # Updates send the budget's eTag with the rest of what Azure returned (a PUT of the merged body).
+    result = az.ensure(budget_id, TYPE, desired() if params["state"] == "present" else {}, label="budget")
+    az.exit(id=result["id"], budget=result["resource"])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -71,20 +69,10 @@ options:
         description: Whether it is sent.
         type: bool
         default: true
-  state:
-    description: Whether the setting should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -114,75 +102,48 @@ diagnostic_setting:
 
 from typing import Any
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 
-API_VERSION = "2021-05-01-preview"
-
-
-def category_set(entries: list[dict[str, Any]] | None) -> set[tuple[str, str]]:
-    """What a logs/metrics list means: the enabled (kind, name) pairs. Order and disabled entries do not matter
-    (a disabled category is not sent, exactly like an absent one)."""
-    found = set()
-    for entry in entries or []:
-        if not entry.get("enabled"):
-            continue
-        if entry.get("categoryGroup"):
-            found.add(("group", str(entry["categoryGroup"]).lower()))
-        elif entry.get("category"):
-            found.add(("category", str(entry["category"]).lower()))
-    return found
+TYPE = "Microsoft.Insights/diagnosticSettings"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_id": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "workspace_id": {"type": "str"},
-            "log_analytics_destination_type": {"type": "str", "choices": ["Dedicated", "AzureDiagnostics"]},
-            "storage_account_id": {"type": "str"},
-            "event_hub_authorization_rule_id": {"type": "str"},
-            "event_hub_name": {"type": "str"},
-            "logs": {"type": "list", "elements": "dict", "default": [], "options": {
-                "category": {"type": "str"},
-                "category_group": {"type": "str"},
-                "enabled": {"type": "bool", "default": True},
-            }, "mutually_exclusive": [["category", "category_group"]],
-                "required_one_of": [["category", "category_group"]]},
-            "metrics": {"type": "list", "elements": "dict", "default": [], "options": {
-                "category": {"type": "str", "required": True},
-                "enabled": {"type": "bool", "default": True},
-            }},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_if=[("state", "present", ("workspace_id", "storage_account_id", "event_hub_authorization_rule_id"),
-                      True)],
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.STATE,
+        resource_id={"type": "str", "required": True},
+        name={"type": "str", "required": True},
+        workspace_id={"type": "str"},
+        log_analytics_destination_type={"type": "str", "choices": ["Dedicated", "AzureDiagnostics"]},
+        storage_account_id={"type": "str"},
+        event_hub_authorization_rule_id={"type": "str"},
+        event_hub_name={"type": "str"},
+        logs={"type": "list", "elements": "dict", "default": [], "options": {
+            "category": {"type": "str"},
+            "category_group": {"type": "str"},
+            "enabled": {"type": "bool", "default": True},
+        }, "mutually_exclusive": [["category", "category_group"]], "required_one_of": [["category", "category_group"]]},
+        metrics={"type": "list", "elements": "dict", "default": [], "options": {
+            "category": {"type": "str", "required": True},
+            "enabled": {"type": "bool", "default": True},
+        }},
+    ), required_if=[("state", "present", ("workspace_id", "storage_account_id", "event_hub_authorization_rule_id"),
+                     True)])
     params = az.params
-    setting_id = f"{params['resource_id'].rstrip('/')}/providers/Microsoft.Insights/diagnosticSettings/{params['name']}"
-    if params["state"] == "absent":
-        az.ensure_absent(setting_id, API_VERSION, label="diagnostic_setting")
-        az.exit(id=setting_id, diagnostic_setting={})
-    logs = [{"categoryGroup": e["category_group"], "enabled": e["enabled"]} if e["category_group"]
-            else {"category": e["category"], "enabled": e["enabled"]} for e in params["logs"]]
-    metrics = [{"category": e["category"], "enabled": e["enabled"]} for e in params["metrics"]]
-    properties: dict[str, Any] = {"logs": logs, "metrics": metrics}
+    setting_id = f"{params['resource_id'].rstrip('/')}/providers/{TYPE}/{params['name']}"
+    # The registry keys log entries by category group or category and metrics by category: order does not matter.
+    properties: dict[str, Any] = {
+        "logs": [{"categoryGroup": e["category_group"], "enabled": e["enabled"]} if e["category_group"]
+                 else {"category": e["category"], "enabled": e["enabled"]} for e in params["logs"]],
+        "metrics": [{"category": e["category"], "enabled": e["enabled"]} for e in params["metrics"]],
+    }
     for option, field in (("workspace_id", "workspaceId"), ("storage_account_id", "storageAccountId"),
                           ("event_hub_authorization_rule_id", "eventHubAuthorizationRuleId"),
                           ("event_hub_name", "eventHubName"),
                           ("log_analytics_destination_type", "logAnalyticsDestinationType")):
         if params[option]:
             properties[field] = params[option]
-    actual = az.call(az.client.get, setting_id, API_VERSION)
-    if actual is not None:
-        current = actual.get("properties") or {}
-        # Same categories in another order: compare with Azure's order so that only a real change writes.
-        for key, wanted in (("logs", logs), ("metrics", metrics)):
-            if category_set(current.get(key)) == category_set(wanted):
-                properties[key] = [{k: v for k, v in entry.items() if k in ("category", "categoryGroup", "enabled")
-                                    and v is not None} for entry in current.get(key) or []]
-    result = az.reconcile(setting_id, API_VERSION, {"properties": properties}, label="diagnostic_setting",
-                          actual=actual, fetch=False)
+    result = az.ensure(setting_id, TYPE, {"properties": properties}, label="diagnostic_setting")
     az.exit(id=result["id"], diagnostic_setting=result["resource"])
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -17,16 +15,8 @@ description:
   - The partition count of a Basic or Standard hub is fixed at creation; a different count fails before any
     write with a message saying so.
 options:
-  resource_group:
-    description: Resource group of the namespace.
-    type: str
-    required: true
   namespace:
     description: Event Hubs namespace name.
-    type: str
-    required: true
-  name:
-    description: Event hub name.
     type: str
     required: true
   partition_count:
@@ -80,15 +70,12 @@ options:
     default: false
   state:
     description: Whether the hub should exist (its groups and rules go with it).
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource.group_and_name
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows before/after of the hub, each group and each rule that differs.
@@ -134,10 +121,13 @@ authorization_rules:
 
 from typing import Any
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version, resource_type
 
-API = "2024-01-01"
-DEFAULT_GROUP = "$default"
+TYPE = "Microsoft.EventHub/namespaces/eventhubs"
+NAMESPACE = "Microsoft.EventHub/namespaces"
 
 
 def rights_problems(rules: list[dict[str, Any]]) -> list[str]:
@@ -156,100 +146,62 @@ def desired_hub(params: dict[str, Any]) -> dict[str, Any]:
     return {"properties": props}
 
 
-def rights_equal(desired: list[str], actual: Any) -> bool:
-    return sorted(str(r).lower() for r in desired) == sorted(str(r).lower() for r in actual or [])
-
-
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "namespace": {"type": "str", "required": True},
+    az = AzureModule(args_common.argument_spec(
+        args_common.GROUP_AND_NAME, args_common.STATE,
+        namespace={"type": "str", "required": True},
+        partition_count={"type": "int"},
+        message_retention_in_days={"type": "int", "default": 7},
+        status={"type": "str", "choices": ["Active", "Disabled", "SendDisabled", "ReceiveDisabled"], "default": "Active"},
+        consumer_groups={"type": "list", "elements": "dict", "default": [], "options": {
             "name": {"type": "str", "required": True},
-            "partition_count": {"type": "int"},
-            "message_retention_in_days": {"type": "int", "default": 7},
-            "status": {"type": "str", "choices": ["Active", "Disabled", "SendDisabled", "ReceiveDisabled"],
-                       "default": "Active"},
-            "consumer_groups": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "user_metadata": {"type": "str"},
-            }},
-            "purge_consumer_groups": {"type": "bool", "default": False},
-            "authorization_rules": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "rights": {"type": "list", "elements": "str", "choices": ["Send", "Listen", "Manage"],
-                           "required": True},
-            }},
-            "purge_authorization_rules": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+            "user_metadata": {"type": "str"},
+        }},
+        purge_consumer_groups={"type": "bool", "default": False},
+        authorization_rules={"type": "list", "elements": "dict", "default": [], "options": {
+            "name": {"type": "str", "required": True},
+            "rights": {"type": "list", "elements": "str", "choices": ["Send", "Listen", "Manage"], "required": True},
+        }},
+        purge_authorization_rules={"type": "bool", "default": False},
+    ))
     params = az.params
-    namespace_id = az.provider_id(params["resource_group"], "Microsoft.EventHub/namespaces", params["namespace"])
+    namespace_id = az.provider_id(params["resource_group"], NAMESPACE, params["namespace"])
     hub_id = f"{namespace_id}/eventhubs/{params['name']}"
     if params["state"] == "absent":
-        az.ensure_absent(hub_id, API, label="eventhub")
-        az.exit(id=hub_id, eventhub={})
+        result = az.ensure(hub_id, TYPE, {}, label="eventhub")
+        az.exit(id=result["id"], eventhub=result["resource"])
 
     problems = rights_problems(params["authorization_rules"])
-    actual = az.call(az.client.get, hub_id, API)
+    actual = az.call(az.client.get, hub_id, api_version(TYPE))
     if actual is None and params["partition_count"] is None:
         problems.append("partition_count is required to create the hub")
     if actual is not None and params["partition_count"] is not None:
         have = (actual.get("properties") or {}).get("partitionCount")
         if have is not None and int(have) != params["partition_count"]:
-            namespace = az.call(az.client.get, namespace_id, API) or {}
+            namespace = az.call(az.client.get, namespace_id, api_version(NAMESPACE)) or {}
             tier = str((namespace.get("sku") or {}).get("tier") or (namespace.get("sku") or {}).get("name") or "")
             if tier in ("Basic", "Standard") or int(have) > params["partition_count"]:
                 problems.append(f"the hub has {have} partitions; on the {tier or 'current'} tier the partition count "
                                 f"cannot change to {params['partition_count']} (create a new hub instead)")
     if problems:
         az.module.fail_json(msg=f"{hub_id}: " + "; ".join(problems))
+    result = az.ensure_present(hub_id, TYPE, desired_hub(params), label="eventhub", actual=actual)
 
-    result = az.reconcile(hub_id, API, desired_hub(params), label="eventhub", actual=actual, fetch=False)
-
-    groups_path = f"{hub_id}/consumergroups"
-    existing_groups = {}
-    if actual is not None:
-        existing_groups = {str(g.get("name", "")).lower(): g for g in az.call(az.client.list, groups_path, API)}
-    for group in params["consumer_groups"]:
-        desired: dict[str, Any] = {"properties": {}}
-        if group["user_metadata"] is not None:
-            desired["properties"]["userMetadata"] = group["user_metadata"]
-        az.reconcile(f"{groups_path}/{group['name']}", API, desired, label=f"consumer group {group['name']}",
-                     actual=existing_groups.get(group["name"].lower()), fetch=False)
-    declared_groups = {g["name"].lower() for g in params["consumer_groups"]}
-    group_names = sorted({g["name"] for g in params["consumer_groups"]}
-                         | {str(g.get("name")) for g in existing_groups.values()})
-    if params["purge_consumer_groups"]:
-        for name, group in existing_groups.items():
-            if name not in declared_groups and name != DEFAULT_GROUP:
-                az.ensure_absent(group["id"], API, label=f"consumer group {group.get('name')}", actual=group,
-                                 fetch=False)
-                group_names.remove(str(group.get("name")))
-
-    rules_path = f"{hub_id}/authorizationRules"
-    existing_rules = {}
-    if actual is not None:
-        existing_rules = {str(r.get("name", "")).lower(): r for r in az.call(az.client.list, rules_path, API)}
-    rules: dict[str, list[str]] = {str(r.get("name")): list((r.get("properties") or {}).get("rights") or [])
-                                   for r in existing_rules.values()}
-    for rule in params["authorization_rules"]:
-        current = existing_rules.get(rule["name"].lower())
-        if current is not None and rights_equal(rule["rights"], (current.get("properties") or {}).get("rights")):
-            continue  # rights are a set; the engine would compare the list in order
-        az.reconcile(f"{rules_path}/{rule['name']}", API, {"properties": {"rights": list(rule["rights"])}},
-                     label=f"authorization rule {rule['name']}", actual=current, fetch=False)
-        rules.pop(str((current or {}).get("name", rule["name"])), None)
-        rules[rule["name"]] = list(rule["rights"])
-    if params["purge_authorization_rules"]:
-        declared_rules = {r["name"].lower() for r in params["authorization_rules"]}
-        for name, rule in existing_rules.items():
-            if name not in declared_rules:
-                az.ensure_absent(rule["id"], API, label=f"authorization rule {rule.get('name')}", actual=rule,
-                                 fetch=False)
-                rules.pop(str(rule.get("name")), None)
-    az.exit(id=result["id"], eventhub=result["resource"], consumer_groups=group_names, authorization_rules=rules)
+    children = resource_type(TYPE).children
+    groups = az.ensure_children(
+        f"{hub_id}/consumergroups", children["consumergroups"]["type"],
+        {g["name"]: rec.compact({"properties": {"userMetadata": g["user_metadata"]}}) for g in params["consumer_groups"]},
+        purge=params["purge_consumer_groups"], keep=children["consumergroups"]["keep"], parent_exists=actual is not None,
+        label="consumer group")
+    # Rights are a set (registry): their order is no difference.
+    rules = az.ensure_children(
+        f"{hub_id}/authorizationRules", children["authorizationRules"]["type"],
+        {r["name"]: {"properties": {"rights": list(r["rights"])}} for r in params["authorization_rules"]},
+        purge=params["purge_authorization_rules"], keep=children["authorizationRules"]["keep"],
+        parent_exists=actual is not None, label="authorization rule")
+    az.exit(id=result["id"], eventhub=result["resource"], consumer_groups=sorted(groups),
+            authorization_rules={name: list((rule.get("properties") or {}).get("rights") or [])
+                                 for name, rule in rules.items()})
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -35,13 +33,11 @@ options:
     required: true
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.attributes.info_module
 attributes:
   check_mode:
     support: full
     description: Read-only; runs the same in check mode (rules that do not exist yet are listed in RV(missing)).
-  diff_mode:
-    support: none
-    description: Read-only; nothing to diff.
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -86,8 +82,9 @@ from typing import Any
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import AzureApiError
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API = "2024-01-01"
+API = api_version("Microsoft.EventHub/namespaces/eventhubs/authorizationRules")
 
 
 def key_view(body: dict[str, Any]) -> dict[str, str]:

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -16,17 +14,8 @@ description:
   - Throughput rules are checked before any write, as Azure checks them. Auto-inflate needs the Standard tier
     and a maximum above the current capacity; Basic and Standard take 1-40 throughput units.
 options:
-  resource_group:
-    description: Resource group of the namespace.
-    type: str
-    required: true
   name:
     description: Namespace name (6-50 characters, unique across Azure).
-    type: str
-    required: true
-  location:
-    description: Azure region. Required to create.
-    type: str
   sku:
     description: Tier.
     type: str
@@ -90,20 +79,13 @@ options:
         type: list
         elements: str
         default: []
-  tags:
-    description: Tags the namespace must carry; other tags are kept.
-    type: dict
-  state:
-    description: Whether the namespace should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows before/after of the namespace and of the rule set where they differ.
@@ -145,9 +127,11 @@ network_rule_set:
 
 from typing import Any
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
 
-API = "2024-01-01"
+TYPE = "Microsoft.EventHub/namespaces"
+RULE_SET = "Microsoft.EventHub/namespaces/networkRuleSets"
 # Azure's limits for throughput units per namespace (Basic and Standard; Premium counts processing units).
 MAX_UNITS = {"Basic": 40, "Standard": 40, "Premium": 16}
 
@@ -205,73 +189,41 @@ def desired_rule_set(rules: dict[str, Any]) -> dict[str, Any]:
     }}
 
 
-def rule_set_differs(desired: dict[str, Any], actual: dict[str, Any] | None) -> bool:
-    """Compare virtual network rules as a set of subnet IDs (Azure neither keeps their order nor their casing)."""
-    if actual is None:
-        return True
-    want, have = desired["properties"], actual.get("properties") or {}
-    for key in ("defaultAction", "publicNetworkAccess", "trustedServiceAccessEnabled"):
-        if str(want[key]).lower() != str(have.get(key)).lower():
-            return True
-    want_subnets = {r["subnet"]["id"].lower() for r in want["virtualNetworkRules"]}
-    have_subnets = {str((r.get("subnet") or {}).get("id", "")).lower() for r in have.get("virtualNetworkRules") or []}
-    want_ips = {r["ipMask"] for r in want["ipRules"]}
-    have_ips = {str(r.get("ipMask")) for r in have.get("ipRules") or []}
-    return want_subnets != have_subnets or want_ips != have_ips
-
-
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "sku": {"type": "str", "choices": ["Basic", "Standard", "Premium"], "default": "Standard"},
-            "capacity": {"type": "int", "default": 1},
-            "auto_inflate": {"type": "bool", "default": False},
-            "maximum_throughput_units": {"type": "int"},
-            "kafka_enabled": {"type": "bool", "default": True},
-            "zone_redundant": {"type": "bool", "default": False},
-            "minimum_tls_version": {"type": "str", "choices": ["1.0", "1.1", "1.2"], "default": "1.2"},
-            "disable_local_auth": {"type": "bool", "default": False},
-            "network_rule_set": {"type": "dict", "options": {
-                "default_action": {"type": "str", "choices": ["Allow", "Deny"], "default": "Deny"},
-                "public_network_access": {"type": "str", "choices": ["Enabled", "Disabled", "SecuredByPerimeter"],
-                                          "default": "Enabled"},
-                "trusted_service_access_enabled": {"type": "bool", "default": True},
-                "virtual_network_rules": {"type": "list", "elements": "str", "default": []},
-                "ip_rules": {"type": "list", "elements": "str", "default": []},
-            }},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        sku={"type": "str", "choices": ["Basic", "Standard", "Premium"], "default": "Standard"},
+        capacity={"type": "int", "default": 1},
+        auto_inflate={"type": "bool", "default": False},
+        maximum_throughput_units={"type": "int"},
+        kafka_enabled={"type": "bool", "default": True},
+        zone_redundant={"type": "bool", "default": False},
+        minimum_tls_version={"type": "str", "choices": ["1.0", "1.1", "1.2"], "default": "1.2"},
+        disable_local_auth={"type": "bool", "default": False},
+        network_rule_set={"type": "dict", "options": {
+            "default_action": {"type": "str", "choices": ["Allow", "Deny"], "default": "Deny"},
+            "public_network_access": {"type": "str", "choices": ["Enabled", "Disabled", "SecuredByPerimeter"],
+                                      "default": "Enabled"},
+            "trusted_service_access_enabled": {"type": "bool", "default": True},
+            "virtual_network_rules": {"type": "list", "elements": "str", "default": []},
+            "ip_rules": {"type": "list", "elements": "str", "default": []},
+        }},
+    ))
     params = az.params
-    namespace_id = az.provider_id(params["resource_group"], "Microsoft.EventHub/namespaces", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(namespace_id, API, label="namespace")
-        az.exit(id=namespace_id, namespace={})
-
-    problems = capability_problems(params)
-    if problems:
-        az.module.fail_json(msg=f"{namespace_id}: " + "; ".join(problems))
-    actual = az.call(az.client.get, namespace_id, API)
-    if actual is None and not params["location"]:
-        az.module.fail_json(msg=f"location is required to create {namespace_id}")
-    result = az.reconcile(namespace_id, API, desired_namespace(params, creating=actual is None), label="namespace",
-                          actual=actual, fetch=False)
+    namespace_id = az.provider_id(params["resource_group"], TYPE, params["name"])
+    if params["state"] == "present":
+        problems = capability_problems(params)
+        if problems:
+            az.module.fail_json(msg=f"{namespace_id}: " + "; ".join(problems))
+    result = az.ensure(namespace_id, TYPE, desired_namespace(params, creating=True), label="namespace")
     out: dict[str, Any] = {"id": result["id"], "namespace": result["resource"]}
-
-    if params["network_rule_set"] is not None:
-        rule_set_id = f"{namespace_id}/networkRuleSets/default"
-        desired = desired_rule_set(params["network_rule_set"])
-        current = az.call(az.client.get, rule_set_id, API) if actual is not None else None
-        if rule_set_differs(desired, current):
-            # The rule set always exists with its namespace, so a PUT of the full body is its only write; the
-            # engine compares positionally where we compare sets, hence the explicit check above.
-            rules = az.reconcile(rule_set_id, API, desired, label="network_rule_set", actual=current, fetch=False)
-        else:
-            rules = {"resource": current}
+    if params["network_rule_set"] is not None and params["state"] == "present":
+        # The rule set always exists with its namespace; the registry keys its rules by subnet ID and IP mask,
+        # so neither their order nor the casing of an ID is a difference.
+        created = result["differences"] == ["(create)"]
+        rules = az.ensure_present(f"{namespace_id}/networkRuleSets/default", RULE_SET,
+                                  desired_rule_set(params["network_rule_set"]), label="network_rule_set",
+                                  actual=None if created else ...)
         out["network_rule_set"] = rules["resource"]
     az.exit(**out)
 

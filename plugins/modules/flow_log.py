@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -15,21 +13,12 @@ description:
   - Target a virtual network (virtual network flow logs). Azure no longer creates new NSG flow logs; existing
     ones can still be read and deleted.
 options:
-  resource_group:
-    description: Resource group of the Network Watcher.
-    type: str
-    required: true
   network_watcher:
     description: Name of the Network Watcher.
     type: str
     required: true
-  name:
-    description: Flow log name.
-    type: str
-    required: true
   location:
     description: Region of the flow log; defaults to the watcher's region (Azure requires them to match).
-    type: str
   target_resource_id:
     description: Resource ID of the virtual network (or subnet / network interface) to log. Required to create.
     type: str
@@ -69,23 +58,12 @@ options:
         type: int
         choices: [10, 60]
         default: 60
-  tags:
-    description: Tags the flow log must carry; other tags are kept.
-    type: dict
-  state:
-    description: Whether the flow log should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -114,51 +92,33 @@ flow_log:
 
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
+
+TYPE = "Microsoft.Network/networkWatchers/flowLogs"
+WATCHER = "Microsoft.Network/networkWatchers"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "network_watcher": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "target_resource_id": {"type": "str"},
-            "storage_account_id": {"type": "str"},
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        network_watcher={"type": "str", "required": True},
+        target_resource_id={"type": "str"},
+        storage_account_id={"type": "str"},
+        enabled={"type": "bool", "default": True},
+        retention_days={"type": "int", "default": 30},
+        traffic_analytics={"type": "dict", "options": {
             "enabled": {"type": "bool", "default": True},
-            "retention_days": {"type": "int", "default": 30},
-            "traffic_analytics": {"type": "dict", "options": {
-                "enabled": {"type": "bool", "default": True},
-                "workspace_id": {"type": "str", "required": True},
-                "workspace_region": {"type": "str", "required": True},
-                "workspace_resource_id": {"type": "str", "required": True},
-                "interval": {"type": "int", "choices": [10, 60], "default": 60},
-            }},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+            "workspace_id": {"type": "str", "required": True},
+            "workspace_region": {"type": "str", "required": True},
+            "workspace_resource_id": {"type": "str", "required": True},
+            "interval": {"type": "int", "choices": [10, 60], "default": 60},
+        }},
+    ))
     params = az.params
-    watcher_id = az.provider_id(params["resource_group"], "Microsoft.Network/networkWatchers",
-                                params["network_watcher"])
+    watcher_id = az.provider_id(params["resource_group"], WATCHER, params["network_watcher"])
     flow_log_id = f"{watcher_id}/flowLogs/{params['name']}"
-    if params["state"] == "absent":
-        az.ensure_absent(flow_log_id, api_versions.NETWORK, label="flow_log")
-        az.exit(id=flow_log_id, flow_log={})
-
-    actual = az.call(az.client.get, flow_log_id, api_versions.NETWORK)
-    location = params["location"] or (actual or {}).get("location")
-    if not location:
-        watcher = az.call(az.client.get, watcher_id, api_versions.NETWORK)
-        if watcher is not None:
-            location = watcher["location"]
-        elif not az.check_mode:
-            az.module.fail_json(msg=f"network watcher {watcher_id} does not exist", error={"code": "NotFound"})
-        # In check mode the watcher may be one an earlier task would create; the prediction lacks only its region.
-    if actual is None and not (params["target_resource_id"] and params["storage_account_id"]):
-        az.module.fail_json(msg=f"target_resource_id and storage_account_id are required to create {flow_log_id}")
     props: dict[str, Any] = {
         "enabled": params["enabled"],
         "retentionPolicy": {"days": params["retention_days"], "enabled": params["retention_days"] > 0},
@@ -175,8 +135,21 @@ def main() -> None:
             "workspaceRegion": analytics["workspace_region"],
             "workspaceResourceId": analytics["workspace_resource_id"],
             "trafficAnalyticsInterval": analytics["interval"]}}
-    desired = {**({"location": location} if location else {}), **tags_body(params["tags"]), "properties": props}
-    result = az.reconcile(flow_log_id, api_versions.NETWORK, desired, label="flow_log", actual=actual, fetch=False)
+
+    def desired(actual: dict[str, Any] | None) -> dict[str, Any]:
+        # Azure requires the flow log in its watcher's region: that is the default.
+        location = params["location"] or (actual or {}).get("location")
+        if not location:
+            watcher = az.call(az.client.get, watcher_id, api_version(WATCHER))
+            if watcher is not None:
+                location = watcher["location"]
+            elif not az.check_mode:
+                az.module.fail_json(msg=f"network watcher {watcher_id} does not exist", error={"code": "NotFound"})
+            # In check mode the watcher may be one an earlier task would create; the prediction lacks only its region.
+        return {**({"location": location} if location else {}), **az.tags_body(), "properties": props}
+
+    result = az.ensure(flow_log_id, TYPE, desired, label="flow_log",
+                       required_to_create=("target_resource_id", "storage_account_id"))
     az.exit(id=result["id"], flow_log=result["resource"])
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -19,17 +17,10 @@ description:
     creation; asking for either fails with a message instead of a refused request.
   - Changes to an existing vault are sent as PATCH of only what the task declares.
 options:
-  resource_group:
-    description: Resource group of the vault.
-    type: str
-    required: true
   name:
     description: Vault name (3-24 letters, digits and hyphens, unique across Azure).
-    type: str
-    required: true
   location:
     description: Azure region. Required to create or to recover a soft-deleted vault.
-    type: str
   tenant_id:
     description:
       - Entra ID tenant that authenticates requests to the vault.
@@ -87,23 +78,18 @@ options:
     description: Recover a soft-deleted vault of the same name instead of failing on it.
     type: bool
     default: true
-  tags:
-    description: Tags the vault must carry; other tags are kept.
-    type: dict
   state:
     description: Whether the vault should exist. V(absent) soft-deletes it (Azure keeps it recoverable).
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
   check_mode:
     support: full
     description: Reports what would change (including a recovery) and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -144,10 +130,12 @@ key_vault:
 
 from typing import Any
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import caller_identity
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API_VERSION = "2023-07-01"
+TYPE = "Microsoft.KeyVault/vaults"
 
 
 def _ip_rule(value: str) -> str:
@@ -182,46 +170,38 @@ def desired_body(params: dict[str, Any], tenant_id: str, creating: bool) -> dict
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "tenant_id": {"type": "str"},
-            "sku": {"type": "str", "choices": ["standard", "premium"], "default": "standard"},
-            "enable_rbac_authorization": {"type": "bool", "default": True},
-            "soft_delete_retention_days": {"type": "int", "default": 90},
-            "enable_purge_protection": {"type": "bool", "default": False},
-            "public_network_access": {"type": "str", "choices": ["Enabled", "Disabled"], "default": "Enabled"},
-            "network_acls": {"type": "dict", "options": {
-                "default_action": {"type": "str", "choices": ["Allow", "Deny"], "default": "Deny"},
-                "bypass": {"type": "str", "choices": ["AzureServices", "None"], "default": "AzureServices"},
-                "ip_rules": {"type": "list", "elements": "str", "default": []},
-                "virtual_network_rules": {"type": "list", "elements": "str", "default": []},
-            }},
-            "recover_soft_deleted": {"type": "bool", "default": True},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        tenant_id={"type": "str"},
+        sku={"type": "str", "choices": ["standard", "premium"], "default": "standard"},
+        enable_rbac_authorization={"type": "bool", "default": True},
+        soft_delete_retention_days={"type": "int", "default": 90},
+        enable_purge_protection={"type": "bool", "default": False},
+        public_network_access={"type": "str", "choices": ["Enabled", "Disabled"], "default": "Enabled"},
+        network_acls={"type": "dict", "options": {
+            "default_action": {"type": "str", "choices": ["Allow", "Deny"], "default": "Deny"},
+            "bypass": {"type": "str", "choices": ["AzureServices", "None"], "default": "AzureServices"},
+            "ip_rules": {"type": "list", "elements": "str", "default": []},
+            "virtual_network_rules": {"type": "list", "elements": "str", "default": []},
+        }},
+        recover_soft_deleted={"type": "bool", "default": True},
+    ))
     params = az.params
     if not 7 <= params["soft_delete_retention_days"] <= 90:
         az.module.fail_json(msg="soft_delete_retention_days must be between 7 and 90")
-    vault_id = az.provider_id(params["resource_group"], "Microsoft.KeyVault/vaults", params["name"])
+    vault_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     if params["state"] == "absent":
-        az.ensure_absent(vault_id, API_VERSION, label="key_vault")
+        az.ensure(vault_id, TYPE, {}, label="key_vault")
         az.exit(id=vault_id, vault_uri="", recovered=False, key_vault={})
 
-    actual = az.call(az.client.get, vault_id, API_VERSION)
+    actual = az.call(az.client.get, vault_id, api_version(TYPE))
     tenant_id = params["tenant_id"] or (actual or {}).get("properties", {}).get("tenantId") or \
         caller_identity(az.client.credential, az.client.scopes[0])["tenant_id"]
     recovered = False
-    if actual is None:
-        if not params["location"]:
-            az.module.fail_json(msg=f"location is required to create {vault_id}")
+    if actual is None and params["location"]:
         deleted_id = (f"/subscriptions/{az.subscription_id}/providers/Microsoft.KeyVault/locations/"
                       f"{params['location'].replace(' ', '').lower()}/deletedVaults/{params['name']}")
-        deleted = az.call(az.client.get, deleted_id, API_VERSION)
+        deleted = az.call(az.client.get, deleted_id, api_version(TYPE))
         if deleted is not None:
             if not params["recover_soft_deleted"]:
                 az.module.fail_json(msg=f"a soft-deleted vault named {params['name']} exists ({deleted_id}); "
@@ -233,33 +213,22 @@ def main() -> None:
             az.changed = True
             recover_body = {"location": params["location"], "properties": {
                 "tenantId": tenant_id, "sku": {"family": "A", "name": params["sku"]}, "createMode": "recover"}}
-            az._record_diff("key_vault", {"before": {"deleted_vault": deleted_id}, "after": {"recovered": vault_id}})
+            az.record_diff("key_vault", {"before": {"deleted_vault": deleted_id}, "after": {"recovered": vault_id}})
             if az.check_mode:
                 # The recovered vault keeps its old settings; predict the rest as an update of those.
                 predicted = {**desired_body(params, tenant_id, creating=False), "location": params["location"],
                              "id": vault_id}
                 az.exit(id=vault_id, vault_uri="", recovered=True, key_vault=predicted)
-            actual = az.call(az.client.write, "PUT", vault_id, API_VERSION, recover_body, params["timeout"])
+            actual = az.call(az.client.write, "PUT", vault_id, api_version(TYPE), recover_body, params["timeout"])
 
-    if actual is not None:
-        props = actual.get("properties") or {}
-        if props.get("enablePurgeProtection") and not params["enable_purge_protection"]:
-            az.module.fail_json(msg=f"{vault_id} has purge protection, which cannot be turned off; set "
-                                    "enable_purge_protection=true")
-        retention = props.get("softDeleteRetentionInDays")
-        if retention is not None and int(retention) != params["soft_delete_retention_days"]:
-            az.module.fail_json(msg=f"{vault_id} keeps deleted objects {retention} days; Azure cannot change the "
-                                    f"retention after creation (asked: {params['soft_delete_retention_days']})")
-        if params["location"] and params["location"].replace(" ", "").lower() != \
-                str(actual.get("location", "")).lower():
-            az.module.fail_json(msg=f"{vault_id} is in {actual.get('location')}; it cannot move to "
-                                    f"{params['location']}")
-
-    desired = desired_body(params, tenant_id, creating=actual is None)
-    if actual is None:
-        desired["location"] = params["location"]
-    result = az.reconcile(vault_id, API_VERSION, desired, update_method="PATCH", label="key_vault", actual=actual,
-                          fetch=False)
+    if actual is not None and (actual.get("properties") or {}).get("enablePurgeProtection") \
+            and not params["enable_purge_protection"]:
+        az.module.fail_json(msg=f"{vault_id} has purge protection, which cannot be turned off; set "
+                                "enable_purge_protection=true")
+    # Retention and location are fixed at creation and access policies sent on create only (registry).
+    result = az.ensure_present(vault_id, TYPE, {"location": params["location"],
+                                                **desired_body(params, tenant_id, creating=True)},
+                               label="key_vault", actual=actual)
     vault = result["resource"]
     az.exit(id=result["id"], vault_uri=str((vault.get("properties") or {}).get("vaultUri") or ""),
             recovered=recovered, key_vault=vault)

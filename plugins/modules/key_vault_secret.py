@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -53,20 +51,17 @@ options:
   content_type:
     description: Content type recorded with the secret (not validated by Key Vault).
     type: str
-  tags:
-    description: Tags the secret must carry; other tags are kept.
-    type: dict
   rbac_wait:
     description: Seconds to keep retrying a C(ForbiddenByRbac) refusal (role assignment still propagating).
     type: int
     default: 300
   state:
     description: Whether the secret should exist. V(absent) soft-deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
   check_mode:
     support: full
@@ -113,6 +108,7 @@ vault_uri:
 """
 
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import (
     KeyVaultError,
@@ -120,30 +116,26 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vau
     generate_secret,
     metadata,
 )
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-VAULT_API_VERSION = "2023-07-01"
+VAULT_API_VERSION = api_version("Microsoft.KeyVault/vaults")
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "vault_uri": {"type": "str"},
-            "vault_id": {"type": "str"},
-            "name": {"type": "str", "required": True},
-            "value": {"type": "str", "no_log": True},
-            "generate": {"type": "dict", "options": {
-                "kind": {"type": "str", "choices": ["password", "base64"], "default": "password"},
-                "length": {"type": "int", "default": 48},
-            }},
-            "rotate": {"type": "bool", "default": False},
-            "content_type": {"type": "str"},
-            "tags": {"type": "dict"},
-            "rbac_wait": {"type": "int", "default": 300},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_one_of=[("vault_uri", "vault_id")],
-        mutually_exclusive=[("value", "generate")],
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.TAGS, args_common.STATE,
+        vault_uri={"type": "str"},
+        vault_id={"type": "str"},
+        name={"type": "str", "required": True},
+        value={"type": "str", "no_log": True},
+        generate={"type": "dict", "options": {
+            "kind": {"type": "str", "choices": ["password", "base64"], "default": "password"},
+            "length": {"type": "int", "default": 48},
+        }},
+        rotate={"type": "bool", "default": False},
+        content_type={"type": "str"},
+        rbac_wait={"type": "int", "default": 300},
+    ), required_one_of=[("vault_uri", "vault_id")], mutually_exclusive=[("value", "generate")])
     params = az.params
     if params["state"] == "present" and params["value"] is None and not params["generate"]:
         az.module.fail_json(msg="state=present needs value or generate")
@@ -171,7 +163,7 @@ def main() -> None:
             if current is None:
                 az.exit(changed=False, secret={}, action="none", vault_uri=vault_uri)
             az.changed = True
-            az._record_diff(where, {"before": metadata(current), "after": {}})
+            az.record_diff(where, {"before": metadata(current), "after": {}})
             if not az.check_mode:
                 client._send("DELETE", f"secrets/{SecretsClient._name(params['name'])}")
             az.exit(secret={}, action="deleted", vault_uri=vault_uri)
@@ -201,7 +193,8 @@ def main() -> None:
         before_props = {"content_type": (current or {}).get("contentType"), "tags": (current or {}).get("tags") or {}}
         after_props = {"content_type": params["content_type"] if params["content_type"] is not None
                        else before_props["content_type"],
-                       "tags": {**before_props["tags"], **(tags or {})}}
+                       "tags": before_props["tags"] if tags is None else
+                       tags if params["purge_tags"] else {**before_props["tags"], **tags}}
         props_differ = current is not None and after_props != before_props
         if new_value is not None:
             az.module.no_log_values.add(new_value)
@@ -213,9 +206,9 @@ def main() -> None:
         az.changed = True
         value_note = {"created": "(new value)", "recovered": "(recovered value)", "updated_value": "(new value)",
                       "rotated": "(rotated)"}.get(action)
-        az._record_diff(where, {"before": {**before_props, "value": "(unchanged)" if value_note else None}
-                                if current else {},
-                                "after": {**after_props, **({"value": value_note} if value_note else {})}})
+        az.record_diff(where, {"before": {**before_props, "value": "(unchanged)" if value_note else None}
+                               if current else {},
+                               "after": {**after_props, **({"value": value_note} if value_note else {})}})
         if az.check_mode:
             az.exit(secret=metadata(current), action=action, vault_uri=vault_uri)
         if new_value is not None:

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -15,17 +13,8 @@ description:
     Application Insights component and compares a measured column with a threshold.
   - The conditions and action groups given are the whole set.
 options:
-  resource_group:
-    description: Resource group of the rule.
-    type: str
-    required: true
-  name:
-    description: Rule name.
-    type: str
-    required: true
   location:
     description: Region of the rule (the region of its scope). Required to create.
-    type: str
   display_name:
     description: Display name; defaults to O(name).
     type: str
@@ -98,23 +87,12 @@ options:
     description: Resolve the alert when the condition clears.
     type: bool
     default: true
-  tags:
-    description: Tags the rule must carry; other tags are kept.
-    type: dict
-  state:
-    description: Whether the rule should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -148,9 +126,10 @@ log_alert:
 
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 
-API_VERSION = "2023-03-15-preview"
+TYPE = "Microsoft.Insights/scheduledQueryRules"
 
 
 def number(value: float) -> float | int:
@@ -158,44 +137,31 @@ def number(value: float) -> float | int:
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "display_name": {"type": "str"},
-            "description": {"type": "str"},
-            "severity": {"type": "int", "choices": [0, 1, 2, 3, 4], "default": 2},
-            "enabled": {"type": "bool", "default": True},
-            "scopes": {"type": "list", "elements": "str", "required": True},
-            "evaluation_frequency": {"type": "str", "default": "PT5M"},
-            "window_size": {"type": "str", "default": "PT5M"},
-            "criteria": {"type": "list", "elements": "dict", "required": True, "options": {
-                "query": {"type": "str", "required": True},
-                "time_aggregation": {"type": "str", "default": "Count",
-                                     "choices": ["Count", "Average", "Minimum", "Maximum", "Total"]},
-                "metric_measure_column": {"type": "str"},
-                "operator": {"type": "str", "default": "GreaterThan",
-                             "choices": ["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]},
-                "threshold": {"type": "float", "required": True},
-                "number_of_evaluation_periods": {"type": "int", "default": 1},
-                "min_failing_periods_to_alert": {"type": "int", "default": 1},
-            }},
-            "action_groups": {"type": "list", "elements": "str", "default": []},
-            "auto_mitigate": {"type": "bool", "default": True},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        display_name={"type": "str"},
+        description={"type": "str"},
+        severity={"type": "int", "choices": [0, 1, 2, 3, 4], "default": 2},
+        enabled={"type": "bool", "default": True},
+        scopes={"type": "list", "elements": "str", "required": True},
+        evaluation_frequency={"type": "str", "default": "PT5M"},
+        window_size={"type": "str", "default": "PT5M"},
+        criteria={"type": "list", "elements": "dict", "required": True, "options": {
+            "query": {"type": "str", "required": True},
+            "time_aggregation": {"type": "str", "default": "Count",
+                                 "choices": ["Count", "Average", "Minimum", "Maximum", "Total"]},
+            "metric_measure_column": {"type": "str"},
+            "operator": {"type": "str", "default": "GreaterThan",
+                         "choices": ["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]},
+            "threshold": {"type": "float", "required": True},
+            "number_of_evaluation_periods": {"type": "int", "default": 1},
+            "min_failing_periods_to_alert": {"type": "int", "default": 1},
+        }},
+        action_groups={"type": "list", "elements": "str", "default": []},
+        auto_mitigate={"type": "bool", "default": True},
+    ))
     params = az.params
-    rule_id = az.provider_id(params["resource_group"], "Microsoft.Insights/scheduledQueryRules", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(rule_id, API_VERSION, label="log_alert")
-        az.exit(id=rule_id, log_alert={})
-    actual = az.call(az.client.get, rule_id, API_VERSION)
-    location = params["location"] or (actual or {}).get("location")
-    if not location:
-        az.module.fail_json(msg=f"location is required to create {rule_id}")
+    rule_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     conditions = []
     for item in params["criteria"]:
         if item["min_failing_periods_to_alert"] > item["number_of_evaluation_periods"]:
@@ -219,8 +185,8 @@ def main() -> None:
     }
     if params["description"] is not None:
         properties["description"] = params["description"]
-    desired = {"location": location, "kind": "LogAlert", **tags_body(params["tags"]), "properties": properties}
-    result = az.reconcile(rule_id, API_VERSION, desired, label="log_alert", actual=actual, fetch=False)
+    desired = {"location": params["location"], "kind": "LogAlert", **az.tags_body(), "properties": properties}
+    result = az.ensure(rule_id, TYPE, desired, label="log_alert")
     az.exit(id=result["id"], log_alert=result["resource"])
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -16,14 +14,6 @@ description:
   - Azure accepts window sizes of 1, 5, 15 and 30 minutes, 1, 6 and 12 hours and 1 day, evaluated every 1, 5, 15
     or 30 minutes or 1 hour, and no window shorter than the frequency.
 options:
-  resource_group:
-    description: Resource group of the rule.
-    type: str
-    required: true
-  name:
-    description: Rule name.
-    type: str
-    required: true
   description:
     description: Text included in the alert.
     type: str
@@ -92,23 +82,12 @@ options:
     description: Resolve the alert when the condition clears.
     type: bool
     default: true
-  tags:
-    description: Tags the rule must carry; other tags are kept.
-    type: dict
-  state:
-    description: Whether the rule should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.resource.group_and_name
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -141,9 +120,10 @@ metric_alert:
 
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 
-API_VERSION = "2018-03-01"
+TYPE = "Microsoft.Insights/metricAlerts"
 SINGLE = "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
 MULTIPLE = "Microsoft.Azure.Monitor.MultipleResourceMultipleMetricCriteria"
 MINUTES = {"PT1M": 1, "PT5M": 5, "PT15M": 15, "PT30M": 30, "PT1H": 60, "PT6H": 360, "PT12H": 720, "P1D": 1440}
@@ -155,38 +135,29 @@ def number(value: float) -> float | int:
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
+    az = AzureModule(args_common.argument_spec(
+        args_common.GROUP_AND_NAME, args_common.TAGS, args_common.STATE,
+        description={"type": "str", "default": ""},
+        severity={"type": "int", "choices": [0, 1, 2, 3, 4], "default": 2},
+        enabled={"type": "bool", "default": True},
+        scopes={"type": "list", "elements": "str", "required": True},
+        evaluation_frequency={"type": "str", "choices": ["PT1M", "PT5M", "PT15M", "PT30M", "PT1H"], "default": "PT1M"},
+        window_size={"type": "str", "choices": list(MINUTES), "default": "PT5M"},
+        criteria={"type": "list", "elements": "dict", "required": True, "options": {
             "name": {"type": "str", "required": True},
-            "description": {"type": "str", "default": ""},
-            "severity": {"type": "int", "choices": [0, 1, 2, 3, 4], "default": 2},
-            "enabled": {"type": "bool", "default": True},
-            "scopes": {"type": "list", "elements": "str", "required": True},
-            "evaluation_frequency": {"type": "str", "choices": ["PT1M", "PT5M", "PT15M", "PT30M", "PT1H"],
-                                     "default": "PT1M"},
-            "window_size": {"type": "str", "choices": list(MINUTES), "default": "PT5M"},
-            "criteria": {"type": "list", "elements": "dict", "required": True, "options": {
-                "name": {"type": "str", "required": True},
-                "metric_name": {"type": "str", "required": True},
-                "metric_namespace": {"type": "str"},
-                "operator": {"type": "str", "default": "GreaterThan",
-                             "choices": ["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]},
-                "threshold": {"type": "float", "required": True},
-                "time_aggregation": {"type": "str", "default": "Average",
-                                     "choices": ["Average", "Minimum", "Maximum", "Total", "Count"]},
-            }},
-            "action_groups": {"type": "list", "elements": "str", "default": []},
-            "auto_mitigate": {"type": "bool", "default": True},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+            "metric_name": {"type": "str", "required": True},
+            "metric_namespace": {"type": "str"},
+            "operator": {"type": "str", "default": "GreaterThan",
+                         "choices": ["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"]},
+            "threshold": {"type": "float", "required": True},
+            "time_aggregation": {"type": "str", "default": "Average",
+                                 "choices": ["Average", "Minimum", "Maximum", "Total", "Count"]},
+        }},
+        action_groups={"type": "list", "elements": "str", "default": []},
+        auto_mitigate={"type": "bool", "default": True},
+    ))
     params = az.params
-    alert_id = az.provider_id(params["resource_group"], "Microsoft.Insights/metricAlerts", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(alert_id, API_VERSION, label="metric_alert")
-        az.exit(id=alert_id, metric_alert={})
+    alert_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     if MINUTES[params["window_size"]] < MINUTES[params["evaluation_frequency"]]:
         az.module.fail_json(msg=f"window_size {params['window_size']} is shorter than evaluation_frequency "
                                 f"{params['evaluation_frequency']}, which Azure refuses ({alert_id})")
@@ -207,8 +178,8 @@ def main() -> None:
         "actions": [{"actionGroupId": group} for group in params["action_groups"]],
         "autoMitigate": params["auto_mitigate"],
     }
-    desired = {"location": "global", **tags_body(params["tags"]), "properties": properties}
-    result = az.reconcile(alert_id, API_VERSION, desired, label="metric_alert")
+    desired = {"location": "global", **az.tags_body(), "properties": properties}
+    result = az.ensure(alert_id, TYPE, desired, label="metric_alert")
     az.exit(id=result["id"], metric_alert=result["resource"])
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -28,13 +26,7 @@ options:
     type: str
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; nothing to diff.
+  - complianceflow.azure_infra.attributes.info_module
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -95,15 +87,16 @@ from typing import Any
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import AzureApiError
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
 COLLECTIONS = {
-    "workspaces": ("Microsoft.OperationalInsights/workspaces", "2023-09-01"),
-    "components": ("Microsoft.Insights/components", "2020-02-02"),
-    "action_groups": ("Microsoft.Insights/actionGroups", "2023-01-01"),
-    "metric_alerts": ("Microsoft.Insights/metricAlerts", "2018-03-01"),
-    "log_alerts": ("Microsoft.Insights/scheduledQueryRules", "2023-03-15-preview"),
+    "workspaces": "Microsoft.OperationalInsights/workspaces",
+    "components": "Microsoft.Insights/components",
+    "action_groups": "Microsoft.Insights/actionGroups",
+    "metric_alerts": "Microsoft.Insights/metricAlerts",
+    "log_alerts": "Microsoft.Insights/scheduledQueryRules",
 }
-DIAGNOSTICS_API = "2021-05-01-preview"
+DIAGNOSTICS_API = api_version("Microsoft.Insights/diagnosticSettings")
 SENSITIVE = ("InstrumentationKey", "ConnectionString")
 
 
@@ -119,8 +112,8 @@ def main() -> None:
     result: dict[str, Any] = {"changed": False, "diagnostic_settings": {}}
     if params["resource_group"]:
         group = az.rg_id(params["resource_group"])
-        for key, (rtype, api) in COLLECTIONS.items():
-            result[key] = az.call(az.client.list, f"{group}/providers/{rtype}", api)
+        for key, rtype in COLLECTIONS.items():
+            result[key] = az.call(az.client.list, f"{group}/providers/{rtype}", api_version(rtype))
         result["components"] = [
             {**c, "properties": {k: v for k, v in (c.get("properties") or {}).items() if k not in SENSITIVE}}
             for c in result["components"]]
@@ -135,9 +128,11 @@ def main() -> None:
         result["diagnostic_settings"][target] = settings
     if params["scope"]:
         scope = params["scope"].rstrip("/")
-        result["budgets"] = az.call(az.client.list, f"{scope}/providers/Microsoft.Consumption/budgets", "2023-05-01")
+        result["budgets"] = az.call(
+            az.client.list, f"{scope}/providers/Microsoft.Consumption/budgets", api_version("Microsoft.Consumption/budgets"))
         result["policy_assignments"] = az.call(
-            az.client.list, f"{scope}/providers/Microsoft.Authorization/policyAssignments", "2023-04-01")
+            az.client.list, f"{scope}/providers/Microsoft.Authorization/policyAssignments",
+            api_version("Microsoft.Authorization/policyAssignments"))
     az.exit(**result)
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -35,13 +33,7 @@ options:
     type: str
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; nothing to diff.
+  - complianceflow.azure_infra.attributes.info_module
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -80,19 +72,21 @@ resources:
   elements: dict
 """
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
+NETWORK = api_version("Microsoft.Network/virtualNetworks")
+PRIVATE_DNS = api_version("Microsoft.Network/privateDnsZones")
 # type -> (ARM provider path template relative to the group, API version, needs parent)
 TYPES = {
-    "virtual_network": ("Microsoft.Network/virtualNetworks", api_versions.NETWORK, False),
-    "subnet": ("Microsoft.Network/virtualNetworks/{parent}/subnets", api_versions.NETWORK, True),
-    "network_security_group": ("Microsoft.Network/networkSecurityGroups", api_versions.NETWORK, False),
-    "private_dns_zone": ("Microsoft.Network/privateDnsZones", api_versions.PRIVATE_DNS, False),
+    "virtual_network": ("Microsoft.Network/virtualNetworks", NETWORK, False),
+    "subnet": ("Microsoft.Network/virtualNetworks/{parent}/subnets", NETWORK, True),
+    "network_security_group": ("Microsoft.Network/networkSecurityGroups", NETWORK, False),
+    "private_dns_zone": ("Microsoft.Network/privateDnsZones", PRIVATE_DNS, False),
     "virtual_network_link": ("Microsoft.Network/privateDnsZones/{parent}/virtualNetworkLinks",
-                             api_versions.PRIVATE_DNS, True),
-    "network_watcher": ("Microsoft.Network/networkWatchers", api_versions.NETWORK, False),
-    "flow_log": ("Microsoft.Network/networkWatchers/{parent}/flowLogs", api_versions.NETWORK, True),
+                             PRIVATE_DNS, True),
+    "network_watcher": ("Microsoft.Network/networkWatchers", NETWORK, False),
+    "flow_log": ("Microsoft.Network/networkWatchers/{parent}/flowLogs", NETWORK, True),
 }
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -17,20 +15,6 @@ description:
   - Address prefixes and port ranges may be given as one value or a list; they are stored the way Azure stores
     them (one value in the singular field, several in the plural one).
 options:
-  resource_group:
-    description: Resource group of the NSG.
-    type: str
-    required: true
-  name:
-    description: NSG name.
-    type: str
-    required: true
-  location:
-    description: Azure region. Required to create; defaults to the existing NSG's location.
-    type: str
-  tags:
-    description: Tags the NSG must carry; other tags are kept.
-    type: dict
   rules:
     description: Security rules the NSG must have.
     type: list
@@ -95,17 +79,13 @@ options:
     description: Delete rules that are not in O(rules).
     type: bool
     default: false
-  state:
-    description: Whether the NSG should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows before/after of what differs, rule by rule.
@@ -146,15 +126,17 @@ network_security_group:
 import copy
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
+
+TYPE = "Microsoft.Network/networkSecurityGroups"
 
 FIELD_PAIRS = (("source_address_prefix", "source_address_prefixes", "sourceAddressPrefix", "sourceAddressPrefixes"),
                ("destination_address_prefix", "destination_address_prefixes", "destinationAddressPrefix",
                 "destinationAddressPrefixes"),
                ("source_port_range", "source_port_ranges", "sourcePortRange", "sourcePortRanges"),
                ("destination_port_range", "destination_port_ranges", "destinationPortRange", "destinationPortRanges"))
-
 
 
 def canonical_security_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -182,6 +164,7 @@ def canonical_security_rule(rule: dict[str, Any]) -> dict[str, Any]:
             props.pop(singular, None)
             props[plural] = many
     return out
+
 
 def rule_body(spec: dict[str, Any]) -> dict[str, Any]:
     """A declared rule is complete: fields it leaves out get Azure's neutral value (``*``), and the unused one
@@ -215,23 +198,13 @@ def main() -> None:
     for pair in FIELD_PAIRS:
         rule_options[pair[0]] = {"type": "str"}
         rule_options[pair[1]] = {"type": "list", "elements": "str"}
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "tags": {"type": "dict"},
-            "rules": {"type": "list", "elements": "dict", "default": [], "options": rule_options},
-            "purge_rules": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        rules={"type": "list", "elements": "dict", "default": [], "options": rule_options},
+        purge_rules={"type": "bool", "default": False},
+    ))
     params = az.params
-    nsg_id = az.provider_id(params["resource_group"], "Microsoft.Network/networkSecurityGroups", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(nsg_id, api_versions.NETWORK, label="network_security_group")
-        az.exit(id=nsg_id, network_security_group={})
-
+    nsg_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     seen: dict[tuple[str, int], str] = {}
     for rule in params["rules"]:
         key = (rule["direction"], rule["priority"])
@@ -241,18 +214,21 @@ def main() -> None:
             az.module.fail_json(msg=f"rules[{rule['name']}] and rules[{seen[key]}] share {rule['direction']} "
                                     f"priority {rule['priority']}")
         seen[key] = rule["name"]
-    actual = az.call(az.client.get, nsg_id, api_versions.NETWORK)
-    if actual is None and not params["location"]:
-        az.module.fail_json(msg=f"location is required to create {nsg_id}")
-    if actual is not None:
-        # Compare against Azure's stored form folded the same way as ours.
-        props = actual.setdefault("properties", {})
-        props["securityRules"] = [canonical_security_rule(r) for r in props.get("securityRules") or []]
-    desired = {"location": params["location"] or actual["location"], **tags_body(params["tags"]),
+    actual = None
+    if params["state"] == "present":
+        actual = az.call(az.client.get, nsg_id, api_version(TYPE))
+        if actual is not None:
+            # Compare against Azure's stored form folded the same way as ours.
+            props = actual.setdefault("properties", {})
+            props["securityRules"] = [canonical_security_rule(r) for r in props.get("securityRules") or []]
+    desired = {"location": params["location"], **az.tags_body(),
                "properties": {"securityRules": [rule_body(r) for r in params["rules"]]}}
-    partial = set() if params["purge_rules"] else {"properties.securityRules"}
-    result = az.reconcile(nsg_id, api_versions.NETWORK, desired, partial_lists=partial,
-                          label="network_security_group", actual=actual, fetch=False)
+    partial = () if params["purge_rules"] else ("properties.securityRules",)
+    if params["state"] == "absent":
+        result = az.ensure(nsg_id, TYPE, desired, label="network_security_group")
+    else:
+        result = az.ensure_present(nsg_id, TYPE, desired, partial_lists=partial, label="network_security_group",
+                                   actual=actual)
     az.exit(id=result["id"], network_security_group=result["resource"])
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -49,20 +47,10 @@ options:
   non_compliance_message:
     description: Message shown when a request is denied.
     type: str
-  state:
-    description: Whether the assignment should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -88,57 +76,41 @@ policy_assignment:
   type: dict
 """
 
-import copy
 from typing import Any
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 
-API_VERSION = "2023-04-01"
+TYPE = "Microsoft.Authorization/policyAssignments"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "scope": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "policy_definition_id": {"type": "str"},
-            "display_name": {"type": "str"},
-            "description": {"type": "str"},
-            "parameters": {"type": "dict", "default": {}},
-            "enforcement_mode": {"type": "str", "choices": ["Default", "DoNotEnforce"], "default": "Default"},
-            "not_scopes": {"type": "list", "elements": "str", "default": []},
-            "non_compliance_message": {"type": "str"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_if=[("state", "present", ("policy_definition_id",))],
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.STATE,
+        scope={"type": "str", "required": True},
+        name={"type": "str", "required": True},
+        policy_definition_id={"type": "str"},
+        display_name={"type": "str"},
+        description={"type": "str"},
+        parameters={"type": "dict", "default": {}},
+        enforcement_mode={"type": "str", "choices": ["Default", "DoNotEnforce"], "default": "Default"},
+        not_scopes={"type": "list", "elements": "str", "default": []},
+        non_compliance_message={"type": "str"},
+    ), required_if=[("state", "present", ("policy_definition_id",))])
     params = az.params
-    assignment_id = f"{params['scope'].rstrip('/')}/providers/Microsoft.Authorization/policyAssignments/{params['name']}"
-    if params["state"] == "absent":
-        az.ensure_absent(assignment_id, API_VERSION, label="policy_assignment")
-        az.exit(id=assignment_id, policy_assignment={})
-    parameters = {key: {"value": value} for key, value in params["parameters"].items()}
+    assignment_id = f"{params['scope'].rstrip('/')}/providers/{TYPE}/{params['name']}"
     properties: dict[str, Any] = {
-        "policyDefinitionId": params["policy_definition_id"], "parameters": parameters,
+        # The parameter map is compared exactly (registry): a value the task no longer gives goes back to the
+        # definition's default.
+        "policyDefinitionId": params["policy_definition_id"],
+        "parameters": {key: {"value": value} for key, value in params["parameters"].items()},
         "enforcementMode": params["enforcement_mode"], "notScopes": params["not_scopes"],
+        "displayName": params["display_name"], "description": params["description"],
     }
-    for option, field in (("display_name", "displayName"), ("description", "description")):
-        if params[option] is not None:
-            properties[field] = params[option]
     if params["non_compliance_message"] is not None:
         properties["nonComplianceMessages"] = [{"message": params["non_compliance_message"]}]
-    actual = az.call(az.client.get, assignment_id, API_VERSION)
-    compared = actual
-    if actual is not None:
-        current = (actual.get("properties") or {}).get("parameters") or {}
-        if set(current) - set(parameters):
-            # A parameter value the task no longer gives must go (back to the definition's default); the engine's
-            # merge keeps map keys it is not told about, so it is shown the map without the current values.
-            compared = copy.deepcopy(actual)
-            compared["properties"].pop("parameters", None)
-    result = az.reconcile(assignment_id, API_VERSION, {"properties": rec.compact(properties)},
-                          label="policy_assignment", actual=compared, fetch=False)
+    result = az.ensure(assignment_id, TYPE, {"properties": rec.compact(properties)}, label="policy_assignment")
     az.exit(id=result["id"], policy_assignment=result["resource"])
 
 

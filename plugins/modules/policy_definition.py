@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -41,20 +39,10 @@ options:
   policy_rule:
     description: The policy rule (C(if) / C(then)). Required for O(state=present).
     type: dict
-  state:
-    description: Whether the definition should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -89,46 +77,46 @@ policy_definition:
 import copy
 from typing import Any
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API_VERSION = "2023-04-01"
+TYPE = "Microsoft.Authorization/policyDefinitions"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "name": {"type": "str", "required": True},
-            "management_group": {"type": "str"},
-            "display_name": {"type": "str"},
-            "description": {"type": "str"},
-            "mode": {"type": "str", "default": "Indexed"},
-            "metadata": {"type": "dict"},
-            "parameters": {"type": "dict", "default": {}},
-            "policy_rule": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_if=[("state", "present", ("policy_rule",))],
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.STATE,
+        name={"type": "str", "required": True},
+        management_group={"type": "str"},
+        display_name={"type": "str"},
+        description={"type": "str"},
+        mode={"type": "str", "default": "Indexed"},
+        metadata={"type": "dict"},
+        parameters={"type": "dict", "default": {}},
+        policy_rule={"type": "dict"},
+    ), required_if=[("state", "present", ("policy_rule",))])
     params = az.params
     scope = (f"/providers/Microsoft.Management/managementGroups/{params['management_group']}"
              if params["management_group"] else f"/subscriptions/{az.subscription_id}")
-    definition_id = f"{scope}/providers/Microsoft.Authorization/policyDefinitions/{params['name']}"
+    definition_id = f"{scope}/providers/{TYPE}/{params['name']}"
     if params["state"] == "absent":
-        az.ensure_absent(definition_id, API_VERSION, label="policy_definition")
-        az.exit(id=definition_id, policy_definition={})
+        result = az.ensure(definition_id, TYPE, {}, label="policy_definition")
+        az.exit(id=result["id"], policy_definition=result["resource"])
     properties: dict[str, Any] = {"policyType": "Custom", "mode": params["mode"],
                                   "parameters": params["parameters"], "policyRule": params["policy_rule"]}
     for option, field in (("display_name", "displayName"), ("description", "description"), ("metadata", "metadata")):
         if params[option] is not None:
             properties[field] = params[option]
-    actual = az.call(az.client.get, definition_id, API_VERSION)
+    actual = az.call(az.client.get, definition_id, api_version(TYPE))
     compared = actual
     if actual is not None:
         current = actual.get("properties") or {}
-        # The rule and parameters are compared whole, both ways: a condition removed from the task is a change
-        # that a partial compare misses, and the engine's merge would keep it in the PUT. Hiding the current value
-        # from the engine makes it both see the change and send the task's value as it is.
+        # The rule and parameter declarations are compared whole, at every depth (the registry's exact map covers
+        # only the parameter names): a condition removed from the task is a change that a partial compare misses,
+        # and a merge would keep it in the PUT. Hiding the current value makes the skeleton see the change and
+        # send the task's value as it is.
         whole = [key for key in ("policyRule", "parameters")
                  if rec.differences(properties[key], current.get(key))
                  or rec.differences(current.get(key) or {}, properties[key])]
@@ -136,8 +124,8 @@ def main() -> None:
             compared = copy.deepcopy(actual)
             for key in whole:
                 compared["properties"].pop(key, None)
-    result = az.reconcile(definition_id, API_VERSION, {"properties": properties}, label="policy_definition",
-                          actual=compared, fetch=False)
+    result = az.ensure_present(definition_id, TYPE, {"properties": properties}, label="policy_definition",
+                               actual=compared)
     az.exit(id=result["id"], policy_definition=result["resource"])
 
 

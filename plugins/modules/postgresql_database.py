@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -39,15 +37,11 @@ options:
     default: en_US.utf8
   state:
     description: Whether the databases should exist. V(absent) drops them and their data.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows the databases that would be created or dropped.
@@ -75,25 +69,26 @@ created:
   elements: str
 """
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API_VERSION = "2024-08-01"
+SERVER = "Microsoft.DBforPostgreSQL/flexibleServers"
+TYPE = "Microsoft.DBforPostgreSQL/flexibleServers/databases"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "server": {"type": "str", "required": True},
-            "names": {"type": "list", "elements": "str", "required": True},
-            "charset": {"type": "str", "default": "UTF8"},
-            "collation": {"type": "str", "default": "en_US.utf8"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.STATE,
+        resource_group={"type": "str", "required": True},
+        server={"type": "str", "required": True},
+        names={"type": "list", "elements": "str", "required": True},
+        charset={"type": "str", "default": "UTF8"},
+        collation={"type": "str", "default": "en_US.utf8"},
+    ))
     params = az.params
-    server_id = az.provider_id(params["resource_group"], "Microsoft.DBforPostgreSQL/flexibleServers", params["server"])
-    server_exists = az.call(az.client.get, server_id, API_VERSION) is not None
+    server_id = az.provider_id(params["resource_group"], SERVER, params["server"])
+    server_exists = az.call(az.client.get, server_id, api_version(SERVER)) is not None
     if not server_exists and not az.check_mode and params["state"] == "present":
         az.module.fail_json(msg=f"server {server_id} does not exist; create it first")
     ids: dict[str, str] = {}
@@ -101,12 +96,13 @@ def main() -> None:
     for name in params["names"]:
         db_id = f"{server_id}/databases/{name}"
         ids[name] = db_id
-        actual = az.call(az.client.get, db_id, API_VERSION) if server_exists else None
+        actual = az.call(az.client.get, db_id, api_version(TYPE)) if server_exists else None
         if params["state"] == "absent":
-            az.ensure_absent(db_id, API_VERSION, label=name, actual=actual, fetch=False)
+            az.ensure_absent(db_id, TYPE, label=name, actual=actual, fetch=False)
             continue
         if actual is not None:
             props = actual.get("properties") or {}
+            # Fixed at creation; compared the way PostgreSQL names them (UTF8 is UTF-8).
             for option, key in (("charset", "charset"), ("collation", "collation")):
                 have = props.get(key)
                 if have and str(have).replace("-", "").lower() != params[option].replace("-", "").lower():
@@ -114,9 +110,8 @@ def main() -> None:
                                             f"{params[option]})", changed=az.changed)
             continue
         created.append(name)
-        az.reconcile(db_id, API_VERSION, {"properties": {"charset": params["charset"],
-                                                         "collation": params["collation"]}},
-                     label=name, actual=None, fetch=False)
+        az.ensure_present(db_id, TYPE, {"properties": {"charset": params["charset"], "collation": params["collation"]}},
+                          label=name, actual=None)
     az.exit(databases=ids, created=created)
 
 

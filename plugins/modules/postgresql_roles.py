@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -86,6 +84,7 @@ options:
     default: [pg_stat_statements, pg_trgm, uuid-ossp]
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.attributes
 attributes:
   check_mode:
     support: full
@@ -126,8 +125,9 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vau
     KeyVaultError,
     SecretsClient,
 )
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-VAULT_API_VERSION = "2023-07-01"
+VAULT_API_VERSION = api_version("Microsoft.KeyVault/vaults")
 
 
 class Secrets:
@@ -270,7 +270,7 @@ def main() -> None:
                             changes, "password reset to the Key Vault value")
             if changes:
                 az.changed = True
-                az._record_diff(f"role {name}", {"before": {}, "after": {"changes": changes}})
+                az.record_diff(f"role {name}", {"before": {}, "after": {"changes": changes}})
             report[name] = {"database": database, "changes": changes}
     az.exit(roles=report)
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -13,8 +11,10 @@ version_added: 0.1.0
 description:
   - Ensures a flexible server (SKU, version, storage, backup, high availability, VNet integration) and the
     server parameters the task lists.
-  - The administrator password is needed only to create the server. It can be read by the module itself from
-    Key Vault (O(administrator_login_password_secret)), so that it never becomes an Ansible variable.
+  - The administrator password is write-only (Azure never returns it). It is sent with every write of the
+    server, never compared, and never shown. It can be read by the module itself from Key Vault
+    (O(administrator_login_password_secret)), only when a write happens, so that it never becomes an Ansible
+    variable.
   - Settings Azure cannot change after creation (network integration, geo-redundant backup, administrator
     login) fail with a message naming them instead of a refused request. A major version upgrade is not
     done by this module.
@@ -22,17 +22,8 @@ description:
     Static parameters (such as C(shared_preload_libraries)) take effect after a restart, which the module
     does when O(restart_for_static_parameters=true) and Azure reports a restart pending.
 options:
-  resource_group:
-    description: Resource group of the server.
-    type: str
-    required: true
   name:
     description: Server name (3-63 lowercase letters, digits and hyphens, unique across Azure).
-    type: str
-    required: true
-  location:
-    description: Azure region. Required to create.
-    type: str
   version:
     description: PostgreSQL major version.
     type: str
@@ -68,10 +59,10 @@ options:
     type: str
     default: cfadmin
   administrator_login_password:
-    description: Administrator password, used only to create the server.
+    description: Administrator password, required to create the server and sent with every write of it.
     type: str
   administrator_login_password_secret:
-    description: Read the administrator password from Key Vault (only when the server must be created).
+    description: Read the administrator password from Key Vault (only when the server is written).
     type: dict
     suboptions:
       vault_uri:
@@ -103,20 +94,13 @@ options:
     description: Restart the server when a parameter change needs it to take effect.
     type: bool
     default: true
-  tags:
-    description: Tags the server must carry; other tags are kept.
-    type: dict
-  state:
-    description: Whether the server should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows before/after of what differs (never the password).
@@ -170,18 +154,19 @@ restarted:
   type: bool
 """
 
-import copy
 from typing import Any
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import AzureApiError
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import (
     KeyVaultError,
     SecretsClient,
 )
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API_VERSION = "2024-08-01"
-VAULT_API_VERSION = "2023-07-01"
+TYPE = "Microsoft.DBforPostgreSQL/flexibleServers"
+CONFIGURATION = "Microsoft.DBforPostgreSQL/flexibleServers/configurations"
 
 
 def enabled(flag: bool | None) -> str | None:
@@ -199,7 +184,7 @@ def normalize_parameter(value: Any) -> str:
 def read_password(az: AzureModule, spec: dict[str, Any]) -> str:
     vault_uri = spec.get("vault_uri")
     if not vault_uri:
-        vault = az.call(az.client.get, spec["vault_id"], VAULT_API_VERSION)
+        vault = az.call(az.client.get, spec["vault_id"], api_version("Microsoft.KeyVault/vaults"))
         vault_uri = ((vault or {}).get("properties") or {}).get("vaultUri")
         if not vault_uri:
             az.module.fail_json(msg=f"vault {spec['vault_id']} does not exist; cannot read the administrator password")
@@ -240,23 +225,6 @@ def server_body(params: dict[str, Any], creating: bool) -> dict[str, Any]:
     return body
 
 
-def immutable_conflicts(params: dict[str, Any], actual: dict[str, Any]) -> list[str]:
-    """Settings the task asks for that Azure cannot change on an existing server."""
-    props = actual.get("properties") or {}
-    network = props.get("network") or {}
-    wanted = {
-        "delegated_subnet_id": (params["delegated_subnet_id"], network.get("delegatedSubnetResourceId")),
-        "private_dns_zone_id": (params["private_dns_zone_id"], network.get("privateDnsZoneArmResourceId")),
-        "public_network_access": (params["public_network_access"], network.get("publicNetworkAccess")),
-        "geo_redundant_backup": (enabled(params["geo_redundant_backup"]),
-                                 (props.get("backup") or {}).get("geoRedundantBackup")),
-        "administrator_login": (params["administrator_login"], props.get("administratorLogin")),
-        "version": (params["version"], props.get("version")),
-    }
-    return [f"{option} (is {have}, asked {want})" for option, (want, have) in wanted.items()
-            if want is not None and have is not None and str(want).lower() != str(have).lower()]
-
-
 def reconcile_parameters(az: AzureModule, server_id: str, wanted: dict[str, Any], server_exists: bool
                          ) -> tuple[dict[str, str], bool]:
     """Bring each listed parameter to its value; returns the values and whether a restart is pending."""
@@ -264,7 +232,7 @@ def reconcile_parameters(az: AzureModule, server_id: str, wanted: dict[str, Any]
     pending_restart = False
     for name, value in wanted.items():
         config_id = f"{server_id}/configurations/{name}"
-        actual = az.call(az.client.get, config_id, API_VERSION) if server_exists else None
+        actual = az.call(az.client.get, config_id, api_version(CONFIGURATION)) if server_exists else None
         if server_exists and actual is None:
             az.module.fail_json(msg=f"{config_id}: the server has no parameter named {name}", changed=az.changed)
         current = ((actual or {}).get("properties") or {}).get("value")
@@ -273,92 +241,70 @@ def reconcile_parameters(az: AzureModule, server_id: str, wanted: dict[str, Any]
             pending_restart = pending_restart or bool((actual.get("properties") or {}).get("isConfigPendingRestart"))
             continue
         az.changed = True
-        az._record_diff(f"configurations/{name}", {"before": {"value": current}, "after": {"value": str(value)}})
+        az.record_diff(f"configurations/{name}", {"before": {"value": current}, "after": {"value": str(value)}})
         values[name] = str(value)
         if az.check_mode:
             static = str(((actual or {}).get("properties") or {}).get("isDynamicConfig", "true")).lower() == "false"
             pending_restart = pending_restart or static
             continue
-        written = az.call(az.client.write, "PUT", config_id, API_VERSION,
+        written = az.call(az.client.write, "PUT", config_id, api_version(CONFIGURATION),
                           {"properties": {"value": str(value), "source": "user-override"}}, az.params["timeout"])
         pending_restart = pending_restart or bool((written.get("properties") or {}).get("isConfigPendingRestart"))
     return values, pending_restart
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        version={"type": "str", "default": "16"},
+        sku_name={"type": "str"},
+        sku_tier={"type": "str", "choices": ["Burstable", "GeneralPurpose", "MemoryOptimized"]},
+        storage_size_gb={"type": "int"},
+        storage_auto_grow={"type": "bool"},
+        backup_retention_days={"type": "int"},
+        geo_redundant_backup={"type": "bool"},
+        high_availability={"type": "str", "choices": ["Disabled", "SameZone", "ZoneRedundant"]},
+        availability_zone={"type": "str"},
+        administrator_login={"type": "str", "default": "cfadmin"},
+        administrator_login_password={"type": "str", "no_log": True},
+        administrator_login_password_secret={"type": "dict", "no_log": False, "options": {
+            "vault_uri": {"type": "str"},
+            "vault_id": {"type": "str"},
             "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "version": {"type": "str", "default": "16"},
-            "sku_name": {"type": "str"},
-            "sku_tier": {"type": "str", "choices": ["Burstable", "GeneralPurpose", "MemoryOptimized"]},
-            "storage_size_gb": {"type": "int"},
-            "storage_auto_grow": {"type": "bool"},
-            "backup_retention_days": {"type": "int"},
-            "geo_redundant_backup": {"type": "bool"},
-            "high_availability": {"type": "str", "choices": ["Disabled", "SameZone", "ZoneRedundant"]},
-            "availability_zone": {"type": "str"},
-            "administrator_login": {"type": "str", "default": "cfadmin"},
-            "administrator_login_password": {"type": "str", "no_log": True},
-            "administrator_login_password_secret": {"type": "dict", "no_log": False, "options": {
-                "vault_uri": {"type": "str"},
-                "vault_id": {"type": "str"},
-                "name": {"type": "str", "required": True},
-            }},
-            "delegated_subnet_id": {"type": "str"},
-            "private_dns_zone_id": {"type": "str"},
-            "public_network_access": {"type": "str", "choices": ["Enabled", "Disabled"], "default": "Disabled"},
-            "parameters": {"type": "dict", "default": {}},
-            "restart_for_static_parameters": {"type": "bool", "default": True},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        mutually_exclusive=[("administrator_login_password", "administrator_login_password_secret")],
-        required_together=[("sku_name", "sku_tier")],
-    )
+        }},
+        delegated_subnet_id={"type": "str"},
+        private_dns_zone_id={"type": "str"},
+        public_network_access={"type": "str", "choices": ["Enabled", "Disabled"], "default": "Disabled"},
+        parameters={"type": "dict", "default": {}},
+        restart_for_static_parameters={"type": "bool", "default": True},
+    ), mutually_exclusive=[("administrator_login_password", "administrator_login_password_secret")],
+        required_together=[("sku_name", "sku_tier")])
     params = az.params
-    server_id = az.provider_id(params["resource_group"], "Microsoft.DBforPostgreSQL/flexibleServers", params["name"])
+    server_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     if params["state"] == "absent":
-        az.ensure_absent(server_id, API_VERSION, label="server")
+        az.ensure(server_id, TYPE, {}, label="server")
         az.exit(id=server_id, fqdn="", server={}, parameters={}, restarted=False)
     if params["high_availability"] not in (None, "Disabled") and params["sku_tier"] == "Burstable":
         az.module.fail_json(msg=f"{server_id}: Burstable servers do not support high availability "
                                 f"({params['high_availability']}); use GeneralPurpose or MemoryOptimized")
 
-    actual = az.call(az.client.get, server_id, API_VERSION)
-    creating = actual is None
-    if creating:
-        missing = [o for o in ("location", "sku_name") if not params[o]]
-        if not params["administrator_login_password"] and not params["administrator_login_password_secret"]:
-            missing.append("administrator_login_password or administrator_login_password_secret")
-        if missing:
-            az.module.fail_json(msg=f"{', '.join(missing)} required to create {server_id}")
-    else:
-        conflicts = immutable_conflicts(params, actual)
-        if conflicts:
-            az.module.fail_json(msg=f"{server_id}: Azure cannot change these settings of an existing server: "
-                                    + "; ".join(conflicts))
+    # The password is write-only (registry): read (from Key Vault if need be) only when the server is written,
+    # never compared, never in a result or a diff. Settings Azure fixes at creation that differ fail the task.
+    secrets = None
+    if params["administrator_login_password"] or params["administrator_login_password_secret"]:
+        secrets = {"properties.administratorLoginPassword": lambda: params["administrator_login_password"] or
+                   read_password(az, params["administrator_login_password_secret"])}
+    required = ["sku_name"] + ([] if secrets else ["administrator_login_password or administrator_login_password_secret"])
 
-    desired = server_body(params, creating)
-    if creating:
-        desired["location"] = params["location"]
-    prediction_only = creating and az.check_mode
-    if creating and not az.check_mode:
-        password = params["administrator_login_password"] or \
-            read_password(az, params["administrator_login_password_secret"])
-        # The password goes in the create body only; the desired document returned and diffed never holds it.
-        body = copy.deepcopy(desired)
-        body["properties"]["administratorLoginPassword"] = password
-        az.changed = True
-        az._record_diff("server", {"before": {}, "after": desired})
-        server = az.call(az.client.write, "PUT", server_id, API_VERSION, body, params["timeout"])
-    else:
-        # Existing servers are updated with PATCH: a PUT would need the password again.
-        server = az.reconcile(server_id, API_VERSION, desired, update_method="PATCH", label="server",
-                              actual=actual, fetch=False)["resource"]
+    def desired(actual: dict[str, Any] | None) -> dict[str, Any]:
+        body = {"location": params["location"], **server_body(params, creating=True)}
+        if actual is not None:
+            body["properties"].pop("availabilityZone", None)  # Azure chooses it at creation when not asked
+        return body
 
+    result = az.ensure_present(server_id, TYPE, desired, label="server", required_to_create=required, secrets=secrets)
+    server = result["resource"]
+    prediction_only = result["differences"] == ["(create)"] and az.check_mode
     values, pending = reconcile_parameters(az, server_id, params["parameters"], server_exists=not prediction_only)
     restarted = False
     if pending and params["restart_for_static_parameters"]:
@@ -366,7 +312,7 @@ def main() -> None:
         az.changed = True
         if not az.check_mode:
             try:
-                az.client.post(f"{server_id}/restart", API_VERSION, {}, params["timeout"])
+                az.client.post(f"{server_id}/restart", api_version(TYPE), {}, params["timeout"])
             except AzureApiError as exc:
                 az.fail(exc)
     fqdn = str((server.get("properties") or {}).get("fullyQualifiedDomainName") or "")

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -14,17 +12,8 @@ description:
   - Ensures a private DNS zone (location C(global)) and its links to virtual networks.
   - Links the task does not declare are kept unless O(purge_links=true).
 options:
-  resource_group:
-    description: Resource group of the zone.
-    type: str
-    required: true
   name:
     description: Zone name, for example V(privatelink.blob.core.windows.net).
-    type: str
-    required: true
-  tags:
-    description: Tags the zone must carry; other tags are kept.
-    type: dict
   virtual_network_links:
     description: Links from the zone to virtual networks.
     type: list
@@ -52,15 +41,13 @@ options:
     default: false
   state:
     description: Whether the zone should exist. V(absent) deletes its links first (Azure requires it).
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource.group_and_name
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows before/after of the zone and each link that differs.
@@ -93,61 +80,44 @@ virtual_network_links:
   type: dict
 """
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API = api_versions.PRIVATE_DNS
+TYPE = "Microsoft.Network/privateDnsZones"
+LINK = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
 VNET_TYPE = "Microsoft.Network/virtualNetworks"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
+    az = AzureModule(args_common.argument_spec(
+        args_common.GROUP_AND_NAME, args_common.TAGS, args_common.STATE,
+        virtual_network_links={"type": "list", "elements": "dict", "default": [], "options": {
             "name": {"type": "str", "required": True},
+            "virtual_network": {"type": "str", "required": True},
+            "registration_enabled": {"type": "bool", "default": False},
             "tags": {"type": "dict"},
-            "virtual_network_links": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "virtual_network": {"type": "str", "required": True},
-                "registration_enabled": {"type": "bool", "default": False},
-                "tags": {"type": "dict"},
-            }},
-            "purge_links": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+        }},
+        purge_links={"type": "bool", "default": False},
+    ))
     params = az.params
-    zone_id = az.provider_id(params["resource_group"], "Microsoft.Network/privateDnsZones", params["name"])
+    zone_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     links_path = f"{zone_id}/virtualNetworkLinks"
-    zone = az.call(az.client.get, zone_id, API)
-
     if params["state"] == "absent":
-        if zone is not None:
-            for link in az.call(az.client.list, links_path, API):
-                az.ensure_absent(link["id"], API, label=f"link {link.get('name')}", actual=link, fetch=False)
-        az.ensure_absent(zone_id, API, label="private_dns_zone", actual=zone, fetch=False)
+        # Azure refuses to delete a zone that still has links.
+        zone = az.call(az.client.get, zone_id, api_version(TYPE))
+        az.ensure_children(links_path, LINK, {}, purge=True, parent_exists=zone is not None, label="link")
+        az.ensure_absent(zone_id, TYPE, label="private_dns_zone", actual=zone, fetch=False)
         az.exit(id=zone_id, private_dns_zone={})
 
-    result = az.reconcile(zone_id, API, {"location": "global", **tags_body(params["tags"])},
-                          label="private_dns_zone", actual=zone, fetch=False)
-    existing = {}
-    if zone is not None:
-        existing = {str(link.get("name", "")).lower(): link for link in az.call(az.client.list, links_path, API)}
-    links = {}
-    for spec in params["virtual_network_links"]:
-        link_id = f"{links_path}/{spec['name']}"
-        vnet_id = az.resolve_id(spec["virtual_network"], params["resource_group"], VNET_TYPE)
-        desired = {"location": "global", **tags_body(spec["tags"]),
-                   "properties": {"virtualNetwork": {"id": vnet_id},
-                                  "registrationEnabled": spec["registration_enabled"]}}
-        links[spec["name"]] = az.reconcile(link_id, API, desired, label=f"link {spec['name']}",
-                                           actual=existing.get(spec["name"].lower()), fetch=False)["resource"]
-    if params["purge_links"]:
-        declared = {s["name"].lower() for s in params["virtual_network_links"]}
-        for name, link in existing.items():
-            if name not in declared:
-                az.ensure_absent(link["id"], API, label=f"link {link.get('name')}", actual=link, fetch=False)
-    az.exit(id=result["id"], private_dns_zone=result["resource"], virtual_network_links=links)
+    result = az.ensure_present(zone_id, TYPE, {"location": "global", **az.tags_body()}, label="private_dns_zone")
+    declared = {spec["name"]: {"location": "global", **tags_body(spec["tags"]), "properties": {
+        "virtualNetwork": {"id": az.resolve_id(spec["virtual_network"], params["resource_group"], VNET_TYPE)},
+        "registrationEnabled": spec["registration_enabled"]}} for spec in params["virtual_network_links"]}
+    links = az.ensure_children(links_path, LINK, declared, purge=params["purge_links"],
+                               parent_exists=result["differences"] != ["(create)"], label="link")
+    az.exit(id=result["id"], private_dns_zone=result["resource"],
+            virtual_network_links={name: links[name] for name in declared})
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -20,17 +18,8 @@ description:
     and availability zones need the Premium SKU, and Azure allows RDB or AOF persistence, not both (this module
     manages RDB only).
 options:
-  resource_group:
-    description: Resource group of the cache.
-    type: str
-    required: true
   name:
     description: Cache name (1-63 letters, digits and single hyphens, unique across Azure).
-    type: str
-    required: true
-  location:
-    description: Azure region. Required to create.
-    type: str
   sku:
     description: Pricing tier.
     type: dict
@@ -112,16 +101,12 @@ options:
         Key Vault. The task doing this must set C(no_log) so that the key never reaches the output.
     type: bool
     default: false
-  tags:
-    description: Tags the cache must carry; other tags are kept.
-    type: dict
-  state:
-    description: Whether the cache should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
   check_mode:
     support: full
@@ -191,16 +176,17 @@ primary_key:
 import copy
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import (
+    WRITE_ONLY_MASK,
+    AzureModule,
+    tags_body,
+)
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API = "2024-11-01"
+TYPE = "Microsoft.Cache/redis"
 STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
 CONNECTION_STRING_KEY = "rdb-storage-connection-string"
-# What a check-mode prediction or a diff shows in place of the connection string.
-CONNECTION_STRING_PLACEHOLDER = "<built from the storage account's keys; never shown>"
-RDB_KEYS = ("rdb-backup-enabled", "rdb-backup-frequency", "rdb-backup-max-snapshot-count")
 SECRET_PROPERTIES = ("accessKeys",)
 
 
@@ -302,101 +288,80 @@ def public_view(resource: dict[str, Any] | None) -> dict[str, Any]:
         props.pop(key, None)
     config = props.get("redisConfiguration")
     if isinstance(config, dict) and CONNECTION_STRING_KEY in config:
-        config[CONNECTION_STRING_KEY] = CONNECTION_STRING_PLACEHOLDER
+        config[CONNECTION_STRING_KEY] = WRITE_ONLY_MASK
     return out
 
 
 def _connection_string(az: AzureModule, params: dict[str, Any]) -> str:
     account_id = az.resolve_id(params["rdb_backup"]["storage_account"], params["resource_group"], STORAGE_TYPE)
-    if az.check_mode:
-        return CONNECTION_STRING_PLACEHOLDER
-    account = az.call(az.client.get, account_id, api_versions.STORAGE)
+    account = az.call(az.client.get, account_id, api_version(STORAGE_TYPE))
     if account is None:
         az.module.fail_json(msg=f"storage account {account_id} for RDB persistence does not exist")
-    keys = az.call(az.client.post, f"{account_id}/listKeys", api_versions.STORAGE) or {}
+    keys = az.call(az.client.post, f"{account_id}/listKeys", api_version(STORAGE_TYPE)) or {}
     values = [k.get("value") for k in keys.get("keys") or [] if k.get("value")]
     if not values:
         az.module.fail_json(msg=f"storage account {account_id} returned no keys (is shared key access disabled?)")
-    # Ansible masks these wherever they would appear (results, diff, errors).
+    # Ansible masks these wherever they would appear (results, diff, errors); the skeleton adds the string itself.
     az.module.no_log_values.add(values[0])
     blob = ((account.get("properties") or {}).get("primaryEndpoints") or {}).get("blob")
     if not blob:
         az.module.fail_json(msg=f"storage account {account_id} has no blob endpoint")
-    value = storage_connection_string(account_id.rsplit("/", 1)[1], blob, values[0])
-    az.module.no_log_values.add(value)
-    return value
+    return storage_connection_string(account_id.rsplit("/", 1)[1], blob, values[0])
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "sku": {"type": "dict", "default": {}, "options": {
-                "name": {"type": "str", "choices": ["Basic", "Standard", "Premium"], "default": "Basic"},
-                "family": {"type": "str", "choices": ["C", "P"], "default": "C"},
-                "capacity": {"type": "int", "default": 1},
-            }},
-            "shard_count": {"type": "int"},
-            "replicas_per_primary": {"type": "int"},
-            "zones": {"type": "list", "elements": "str", "default": []},
-            "redis_version": {"type": "str"},
-            "minimum_tls_version": {"type": "str", "choices": ["1.0", "1.1", "1.2"], "default": "1.2"},
-            "enable_non_ssl_port": {"type": "bool", "default": False},
-            "public_network_access": {"type": "str", "choices": ["Enabled", "Disabled"], "default": "Disabled"},
-            "redis_configuration": {"type": "dict", "default": {}},
-            "rdb_backup": {"type": "dict", "options": {
-                "enabled": {"type": "bool", "default": True},
-                "frequency_minutes": {"type": "int", "choices": [15, 30, 60, 360, 720, 1440], "default": 60},
-                "max_snapshot_count": {"type": "int", "default": 1},
-                "storage_account": {"type": "str"},
-            }},
-            "return_primary_key": {"type": "bool", "default": False},
-            "tags": {"type": "dict"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        sku={"type": "dict", "default": {}, "options": {
+            "name": {"type": "str", "choices": ["Basic", "Standard", "Premium"], "default": "Basic"},
+            "family": {"type": "str", "choices": ["C", "P"], "default": "C"},
+            "capacity": {"type": "int", "default": 1},
+        }},
+        shard_count={"type": "int"},
+        replicas_per_primary={"type": "int"},
+        zones={"type": "list", "elements": "str", "default": []},
+        redis_version={"type": "str"},
+        minimum_tls_version={"type": "str", "choices": ["1.0", "1.1", "1.2"], "default": "1.2"},
+        enable_non_ssl_port={"type": "bool", "default": False},
+        public_network_access={"type": "str", "choices": ["Enabled", "Disabled"], "default": "Disabled"},
+        redis_configuration={"type": "dict", "default": {}},
+        rdb_backup={"type": "dict", "options": {
+            "enabled": {"type": "bool", "default": True},
+            "frequency_minutes": {"type": "int", "choices": [15, 30, 60, 360, 720, 1440], "default": 60},
+            "max_snapshot_count": {"type": "int", "default": 1},
+            "storage_account": {"type": "str"},
+        }},
+        return_primary_key={"type": "bool", "default": False},
+    ))
     params = az.params
-    cache_id = az.provider_id(params["resource_group"], "Microsoft.Cache/redis", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(cache_id, API, label="redis")
-        az.exit(id=cache_id, redis={})
+    cache_id = az.provider_id(params["resource_group"], TYPE, params["name"])
+    if params["state"] == "present":
+        problems = capability_problems(params)
+        if problems:
+            az.module.fail_json(msg=f"{cache_id}: " + "; ".join(problems))
 
-    problems = capability_problems(params)
-    if problems:
-        az.module.fail_json(msg=f"{cache_id}: " + "; ".join(problems))
-    actual = az.call(az.client.get, cache_id, API)
-    if actual is None and not params["location"]:
-        az.module.fail_json(msg=f"location is required to create {cache_id}")
-    if actual is not None:
-        have_zones = sorted(str(z) for z in actual.get("zones") or [])
-        if params["zones"] and sorted(params["zones"]) != have_zones:
-            az.module.fail_json(msg=f"{cache_id} is in zones {have_zones or 'none'}; zones are fixed at creation "
-                                    f"(wanted {sorted(params['zones'])}): delete and recreate the cache to change them")
-    desired = desired_body(params, creating=actual is None)
-    if actual is not None and redis_version_matches(params["redis_version"],
-                                                    (actual.get("properties") or {}).get("redisVersion")):
-        desired["properties"].pop("redisVersion", None)
+    def desired(actual: dict[str, Any] | None) -> dict[str, Any]:
+        body = desired_body(params, creating=True)
+        if actual is not None and redis_version_matches(params["redis_version"],
+                                                        (actual.get("properties") or {}).get("redisVersion")):
+            body["properties"].pop("redisVersion", None)
+        return body
 
-    # The connection string is write-only in Azure: compare without it, send it only with a persistence change.
+    # The persistence connection string is write-only (registry): never compared, built from the storage
+    # account's key only when a write happens, and masked in every result and diff.
     rdb = params["rdb_backup"]
-    if rdb and rdb["enabled"]:
-        rdb_paths = [p for p in rec.differences(desired, actual or {}) if "redisConfiguration" in p]
-        if actual is None or any(key in p for p in rdb_paths for key in RDB_KEYS):
-            desired["properties"]["redisConfiguration"][CONNECTION_STRING_KEY] = _connection_string(az, params)
-
-    # Compare with (and diff against) the cache without secrets: a connection string Azure might echo back could
-    # hold a rotated storage key that no_log does not know about.
-    result = az.reconcile(cache_id, API, desired, update_method="PATCH", label="redis",
-                          actual=public_view(actual) if actual is not None else None, fetch=False)
+    secrets = {f"properties.redisConfiguration.{CONNECTION_STRING_KEY}": lambda: _connection_string(az, params)} \
+        if rdb and rdb["enabled"] else None
+    result = az.ensure(cache_id, TYPE, desired, label="redis", secrets=secrets)
+    if params["state"] == "absent":
+        az.exit(id=result["id"], redis={})
     resource = result["resource"]
     out: dict[str, Any] = {"id": result["id"], "redis": public_view(resource),
                            "host_name": str((resource.get("properties") or {}).get("hostName") or "")}
     if params["return_primary_key"]:
         out["primary_key"] = ""
-        if not (az.check_mode and actual is None):
-            keys = az.call(az.client.post, f"{cache_id}/listKeys", API) or {}
+        if not (az.check_mode and result["differences"] == ["(create)"]):
+            keys = az.call(az.client.post, f"{cache_id}/listKeys", api_version(TYPE)) or {}
             out["primary_key"] = str(keys.get("primaryKey") or "")
     az.exit(**out)
 

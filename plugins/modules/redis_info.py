@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -29,13 +27,7 @@ options:
     default: false
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; nothing to diff.
+  - complianceflow.azure_infra.attributes.info_module
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -76,8 +68,9 @@ import copy
 from typing import Any
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API = "2024-11-01"
+API = api_version("Microsoft.Cache/redis")
 
 
 def public_view(resource: dict[str, Any] | None) -> dict[str, Any]:

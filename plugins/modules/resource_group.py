@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -24,9 +22,6 @@ options:
       - Azure region, as a name (V(westeurope)) or display name (V(West Europe)). Required to create.
       - The location of an existing group cannot change.
     type: str
-  tags:
-    description: Tags the group must carry. Other tags already on the group are kept.
-    type: dict
   lock:
     description:
       - A management lock on the group. Omit to leave locks alone.
@@ -55,20 +50,11 @@ options:
         refuse the deletion with C(ScopeLocked)).
     type: bool
     default: false
-  state:
-    description: Whether the group should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -109,68 +95,51 @@ lock:
   type: dict
 """
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-LOCK_API = api_versions.LOCKS
+TYPE = "Microsoft.Resources/resourceGroups"
+LOCK = "Microsoft.Authorization/locks"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
+    az = AzureModule(args_common.argument_spec(
+        args_common.TAGS, args_common.STATE,
+        name={"type": "str", "required": True},
+        location={"type": "str"},
+        lock={"type": "dict", "options": {
             "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "tags": {"type": "dict"},
-            "lock": {"type": "dict", "options": {
-                "name": {"type": "str", "required": True},
-                "level": {"type": "str", "choices": ["CanNotDelete", "ReadOnly"], "default": "CanNotDelete"},
-                "notes": {"type": "str"},
-                "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-            }},
-            "force_remove_lock": {"type": "bool", "default": False},
+            "level": {"type": "str", "choices": ["CanNotDelete", "ReadOnly"], "default": "CanNotDelete"},
+            "notes": {"type": "str"},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+        }},
+        force_remove_lock={"type": "bool", "default": False},
+    ))
     params = az.params
     rg_id = az.rg_id(params["name"])
-    actual = az.call(az.client.get, rg_id, api_versions.RESOURCES)
-
-    if params["state"] == "absent":
-        if actual is not None and params["force_remove_lock"]:
-            locks = az.call(az.client.list, f"{rg_id}/providers/Microsoft.Authorization/locks", LOCK_API)
-            for lock in locks:
-                # The list also shows locks inherited from the subscription; those are not ours to remove.
-                if str(lock.get("id", "")).lower().startswith(rg_id.lower() + "/"):
-                    az.ensure_absent(lock["id"], LOCK_API, label=f"lock {lock.get('name')}", actual=lock, fetch=False)
-        az.ensure_absent(rg_id, api_versions.RESOURCES, label="resource_group", actual=actual, fetch=False)
-        az.exit(id=rg_id, resource_group={})
-
-    if actual is None and not params["location"]:
-        az.module.fail_json(msg=f"location is required to create resource group {params['name']}")
-    desired = {"location": params["location"] or actual["location"], **tags_body(params["tags"])}
-    if actual is not None and params["location"] and \
-            params["location"].replace(" ", "").lower() != str(actual.get("location", "")).lower():
-        az.module.fail_json(msg=f"resource group {rg_id} is in {actual.get('location')}; a group cannot move to "
-                                f"{params['location']}", error={"code": "InvalidResourceGroupLocation"})
-    result = az.reconcile(rg_id, api_versions.RESOURCES, desired, label="resource_group", actual=actual, fetch=False)
-
-    lock_result = None
-    if params["lock"]:
-        lock = params["lock"]
-        lock_id = f"{rg_id}/providers/Microsoft.Authorization/locks/{lock['name']}"
-        if lock["state"] == "absent":
-            if actual is not None:
-                az.ensure_absent(lock_id, LOCK_API, label="lock")
-        else:
-            lock_desired = {"properties": {"level": lock["level"]}}
-            if lock["notes"] is not None:
-                lock_desired["properties"]["notes"] = lock["notes"]
-            existing = az.call(az.client.get, lock_id, LOCK_API) if actual is not None else None
-            lock_result = az.reconcile(lock_id, LOCK_API, lock_desired, label="lock", actual=existing,
-                                       fetch=False)["resource"]
+    if params["state"] == "absent" and params["force_remove_lock"]:
+        locks = az.call(az.client.list, f"{rg_id}/providers/{LOCK}", api_version(LOCK)) if az.call(
+            az.client.get, rg_id, api_version(TYPE)) is not None else []
+        for lock in locks:
+            # The list also shows locks inherited from the subscription; those are not ours to remove.
+            if str(lock.get("id", "")).lower().startswith(rg_id.lower() + "/"):
+                az.ensure_absent(lock["id"], LOCK, label=f"lock {lock.get('name')}", actual=lock, fetch=False)
+    result = az.ensure(rg_id, TYPE, {"location": params["location"], **az.tags_body()}, label="resource_group")
     output = {"id": result["id"], "resource_group": result["resource"]}
-    if params["lock"]:
-        output["lock"] = lock_result or {}
+    lock = params["lock"]
+    if lock and params["state"] == "present":
+        lock_id = f"{rg_id}/providers/{LOCK}/{lock['name']}"
+        group_exists = result["differences"] != ["(create)"]
+        if lock["state"] == "absent":
+            if group_exists:
+                az.ensure_absent(lock_id, LOCK, label="lock")
+            output["lock"] = {}
+        else:
+            desired = {"properties": {"level": lock["level"], "notes": lock["notes"]}}
+            output["lock"] = az.ensure_present(lock_id, LOCK, rec.compact(desired), label="lock",
+                                               actual=None if not group_exists else ...)["resource"]
     az.exit(**output)
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -25,13 +23,7 @@ options:
     default: true
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; nothing to diff.
+  - complianceflow.azure_infra.attributes.info_module
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -69,8 +61,11 @@ resource_groups:
   elements: dict
 """
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
+
+RESOURCES = api_version("Microsoft.Resources/resourceGroups")
+LOCKS = api_version("Microsoft.Authorization/locks")
 
 
 def main() -> None:
@@ -83,19 +78,19 @@ def main() -> None:
     )
     params = az.params
     if not params["name"]:
-        groups = az.call(az.client.list, f"/subscriptions/{az.subscription_id}/resourcegroups", api_versions.RESOURCES)
+        groups = az.call(az.client.list, f"/subscriptions/{az.subscription_id}/resourcegroups", RESOURCES)
         wanted = {str(k): str(v) for k, v in (params["tags"] or {}).items()}
         groups = [g for g in groups if all((g.get("tags") or {}).get(k) == v for k, v in wanted.items())]
         az.exit(changed=False, resource_groups=groups)
     rg_id = az.rg_id(params["name"])
-    group = az.call(az.client.get, rg_id, api_versions.RESOURCES)
+    group = az.call(az.client.get, rg_id, RESOURCES)
     result = {"changed": False, "exists": group is not None, "resource_group": group or {}}
     if params["list_locks"]:
         locks = []
         if group is not None:
             own_prefix = rg_id.lower() + "/providers/microsoft.authorization/"
             locks = [lock for lock in az.call(az.client.list, f"{rg_id}/providers/Microsoft.Authorization/locks",
-                                              api_versions.LOCKS)
+                                              LOCKS)
                      if str(lock.get("id", "")).lower().startswith(own_prefix)]
         result["locks"] = locks
     az.exit(**result)

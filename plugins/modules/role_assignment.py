@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -46,17 +44,11 @@ options:
   description:
     description: Free-text description recorded on a new assignment.
     type: str
-  state:
-    description: Whether the assignment should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
   diff_mode:
     support: full
     description: Shows the assignment that would be created or removed.
@@ -89,11 +81,13 @@ role_definition_id:
 import re
 import uuid
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import AzureApiError
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import caller_identity
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
 
-API_VERSION = "2022-04-01"
+TYPE = "Microsoft.Authorization/roleAssignments"
 # Built-in role definition IDs are the same in every Azure cloud.
 BUILT_IN_ROLES = {
     "key vault secrets officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
@@ -116,18 +110,15 @@ def role_guid(role: str) -> str | None:
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "scope": {"type": "str", "required": True},
-            "role_definition": {"type": "str", "required": True},
-            "principal_id": {"type": "str"},
-            "principal_type": {"type": "str", "choices": ["ServicePrincipal", "User", "Group"],
-                               "default": "ServicePrincipal"},
-            "name": {"type": "str"},
-            "description": {"type": "str"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.STATE,
+        scope={"type": "str", "required": True},
+        role_definition={"type": "str", "required": True},
+        principal_id={"type": "str"},
+        principal_type={"type": "str", "choices": ["ServicePrincipal", "User", "Group"], "default": "ServicePrincipal"},
+        name={"type": "str"},
+        description={"type": "str"},
+    ))
     params = az.params
     scope = params["scope"].rstrip("/")
     guid = role_guid(params["role_definition"])
@@ -141,7 +132,7 @@ def main() -> None:
 
     collection = f"{scope}/providers/Microsoft.Authorization/roleAssignments"
     try:
-        listed = az.client.list(collection, API_VERSION)
+        listed = az.client.list(collection, api_version(TYPE))
     except AzureApiError as exc:
         if not (exc.status == 404 and az.check_mode):
             az.fail(exc)
@@ -155,7 +146,7 @@ def main() -> None:
     result = {"principal_id": principal, "role_definition_id": role_definition_id}
     if params["state"] == "absent":
         for assignment in existing:
-            az.ensure_absent(assignment["id"], API_VERSION, label=assignment["id"], actual=assignment, fetch=False)
+            az.ensure_absent(assignment["id"], TYPE, label=assignment["id"], actual=assignment, fetch=False)
         az.exit(id="", **result)
     if existing:
         az.exit(id=existing[0]["id"], **result)
@@ -164,7 +155,7 @@ def main() -> None:
              "principalType": params["principal_type"]}
     if params["description"]:
         props["description"] = params["description"]
-    outcome = az.reconcile(f"{collection}/{name}", API_VERSION, {"properties": props}, label="role_assignment")
+    outcome = az.ensure_present(f"{collection}/{name}", TYPE, {"properties": props}, label="role_assignment")
     az.exit(id=outcome["id"], **result)
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -14,17 +12,8 @@ description:
   - Ensures a storage account with secure defaults (TLS 1.2, HTTPS only, no anonymous blob access) and
     optional network rules. Created with PUT; later changes are sent as PATCH of only what the task declares.
 options:
-  resource_group:
-    description: Resource group of the account.
-    type: str
-    required: true
   name:
     description: Account name (3-24 lowercase letters and digits, unique across Azure).
-    type: str
-    required: true
-  location:
-    description: Azure region. Required to create.
-    type: str
   sku:
     description: Replication SKU.
     type: str
@@ -36,9 +25,6 @@ options:
     type: str
     default: StorageV2
     choices: [StorageV2, BlobStorage, BlockBlobStorage, FileStorage, Storage]
-  tags:
-    description: Tags the account must carry; other tags are kept.
-    type: dict
   minimum_tls_version:
     description: Oldest TLS version accepted.
     type: str
@@ -75,20 +61,12 @@ options:
         type: list
         elements: str
         default: []
-  state:
-    description: Whether the account should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -118,42 +96,32 @@ storage_account:
 
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+
+TYPE = "Microsoft.Storage/storageAccounts"
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "sku": {"type": "str", "default": "Standard_LRS",
-                    "choices": ["Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Standard_GZRS",
-                                "Standard_RAGZRS", "Premium_LRS", "Premium_ZRS"]},
-            "kind": {"type": "str", "default": "StorageV2",
-                     "choices": ["StorageV2", "BlobStorage", "BlockBlobStorage", "FileStorage", "Storage"]},
-            "tags": {"type": "dict"},
-            "minimum_tls_version": {"type": "str", "default": "TLS1_2", "choices": ["TLS1_0", "TLS1_1", "TLS1_2"]},
-            "allow_blob_public_access": {"type": "bool", "default": False},
-            "https_only": {"type": "bool", "default": True},
-            "network_acls": {"type": "dict", "options": {
-                "default_action": {"type": "str", "choices": ["Allow", "Deny"], "default": "Deny"},
-                "bypass": {"type": "str", "default": "AzureServices", "no_log": False},
-                "ip_rules": {"type": "list", "elements": "str", "default": []},
-                "virtual_network_rules": {"type": "list", "elements": "str", "default": []},
-            }},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        sku={"type": "str", "default": "Standard_LRS",
+             "choices": ["Standard_LRS", "Standard_GRS", "Standard_RAGRS", "Standard_ZRS", "Standard_GZRS",
+                         "Standard_RAGZRS", "Premium_LRS", "Premium_ZRS"]},
+        kind={"type": "str", "default": "StorageV2",
+              "choices": ["StorageV2", "BlobStorage", "BlockBlobStorage", "FileStorage", "Storage"]},
+        minimum_tls_version={"type": "str", "default": "TLS1_2", "choices": ["TLS1_0", "TLS1_1", "TLS1_2"]},
+        allow_blob_public_access={"type": "bool", "default": False},
+        https_only={"type": "bool", "default": True},
+        network_acls={"type": "dict", "options": {
+            "default_action": {"type": "str", "choices": ["Allow", "Deny"], "default": "Deny"},
+            "bypass": {"type": "str", "default": "AzureServices", "no_log": False},
+            "ip_rules": {"type": "list", "elements": "str", "default": []},
+            "virtual_network_rules": {"type": "list", "elements": "str", "default": []},
+        }},
+    ))
     params = az.params
-    account_id = az.provider_id(params["resource_group"], "Microsoft.Storage/storageAccounts", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(account_id, api_versions.STORAGE, label="storage_account")
-        az.exit(id=account_id, storage_account={})
-    actual = az.call(az.client.get, account_id, api_versions.STORAGE)
-    if actual is None and not params["location"]:
-        az.module.fail_json(msg=f"location is required to create {account_id}")
+    account_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     props: dict[str, Any] = {
         "minimumTlsVersion": params["minimum_tls_version"],
         "allowBlobPublicAccess": params["allow_blob_public_access"],
@@ -166,16 +134,10 @@ def main() -> None:
             "ipRules": [{"value": ip, "action": "Allow"} for ip in acls["ip_rules"]],
             "virtualNetworkRules": [{"id": subnet, "action": "Allow"} for subnet in acls["virtual_network_rules"]],
         }
-    desired: dict[str, Any] = {"sku": {"name": params["sku"]}, "kind": params["kind"], **tags_body(params["tags"]),
-                               "properties": props}
-    if actual is None:
-        desired["location"] = params["location"]
-    elif params["location"] and params["location"].replace(" ", "").lower() != str(actual.get("location")).lower():
-        az.module.fail_json(msg=f"storage account {account_id} is in {actual.get('location')}; it cannot move to "
-                                f"{params['location']}")
-    # Storage's PUT on an existing account is a create call with stricter rules; PATCH is its update.
-    result = az.reconcile(account_id, api_versions.STORAGE, desired, update_method="PATCH", label="storage_account",
-                          actual=actual, fetch=False)
+    # Storage's PUT on an existing account is a create call with stricter rules: the registry says PATCH.
+    result = az.ensure(account_id, TYPE, {"location": params["location"], "sku": {"name": params["sku"]},
+                                          "kind": params["kind"], **az.tags_body(), "properties": props},
+                       label="storage_account")
     az.exit(id=result["id"], storage_account=result["resource"])
 
 

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -22,13 +20,7 @@ options:
     type: str
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Read-only; nothing to diff.
+  - complianceflow.azure_infra.attributes.info_module
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -57,8 +49,10 @@ storage_accounts:
   elements: dict
 """
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import api_version
+
+API = api_version("Microsoft.Storage/storageAccounts")
 
 
 def main() -> None:
@@ -71,8 +65,8 @@ def main() -> None:
     params = az.params
     collection = f"{az.rg_id(params['resource_group'])}/providers/Microsoft.Storage/storageAccounts"
     if not params["name"]:
-        az.exit(changed=False, storage_accounts=az.call(az.client.list, collection, api_versions.STORAGE))
-    account = az.call(az.client.get, f"{collection}/{params['name']}", api_versions.STORAGE)
+        az.exit(changed=False, storage_accounts=az.call(az.client.list, collection, API))
+    account = az.call(az.client.get, f"{collection}/{params['name']}", API)
     az.exit(changed=False, exists=account is not None, storage_account=account or {})
 
 

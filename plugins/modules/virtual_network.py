@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -17,17 +15,6 @@ description:
     never race each other; subnets the task does not declare are carried over unchanged unless
     O(purge_subnets=true).
 options:
-  resource_group:
-    description: Resource group of the network.
-    type: str
-    required: true
-  name:
-    description: Virtual network name.
-    type: str
-    required: true
-  location:
-    description: Azure region. Required to create; defaults to the existing network's location.
-    type: str
   address_prefixes:
     description: Address space (CIDRs). Required to create. Order does not matter.
     type: list
@@ -36,9 +23,6 @@ options:
     description: Custom DNS servers; an empty list means Azure-provided DNS. Omit to leave unmanaged.
     type: list
     elements: str
-  tags:
-    description: Tags the network must carry; other tags are kept.
-    type: dict
   subnets:
     description: Subnets the network must have.
     type: list
@@ -79,20 +63,12 @@ options:
     description: Delete subnets that are not in O(subnets).
     type: bool
     default: false
-  state:
-    description: Whether the network should exist.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows before/after of what differs.
+  - complianceflow.azure_infra.resource
+  - complianceflow.azure_infra.tags
+  - complianceflow.azure_infra.state
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -132,9 +108,10 @@ subnets:
 
 from typing import Any
 
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils import api_versions
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule, tags_body
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import args_common
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import AzureModule
 
+TYPE = "Microsoft.Network/virtualNetworks"
 NSG_TYPE = "Microsoft.Network/networkSecurityGroups"
 
 
@@ -161,56 +138,43 @@ def subnet_body(az: AzureModule, spec: dict[str, Any], existing: dict[str, Any] 
 
 
 def main() -> None:
-    az = AzureModule(
-        argument_spec={
-            "resource_group": {"type": "str", "required": True},
+    az = AzureModule(args_common.argument_spec(
+        args_common.RESOURCE, args_common.TAGS, args_common.STATE,
+        address_prefixes={"type": "list", "elements": "str"},
+        dns_servers={"type": "list", "elements": "str"},
+        subnets={"type": "list", "elements": "dict", "default": [], "options": {
             "name": {"type": "str", "required": True},
-            "location": {"type": "str"},
-            "address_prefixes": {"type": "list", "elements": "str"},
-            "dns_servers": {"type": "list", "elements": "str"},
-            "tags": {"type": "dict"},
-            "subnets": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "address_prefix": {"type": "str", "required": True},
-                "service_endpoints": {"type": "list", "elements": "str"},
-                "delegations": {"type": "list", "elements": "str"},
-                "network_security_group": {"type": "str"},
-                "private_endpoint_network_policies": {
-                    "type": "str", "choices": ["Disabled", "Enabled", "NetworkSecurityGroupEnabled",
-                                               "RouteTableEnabled"]},
-                "default_outbound_access": {"type": "bool"},
-            }},
-            "purge_subnets": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-    )
+            "address_prefix": {"type": "str", "required": True},
+            "service_endpoints": {"type": "list", "elements": "str"},
+            "delegations": {"type": "list", "elements": "str"},
+            "network_security_group": {"type": "str"},
+            "private_endpoint_network_policies": {
+                "type": "str", "choices": ["Disabled", "Enabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"]},
+            "default_outbound_access": {"type": "bool"},
+        }},
+        purge_subnets={"type": "bool", "default": False},
+    ))
     params = az.params
-    vnet_id = az.provider_id(params["resource_group"], "Microsoft.Network/virtualNetworks", params["name"])
-    if params["state"] == "absent":
-        az.ensure_absent(vnet_id, api_versions.NETWORK, label="virtual_network")
-        az.exit(id=vnet_id, virtual_network={})
-
-    actual = az.call(az.client.get, vnet_id, api_versions.NETWORK)
-    if actual is None and (not params["location"] or not params["address_prefixes"]):
-        az.module.fail_json(msg=f"location and address_prefixes are required to create {vnet_id}")
+    vnet_id = az.provider_id(params["resource_group"], TYPE, params["name"])
     names = [s["name"].lower() for s in params["subnets"]]
     if len(set(names)) != len(names):
         az.module.fail_json(msg="subnets: each subnet name may appear only once")
-    existing = {str(s.get("name", "")).lower(): s
-                for s in ((actual or {}).get("properties", {}).get("subnets") or [])}
-    props: dict[str, Any] = {
-        "subnets": [subnet_body(az, s, existing.get(s["name"].lower())) for s in params["subnets"]]}
-    if params["address_prefixes"]:
-        props["addressSpace"] = {"addressPrefixes": params["address_prefixes"]}
-    if params["dns_servers"] is not None:
-        props["dhcpOptions"] = {"dnsServers": params["dns_servers"]}
-    desired = {"location": params["location"] or actual["location"], **tags_body(params["tags"]), "properties": props}
-    partial = set() if params["purge_subnets"] else {"properties.subnets"}
-    result = az.reconcile(vnet_id, api_versions.NETWORK, desired, partial_lists=partial, label="virtual_network",
-                          actual=actual, fetch=False)
+
+    def desired(actual: dict[str, Any] | None) -> dict[str, Any]:
+        existing = {str(s.get("name", "")).lower(): s for s in ((actual or {}).get("properties", {}).get("subnets") or [])}
+        props: dict[str, Any] = {
+            "subnets": [subnet_body(az, s, existing.get(s["name"].lower())) for s in params["subnets"]]}
+        if params["address_prefixes"]:
+            props["addressSpace"] = {"addressPrefixes": params["address_prefixes"]}
+        if params["dns_servers"] is not None:
+            props["dhcpOptions"] = {"dnsServers": params["dns_servers"]}
+        return {"location": params["location"], **az.tags_body(), "properties": props}
+
+    result = az.ensure(vnet_id, TYPE, desired, label="virtual_network", required_to_create=("address_prefixes",),
+                       partial_lists=() if params["purge_subnets"] else ("properties.subnets",))
     subnets = {s.get("name"): s.get("id", f"{vnet_id}/subnets/{s.get('name')}")
                for s in (result["resource"].get("properties", {}).get("subnets") or [])}
-    az.exit(id=result["id"], virtual_network=result["resource"], subnets=subnets)
+    az.exit(id=result["id"], virtual_network=result["resource"], **({"subnets": subnets} if params["state"] == "present" else {}))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import string
 import pytest
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import key_vault_data as kvd
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import fixed_at_creation
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import resource_type
 from ansible_collections.complianceflow.azure_infra.plugins.modules import postgresql_server, role_assignment
 
 
@@ -82,7 +84,9 @@ def _server_params(**overrides: object) -> dict[str, object]:
     params: dict[str, object] = {
         "delegated_subnet_id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/db",
         "private_dns_zone_id": None, "public_network_access": "Disabled", "geo_redundant_backup": True,
-        "administrator_login": "cfadmin", "version": "16"}
+        "administrator_login": "cfadmin", "version": "16", "sku_name": None, "sku_tier": None,
+        "storage_size_gb": None, "storage_auto_grow": None, "backup_retention_days": None,
+        "high_availability": None, "availability_zone": None, "tags": None}
     params.update(overrides)
     return params
 
@@ -93,9 +97,18 @@ def test_settings_azure_cannot_change_are_named() -> None:
                              "network": {"delegatedSubnetResourceId": "/SUBSCRIPTIONS/s/resourceGroups/g/providers/"
                                          "Microsoft.Network/virtualNetworks/v/subnets/db",
                                          "publicNetworkAccess": "Disabled"}}}
-    conflicts = postgresql_server.immutable_conflicts(_server_params(), actual)
-    assert conflicts == ["geo_redundant_backup (is Disabled, asked Enabled)"]
-    assert postgresql_server.immutable_conflicts(_server_params(geo_redundant_backup=False), actual) == []
+    server = resource_type(postgresql_server.TYPE)
+
+    def conflicts(**overrides: object) -> list[str]:
+        return fixed_at_creation(postgresql_server.server_body(_server_params(**overrides), creating=True), actual,
+                                 server)
+
+    assert conflicts() == ["properties.backup.geoRedundantBackup is fixed at creation (Azure has 'Disabled', "
+                           "the task asks for 'Enabled')"]
+    assert conflicts(geo_redundant_backup=False) == []
+    # createMode is sent on create only: never a conflict.
+    assert conflicts(geo_redundant_backup=False, version="17") == [
+        "properties.version is fixed at creation (Azure has '16', the task asks for '17')"]
 
 
 def test_create_body_carries_network_and_geo_backup_but_an_update_does_not() -> None:

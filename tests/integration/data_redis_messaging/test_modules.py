@@ -138,7 +138,7 @@ def test_zones_are_fixed_at_creation(run: ModuleRunner) -> None:
     ok(run("redis_cache", args))
     refused = run("redis_cache", {**args, "zones": ["1", "2"]})
     assert refused.get("failed") is True
-    assert "zones are fixed at creation" in refused["msg"]
+    assert "zones is fixed at creation" in refused["msg"]
 
 
 def test_primary_key_is_returned_only_when_asked(run: ModuleRunner, arm_client: Any) -> None:
