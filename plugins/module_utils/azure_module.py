@@ -52,6 +52,7 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_a
 )
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import (
     ResourceType,
+    compare_rules,
     resource_type,
 )
 
@@ -317,20 +318,6 @@ def tags_body(tags: dict[str, Any] | None) -> dict[str, Any]:
     if tags is None:
         return {}
     return {"tags": {str(k): str(v) for k, v in tags.items()}}
-
-
-def compare_rules(entry: ResourceType | str, *, purge_tags: bool = True,
-                  partial_lists: Iterable[str] = ()) -> rec.CompareRules:
-    """The registry's compare rules for one type: tags compared exactly only with ``purge_tags``; write-only
-    and initial-only paths skipped; ``partial_lists`` (paths) added to the type's own."""
-    if isinstance(entry, str):
-        entry = resource_type(entry)
-    exact = set(entry.exact_maps)
-    if not purge_tags:
-        exact.discard("tags")
-    return rec.CompareRules.of(partial_lists={*entry.partial_lists, *(rec.rule_path(p) for p in partial_lists)},
-                               exact_maps=exact, list_keys=entry.list_keys, sets=entry.sets,
-                               skip={*entry.write_only, *entry.initial_only})
 
 
 def fixed_at_creation(desired: dict[str, Any], actual: dict[str, Any], entry: ResourceType,

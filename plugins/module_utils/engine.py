@@ -35,6 +35,7 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vau
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import (
     ResourceType,
     UnknownResourceType,
+    compare_rules,
     resource_type,
     type_of_id,
 )
@@ -104,17 +105,6 @@ def _mask_paths(body: Any, prefixes: Iterable[str], path: str = "") -> Any:
     if isinstance(body, list):
         return [_mask_paths(v, prefixes, f"{path}[]") for v in body]
     return body
-
-
-def compare_rules(rtype: ResourceType, purge_tags: bool = True,
-                  partial_lists: Iterable[str] = ()) -> rec.CompareRules:
-    """The registry's rules for a type as reconcile takes them."""
-    exact = set(rtype.exact_maps)
-    if not purge_tags:
-        exact.discard("tags")
-    return rec.CompareRules.of(partial_lists=[*rtype.partial_lists, *partial_lists], exact_maps=exact,
-                               list_keys=rtype.list_keys, sets=rtype.sets,
-                               skip=[*rtype.write_only, *rtype.initial_only])
 
 
 def parent_id(resource_id: str) -> str | None:
@@ -717,8 +707,8 @@ class Engine:
         if item.create_only_entry:
             item.action = "unchanged"
             return
-        rules = compare_rules(rtype, self.options.purge_tags,
-                              self.options.partial_lists.get(rtype.type.lower(), ()))
+        rules = compare_rules(rtype, purge_tags=self.options.purge_tags,
+                              partial_lists=self.options.partial_lists.get(rtype.type.lower(), ()))
         paths = rec.differences(desired, item.actual, rules=rules)
         if str((item.actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
             # A resource whose last operation failed matches on paper but is not usable: write it once more.
@@ -755,7 +745,8 @@ class Engine:
         if item.actual is None:
             return "PUT", desired
         kept = _drop_paths(desired, (*rtype.create_only, *rtype.initial_only))
-        rules = compare_rules(rtype, self.options.purge_tags, self.options.partial_lists.get(rtype.type.lower(), ()))
+        rules = compare_rules(rtype, purge_tags=self.options.purge_tags,
+                              partial_lists=self.options.partial_lists.get(rtype.type.lower(), ()))
         if rtype.update == "PATCH":
             return "PATCH", kept
         return "PUT", rec.merge(rec.strip_read_only(item.actual, frozenset(rtype.read_only)), kept, rules=rules)

@@ -29,8 +29,11 @@ Pure data and lookups: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
 
 
 @dataclass(frozen=True)
@@ -179,3 +182,17 @@ def type_of_id(resource_id: str) -> str:
 def api_versions_by_namespace() -> dict[str, str]:
     """Every type's API version (the deployment fact's ``api_versions``), by type name."""
     return {t.type: t.api_version for t in _TYPES}
+
+
+def compare_rules(entry: ResourceType | str, *, purge_tags: bool = True,
+                  partial_lists: Iterable[str] = ()) -> rec.CompareRules:
+    """The registry's compare rules for one type: tags compared exactly only with ``purge_tags``; write-only
+    and initial-only paths skipped; ``partial_lists`` (paths) added to the type's own."""
+    if isinstance(entry, str):
+        entry = resource_type(entry)
+    exact = set(entry.exact_maps)
+    if not purge_tags:
+        exact.discard("tags")
+    return rec.CompareRules.of(partial_lists={*entry.partial_lists, *(rec.rule_path(p) for p in partial_lists)},
+                               exact_maps=exact, list_keys=entry.list_keys, sets=entry.sets,
+                               skip={*entry.write_only, *entry.initial_only})

@@ -1,8 +1,6 @@
 #!/usr/bin/python
 # Copyright: ComplianceFlow platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# Ansible modules keep imports below DOCUMENTATION/EXAMPLES/RETURN by convention.
-# ruff: noqa: E402
 
 from __future__ import annotations
 
@@ -20,10 +18,15 @@ description:
     its parent). The long-running operations of a wave are polled together.
   - One failed resource does not hide the others; the task fails after the wave in which something failed and
     names every failed resource with Azure's error code and message.
-  - Values the plan leaves to run time are placeholders, C(<runtime:NAME>) or C(<runtime:NAME:ARGUMENT>):
-    C(tenant-id) and C(principal-id) (from the caller's token), C(month-start), C(workspace-customer-id:<id>),
-    C(storage-connection-string:<account id>) and C(key-vault-secret:<secret id>) are resolved by the module;
+  - Values the plan leaves to run time are placeholders, C(<runtime:NAME>) or C(<runtime:NAME:ARGUMENT>). The
+    module resolves C(tenant-id) and C(principal-id) (from the caller's token), C(month-start),
+    C(workspace-customer-id:<id>), C(list-keys:<id>:<field>), C(property:<id>:<path>),
+    C(storage-connection-string:<account id>), C(key-vault-secret:<secret id>) and C(generate:password|base64);
     other names come from O(runtime). Secret values resolved here are never returned, shown in a diff or logged.
+  - Key Vault secrets (C(Microsoft.KeyVault/vaults/secrets)) are written through the vault's data plane, never
+    through ARM. A generated secret is created once and replaced only when named in C(rotate) of O(runtime); a
+    secret whose value comes from a key or a property is compared with it on every run.
+  - Details, with the data path from the inventory to the request, in C(docs/engine.md).
 options:
   resources:
     description:
@@ -38,7 +41,7 @@ options:
   runtime:
     description:
       - Values for the plan's C(<runtime:NAME>) placeholders that the module cannot find itself, for example
-        C(principal-id) (another principal than the caller), and settings of the secrets it writes: C(rotate)
+        C(principal-id) (another principal than the caller), and settings of the secrets it writes, C(rotate)
         (names of generated secrets to replace), C(password-length), C(signing-key-bytes), C(rbac-wait) (seconds
         a fresh role assignment on the vault may take to apply).
       - Keys of dictionaries may be snake_case; they are sent in ARM's camelCase.
@@ -58,8 +61,9 @@ options:
     default: true
   partial_lists:
     description:
-      - Lists whose items the plan does not declare are kept instead of removed, by ARM type, for example
-        C({"Microsoft.Network/networkSecurityGroups": ["properties.securityRules"]}) to keep rules added by hand.
+      - Lists whose items the plan does not declare are kept instead of removed, by ARM type; for example the
+        key C(Microsoft.Network/networkSecurityGroups) with the list V([properties.securityRules]) keeps security
+        rules added by hand.
     type: dict
     default: {}
   purge_children:
@@ -91,19 +95,9 @@ options:
     description: How many requests run at once (reads, and the writes of one wave).
     type: int
     default: 8
-  timeout:
-    description: Seconds each long-running operation may take.
-    type: int
-    default: 1800
 extends_documentation_fragment:
   - complianceflow.azure_infra.azure_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reads everything, reports what would be created, updated or deleted, and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows, per resource ID, the before and after of what differs (write-only values masked).
+  - complianceflow.azure_infra.attributes
 author:
   - ComplianceFlow platform engineering (@complianceflow)
 """
@@ -158,7 +152,7 @@ results:
       description: Azure's error (status, code, message, resource_id) for a failed resource.
       type: dict
 counts:
-  description: How many resources had each action, for example C({"create": 3, "update": 1, "unchanged": 40}).
+  description: How many resources had each action (V(create), V(update), V(delete), V(unchanged), V(skipped), ...).
   returned: always
   type: dict
 restarted:

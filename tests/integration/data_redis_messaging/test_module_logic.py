@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
-from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_module import compare_rules
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import compare_rules
 from ansible_collections.complianceflow.azure_infra.plugins.modules import eventhub, eventhub_namespace, redis_cache
 
 
