@@ -25,15 +25,13 @@ import pytest
 import requests
 
 from tests.emulator.pytest_plugin import EmulatorProcess
+from tests.integration.request_log import writes
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 PLAYBOOK = HERE / "converge.yml"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
-WRITE_METHODS = {"PUT", "PATCH", "DELETE", "POST"}
-# ARM, and the Key Vault data plane (at a vault's own origin, or under /kv/<vault>/ in older emulators).
-DATA_PATHS = ("/subscriptions/", "/providers/", "/kv/", "/secrets", "/deletedsecrets")
 GENERATED = ["postgresql-admin-password"] + [f"postgresql-{s}-password" for s in (
     "user", "declaration", "form", "ruleengine", "review", "case", "notification", "analytics")] + [
     "jwt-signing-key", "jwt-refresh-signing-key"]
@@ -41,13 +39,6 @@ GENERATED = ["postgresql-admin-password"] + [f"postgresql-{s}-password" for s in
 pytestmark = pytest.mark.skipif(
     shutil.which("initdb") is None and not glob.glob("/usr/lib/postgresql/*/bin/initdb"),
     reason="needs PostgreSQL server binaries for the emulator's data plane (make system-deps)")
-
-
-def writes(entries: list[dict[str, Any]]) -> list[str]:
-    """Write requests to ARM and to the Key Vault data plane (token requests excluded)."""
-    return [f"{e.get('method')} {e.get('path')}" for e in entries
-            if str(e.get("method", "")).upper() in WRITE_METHODS
-            and str(e.get("path", "")).lower().startswith(DATA_PATHS)]
 
 
 def recap(stdout: str) -> dict[str, dict[str, int]]:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.playbooks.runner import REPO, arm_writes, run_playbook
+from tests.integration.playbooks.runner import REPO, run_playbook
+from tests.integration.request_log import writes
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -86,7 +87,7 @@ def test_check_create_rerun_and_tier(fresh: Any, arm_client: Any, deployment: st
     mark = len(fresh.requests())
     checked = play(fresh, deployment, "--check")
     assert checked.recap["changed"] > 0
-    assert arm_writes(fresh.requests()[mark:]) == [], "check mode must write nothing"
+    assert writes(fresh.requests()[mark:]) == [], "check mode must write nothing"
     assert fresh.resources() == []
 
     created = play(fresh, deployment, "-vvv")
@@ -95,7 +96,7 @@ def test_check_create_rerun_and_tier(fresh: Any, arm_client: Any, deployment: st
     mark = len(fresh.requests())
     again = play(fresh, deployment)
     assert again.recap["changed"] == 0, again.output[-6000:]
-    assert arm_writes(fresh.requests()[mark:]) == [], "a converged deployment must get no write"
+    assert writes(fresh.requests()[mark:]) == [], "a converged deployment must get no write"
 
     prod = deployment.endswith("-prod-1")
     cache = only(fresh, "Microsoft.Cache/redis")

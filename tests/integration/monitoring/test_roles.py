@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.arm_client import AzureApiError
-from tests.integration.playbooks.runner import ANSIBLE_PLAYBOOK, REPO, arm_writes, parse_recap
+from tests.integration.playbooks.runner import ANSIBLE_PLAYBOOK, REPO, parse_recap
+from tests.integration.request_log import writes
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -54,8 +55,7 @@ def play(emulator: Any, *args: str) -> tuple[subprocess.CompletedProcess[str], l
     completed = subprocess.run([*command, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800,
                                check=False)
     assert completed.returncode == 0, f"{args} failed:\n{completed.stdout[-8000:]}\n{completed.stderr[-3000:]}"
-    # PUT, PATCH and DELETE only: the data roles read keys (POST listKeys) on every run, which writes nothing.
-    return completed, arm_writes(emulator.requests()[mark:])
+    return completed, writes(emulator.requests()[mark:])
 
 
 class Built:

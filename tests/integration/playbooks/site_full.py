@@ -10,18 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.integration.playbooks.runner import REPO, run_playbook
+from tests.integration.request_log import writes
 
 EMULATOR_VARS = ("-e", f"@{REPO / 'tests/integration/emulator-site-vars.yml'}")
-WRITE_METHODS = {"PUT", "PATCH", "DELETE"}
 # Planned resources whose ID is only known at run time, or that are not ARM resources the emulator lists:
 # the runner's role assignment is named after the principal that runs the play (its object ID is in the
 # token), and Key Vault secrets live in the vault's data plane (test_keyvault_database.py reads them back).
 NOT_LISTED_BY_ID = {"microsoft.authorization/roleassignments", "microsoft.keyvault/vaults/secrets"}
-
-
-def writes(entries: list[dict[str, Any]]) -> list[str]:
-    return [f"{e.get('method')} {e.get('path')}" for e in entries
-            if str(e.get("method", "")).upper() in WRITE_METHODS and not str(e.get("path", "")).startswith("/_emulator")]
 
 
 def listed_ids(emulator: Any) -> set[str]:
