@@ -18,7 +18,6 @@ PLAYBOOK = str(Path(__file__).with_name("site_data.yml").relative_to(REPO))
 REDIS_API = "2024-11-01"
 EVENTHUB_API = "2024-01-01"
 STORAGE_API = "2023-05-01"
-KEYVAULT_ROLE = (REPO / "roles" / "keyvault" / "tasks" / "main.yml").exists()
 # Services consuming each hub (group_vars/all.yml cf_event_hubs), restated so that a broken mapping fails here.
 CONSUMERS = {
     "user-events": (2, {"notification", "analytics"}),
@@ -31,8 +30,7 @@ CONSUMERS = {
 
 
 def play(emulator: Any, deployment: str, *args: str) -> Any:
-    extra = () if KEYVAULT_ROLE else ("-e", "data_test_keyvault=false")
-    run = run_playbook(emulator, PLAYBOOK, deployment, *extra, *args)
+    run = run_playbook(emulator, PLAYBOOK, deployment, *args)
     assert run.returncode == 0, run.output[-6000:]
     return run
 
@@ -155,8 +153,7 @@ def test_check_create_rerun_and_tier(fresh: Any, arm_client: Any, deployment: st
         hub_rules = {r["name"]: sorted(r["properties"]["rights"]) for r in rules if r["id"].lower().startswith(prefix)}
         assert hub_rules == {"send": ["Send"], "listen": ["Listen"]}, name
 
-    if KEYVAULT_ROLE:
-        stored_secrets_match_azure(fresh, arm_client, hubs)
+    stored_secrets_match_azure(fresh, arm_client, hubs)
     values = secret_values(fresh, arm_client)
     assert len(values) >= 2 + 2 * 4 * len(CONSUMERS)
     for run in (checked, created, again):
