@@ -57,14 +57,15 @@ def parse_recap(stdout: str, host: str) -> dict[str, int]:
 
 
 def run_playbook(emulator: Any, playbook: str, deployment: str, *args: str,
-                 extra_env: Mapping[str, str] | None = None) -> PlaybookRun:
-    command = [ANSIBLE_PLAYBOOK, playbook, "-i", f"inventories/{deployment}", *args]
+                 extra_env: Mapping[str, str] | None = None, inventory: str | None = None) -> PlaybookRun:
+    """``ansible-playbook playbook -i inventories/<deployment>`` (or ``-i inventory``) with the emulator's env."""
+    command = [ANSIBLE_PLAYBOOK, playbook, "-i", inventory or f"inventories/{deployment}", *args]
     env = {**os.environ, **{k: str(v) for k, v in emulator.env.items()},
            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
            **(extra_env or {})}
     completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
     return PlaybookRun(command, completed.returncode, completed.stdout, completed.stderr,
-                       parse_recap(completed.stdout, deployment))
+                       parse_recap(completed.stdout, deployment) if deployment else {})
 
 
 def plan_resources(emulator: Any, deployment: str, plan_dir: Path) -> list[dict[str, Any]]:
