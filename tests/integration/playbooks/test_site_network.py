@@ -17,7 +17,7 @@ NETWORK_API = "2024-05-01"
 WATCHER_GROUP = "NetworkWatcherRG"
 
 
-# This file proves the network slice; test_site_full.py runs the whole stack.
+# This file proves the network slice; test_site_whole_stack.py runs the whole stack.
 SLICE = ("--tags", "resource_group,network")
 
 
