@@ -13,7 +13,7 @@ export CF_EMULATOR_STRICT_SCHEMA := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup system-deps demo test lint unit emulator-test integration molecule docs docs-check \
-        plan build-check sanity next-cidr benchmark clean
+        plan plan-snapshots build-check sanity next-cidr benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ integration: setup ## Modules and playbooks against a fresh emulator
 
 molecule: setup ## Molecule scenarios (one per role) against the emulator
 	@scripts/molecule-all.sh
+
+plan-snapshots: setup ## Refresh tests/unit/snapshots/ from plan.yml after an intended plan change (never run by make test)
+	$(BIN)/python -m tests.unit.refresh_plan_snapshots
 
 docs: setup ## Regenerate the tables in docs/ from the registries and filters
 	$(BIN)/python scripts/generate_docs.py --write

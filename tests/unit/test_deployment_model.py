@@ -1,9 +1,10 @@
 """The deployment model of westeu-test-1 and westeu-prod-1, built from the real registries and inventories.
 
 The inputs are gathered as roles/preflight/tasks/main.yml does (scripts/generate_docs.deployment_inputs);
-the snapshot tests run playbooks/plan.yml for real. Update the snapshots after an intended change with
+the snapshot tests run playbooks/plan.yml for real and compare with the committed snapshots only. Refresh the
+snapshots after an intended change with a separate command that `make test` never runs:
 
-    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/unit/test_deployment_model.py
+    make plan-snapshots          # tests/unit/refresh_plan_snapshots.py
 
 and review the diff of tests/unit/snapshots/ like code.
 """
@@ -272,13 +273,10 @@ def plan_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_plan_matches_snapshot(deployment: str, plan_files: dict[str, Path]) -> None:
     produced = json.loads(plan_files[deployment].read_text())
     snapshot = SNAPSHOTS / f"{deployment}.json"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOTS.mkdir(exist_ok=True)
-        snapshot.write_text(json.dumps(produced, indent=2, sort_keys=True) + "\n")
-    assert snapshot.is_file(), f"no snapshot for {deployment}: run with UPDATE_SNAPSHOTS=1 and review it"
+    assert snapshot.is_file(), f"no committed snapshot for {deployment}: run `make plan-snapshots` and review it"
     expected = json.loads(snapshot.read_text())
     assert produced == expected, (
-        f"the plan of {deployment} changed; if intended, rerun with UPDATE_SNAPSHOTS=1 and review "
+        f"the plan of {deployment} changed; if intended, run `make plan-snapshots` and review "
         f"the diff of {snapshot.relative_to(REPO)}")
 
 

@@ -11,18 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.integration.request_log import write_requests
+
 REPO = Path(__file__).resolve().parents[3]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
-WRITE_METHODS = {"PUT", "PATCH", "DELETE", "POST"}
-
-
-def arm_writes(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Write requests to ARM in a slice of the emulator's request log (token and admin calls excluded).
-
-    POSTs that only read (listKeys) would count too; none of the modules under test send them.
-    """
-    return [e for e in entries if str(e.get("method", "")).upper() in WRITE_METHODS
-            and str(e.get("path", "")).lower().startswith(("/subscriptions/", "/providers/"))]
 
 
 @dataclass
@@ -97,7 +89,7 @@ class ModuleRunner:
         outcome = []
         for index, result in enumerate(saved["results"]):
             result["_stdout"] = completed.stdout
-            outcome.append(StepResult(result, arm_writes(log[marks[index]:marks[index + 1]])))
+            outcome.append(StepResult(result, write_requests(log[marks[index]:marks[index + 1]])))
         return outcome
 
 

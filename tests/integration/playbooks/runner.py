@@ -15,7 +15,6 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
-WRITE_METHODS = {"PUT", "PATCH", "DELETE"}
 
 # ARM types the resource_group and network roles build (lower case: ARM types are case-insensitive).
 ROLE_TYPES = frozenset({
@@ -57,21 +56,15 @@ def parse_recap(stdout: str, host: str) -> dict[str, int]:
 
 
 def run_playbook(emulator: Any, playbook: str, deployment: str, *args: str,
-                 extra_env: Mapping[str, str] | None = None) -> PlaybookRun:
-    command = [ANSIBLE_PLAYBOOK, playbook, "-i", f"inventories/{deployment}", *args]
+                 extra_env: Mapping[str, str] | None = None, inventory: str | None = None) -> PlaybookRun:
+    """``ansible-playbook playbook -i inventories/<deployment>`` (or ``-i inventory``) with the emulator's env."""
+    command = [ANSIBLE_PLAYBOOK, playbook, "-i", inventory or f"inventories/{deployment}", *args]
     env = {**os.environ, **{k: str(v) for k, v in emulator.env.items()},
            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
            **(extra_env or {})}
     completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
     return PlaybookRun(command, completed.returncode, completed.stdout, completed.stderr,
-                       parse_recap(completed.stdout, deployment))
-
-
-def arm_writes(entries: Iterable[Mapping[str, Any]]) -> list[str]:
-    """ARM write requests in a slice of the emulator's request log (token and admin calls excluded)."""
-    return [f"{e.get('method')} {e.get('path')}" for e in entries
-            if str(e.get("method", "")).upper() in WRITE_METHODS
-            and str(e.get("path", "")).lower().startswith(("/subscriptions/", "/providers/"))]
+                       parse_recap(completed.stdout, deployment) if deployment else {})
 
 
 def plan_resources(emulator: Any, deployment: str, plan_dir: Path) -> list[dict[str, Any]]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.playbooks.runner import arm_writes, compare_with_plan, run_playbook
+from tests.integration.playbooks.runner import compare_with_plan, run_playbook
+from tests.integration.request_log import writes
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -16,7 +17,7 @@ NETWORK_API = "2024-05-01"
 WATCHER_GROUP = "NetworkWatcherRG"
 
 
-# This file proves the network slice; test_site_full.py runs the whole stack.
+# This file proves the network slice; test_site_whole_stack.py runs the whole stack.
 SLICE = ("--tags", "resource_group,network")
 
 
@@ -52,7 +53,7 @@ def test_check_mode_creates_nothing_and_reports_changes(fresh: Any, deployment: 
     mark = len(fresh.requests())
     run = build(fresh, deployment, "--check")
     assert run.recap["changed"] > 0, run.output
-    assert arm_writes(fresh.requests()[mark:]) == []
+    assert writes(fresh.requests()[mark:]) == []
     assert fresh.resources() == []
 
 
@@ -68,7 +69,7 @@ def test_build_matches_plan_is_idempotent_and_repairs_drift(fresh: Any, plans: A
     mark = len(fresh.requests())
     second = build(fresh, deployment)
     assert second.recap["changed"] == 0, second.output
-    assert arm_writes(fresh.requests()[mark:]) == []
+    assert writes(fresh.requests()[mark:]) == []
 
     # Someone opens the database subnet to every port, through the REST API.
     nsg_name = f"nsg-cf-{deployment}-db"
@@ -86,7 +87,7 @@ def test_build_matches_plan_is_idempotent_and_repairs_drift(fresh: Any, plans: A
     checked = build(fresh, deployment, "--check", "--diff")
     assert checked.recap["changed"] == 1, checked.output
     assert "0-65535" in checked.stdout and "5432" in checked.stdout, checked.output
-    assert arm_writes(fresh.requests()[mark:]) == []
+    assert writes(fresh.requests()[mark:]) == []
 
     repaired = build(fresh, deployment)
     assert repaired.recap["changed"] == 1, repaired.output

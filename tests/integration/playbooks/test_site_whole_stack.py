@@ -1,0 +1,713 @@
+"""site.yml end to end for westeu-test-1 and westeu-prod-1 together (one ansible-playbook run, one inventory host
+each, in parallel with forks, as `-i a -i b` and AWX run them), against one emulator with its real PostgreSQL:
+
+    --check --diff -vvv on an empty subscription   writes nothing, creates nothing, reports changes
+    build -vvv                                      every planned resource exists
+    second run --diff -vvv                          changed=0 and not one write request (ARM or data plane)
+
+then, from the emulator's state and request log and the vaults' data plane (never through our modules): the tiers
+of PostgreSQL, Redis, Event Hubs and Key Vault; the logins inside PostgreSQL; monitoring of every planned target
+(diagnostics and alerts against the tier's values in group_vars); guardrails; the secrets. The state-changing
+paths come last, in this order: rotation (--diff -vvv), a rotated database password, an unknown rotation, a
+soft-deleted vault recovered, production's destroy refused (zero writes), destroy. The last test scans every
+log of this file for every secret value seen in any vault at any point, every key Azure reports and the service
+principal's secret.
+
+This one build replaces six (site_full per deployment, the monitoring slice, the Key Vault and database slice, the
+Redis and Event Hubs slice per deployment): CI time is spent once, on the real entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.integration.playbooks.runner import ANSIBLE_PLAYBOOK, REPO
+from tests.integration.readers import Vault, azure_keys, leaks
+from tests.integration.request_log import sent_outside_plan, writes
+
+pytestmark = [pytest.mark.emulator, pytest.mark.slow]
+
+DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
+EMULATOR_VARS = ("-e", f"@{REPO / 'tests/integration/emulator-site-vars.yml'}")
+# Planned resources the emulator's admin API does not list by that ID: the runner's role assignment is named
+# after the principal that runs the play, and Key Vault secrets live in the vault's data plane (read below).
+NOT_LISTED_BY_ID = {"microsoft.authorization/roleassignments", "microsoft.keyvault/vaults/secrets"}
+INLINE_CHILDREN = ("subnets", "securityRules", "virtualNetworkLinks")
+
+# Restated from the roles' documentation, so that a plan or role that lost one fails here.
+SERVICES = ("user", "declaration", "form", "ruleengine", "review", "case", "notification", "analytics")
+GENERATED = ["postgresql-admin-password", *(f"postgresql-{s}-password" for s in SERVICES),
+             "jwt-signing-key", "jwt-refresh-signing-key"]
+CONSUMERS = {  # event hub -> (partitions, consuming services), group_vars/all.yml cf_event_hubs
+    "user-events": (2, {"notification", "analytics"}),
+    "declaration-events": (4, {"ruleengine", "review", "analytics"}),
+    "review-events": (2, {"case", "notification", "analytics"}),
+    "case-events": (2, {"notification", "analytics"}),
+    "notification-events": (4, {"analytics"}),
+    "analytics-events": (2, {"analytics"}),
+}
+STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string",
+                 *(f"eventhub-{hub}-{right}-connection-string" for hub in CONSUMERS for right in ("send", "listen"))])
+# docs/monitoring.md: what each diagnosed type sends (logs, metrics), and the alert -> tier threshold key.
+DIAGNOSTICS = {
+    "microsoft.dbforpostgresql/flexibleservers": (["allLogs"], ["AllMetrics"]),
+    "microsoft.cache/redis": (["allLogs"], ["AllMetrics"]),
+    "microsoft.eventhub/namespaces": (["allLogs"], ["AllMetrics"]),
+    "microsoft.keyvault/vaults": (["allLogs"], ["AllMetrics"]),
+    "microsoft.network/networksecuritygroups": (["allLogs"], []),
+    "microsoft.network/virtualnetworks": (["allLogs"], ["AllMetrics"]),
+    "microsoft.storage/storageaccounts": ([], ["Transaction"]),
+}
+METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier threshold key)
+    "psql-cpu": ("microsoft.dbforpostgresql/flexibleservers", "cpu_percent", "Average", "PT15M",
+                 "postgresql_cpu_percent"),
+    "psql-storage": ("microsoft.dbforpostgresql/flexibleservers", "storage_percent", "Average", "PT15M",
+                     "postgresql_storage_percent"),
+    "psql-failed-connections": ("microsoft.dbforpostgresql/flexibleservers", "connections_failed", "Total", "PT5M",
+                                "postgresql_failed_connections"),
+    "redis-memory": ("microsoft.cache/redis", "usedmemorypercentage", "Maximum", "PT5M", "redis_memory_percent"),
+    "redis-server-load": ("microsoft.cache/redis", "serverLoad", "Maximum", "PT5M", "redis_server_load_percent"),
+    "evhns-throttled": ("microsoft.eventhub/namespaces", "ThrottledRequests", "Total", "PT5M",
+                        "eventhubs_throttled_requests"),
+    "evhns-server-errors": ("microsoft.eventhub/namespaces", "ServerErrors", "Total", "PT5M",
+                            "eventhubs_server_errors"),
+}
+LOG_ALERTS = {"kv-unauthorized": "keyvault_unauthorized_requests",
+              "appi-failed-requests": "appinsights_failed_request_percent",
+              "appi-p95-response": "appinsights_p95_response_ms"}
+REQUIRED_TAGS = {"app", "env", "owner", "costCenter"}
+SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+
+
+def tier(deployment: str) -> dict[str, Any]:
+    """The tier's settings as group_vars states them (not as the plan restates them)."""
+    env = deployment.split("-")[1]
+    return dict(yaml.safe_load((REPO / "group_vars" / f"env_{env}.yml").read_text())["cf_tier"])
+
+
+def host_vars(deployment: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((REPO / "inventories" / deployment / "host_vars" / f"{deployment}.yml").read_text()))
+
+
+def recap(stdout: str) -> dict[str, dict[str, int]]:
+    hosts = {}
+    for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", stdout, flags=re.MULTILINE):
+        hosts[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
+    return hosts
+
+
+@dataclass
+class Stack:
+    emulator: Any
+    workdir: Path
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plans: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    runs: dict[str, subprocess.CompletedProcess[str]] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)
+    write_log: dict[str, list[str]] = field(default_factory=dict)
+    requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    secrets: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    resources_after_check: list[dict[str, Any]] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+
+    def play(self, label: str, *args: str, playbook: str = "site.yml", inventories: tuple[str, ...] = DEPLOYMENTS,
+             succeed: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [ANSIBLE_PLAYBOOK, playbook]
+        for name in inventories:
+            command += ["-i", f"inventories/{name}"]
+        command += [*(EMULATOR_VARS if playbook == "site.yml" else ()), *args]
+        env = {**os.environ, **{k: str(v) for k, v in self.emulator.env.items()},
+               "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+        mark = len(self.emulator.requests())
+        completed = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=1800,
+                                   check=False)
+        self.runs[label] = completed
+        self.logs[label] = f"$ {' '.join(command)}\n{completed.stdout}\n{completed.stderr}"
+        (self.workdir / f"{label}.log").write_text(self.logs[label])
+        self.requests[label] = self.emulator.requests()[mark:]
+        self.write_log[label] = writes(self.requests[label])
+        if succeed:
+            assert completed.returncode == 0, \
+                f"{label} failed:\n{completed.stdout[-8000:]}\n{completed.stderr[-3000:]}"
+        return completed
+
+    def resource(self, resource_id: str) -> dict[str, Any]:
+        found = self.find(resource_id)
+        assert found is not None, f"{resource_id} is not in the emulator"
+        return found
+
+    def find(self, resource_id: str) -> dict[str, Any] | None:
+        return self.by_id().get(resource_id.lower())
+
+    def by_id(self) -> dict[str, dict[str, Any]]:
+        """Every resource the emulator lists (admin API), with the children ARM returns inline in their parent."""
+        index: dict[str, dict[str, Any]] = {}
+        for resource in self.emulator.resources():
+            index[str(resource["id"]).lower()] = resource
+            for key in INLINE_CHILDREN:
+                for child in (resource.get("properties") or {}).get(key) or []:
+                    if isinstance(child, dict) and child.get("id"):
+                        index.setdefault(str(child["id"]).lower(), child)
+        return index
+
+    def of_type(self, deployment: str, arm_type: str) -> list[dict[str, Any]]:
+        group = self.facts[deployment]["resource_group_id"].lower() + "/"
+        return [r for r in self.emulator.resources() if str(r.get("type", "")).lower() == arm_type.lower()
+                and str(r["id"]).lower().startswith(group)]
+
+    def planned(self, deployment: str, arm_type: str) -> list[dict[str, Any]]:
+        return [r for r in self.plans[deployment] if str(r["type"]).lower() == arm_type.lower()]
+
+    def planned_id(self, deployment: str, arm_type: str) -> str:
+        [found] = self.planned(deployment, arm_type)
+        return str(found["id"])
+
+    def vault(self, deployment: str) -> Vault:
+        vault = self.resource(self.facts[deployment]["ids"]["key_vault"])
+        return Vault(self.emulator, vault["properties"]["vaultUri"])
+
+    def read_secrets(self, label: str) -> dict[str, dict[str, str]]:
+        """Every secret of every deployment's vault now (kept for the final scan of every log)."""
+        self.secrets[label] = {d: self.vault(d).values() for d in DEPLOYMENTS
+                               if self.find(self.facts[d]["ids"]["key_vault"])}
+        return self.secrets[label]
+
+    def postgres_endpoint(self, deployment: str) -> dict[str, Any]:
+        servers = self.emulator.dataplanes()["postgres"]["servers"]
+        wanted = self.facts[deployment]["ids"]["postgresql_server"].lower()
+        return dict(next(v for k, v in servers.items() if k.lower() == wanted))
+
+
+def offline_facts_and_plans(stack: Stack) -> None:
+    """The deployment fact as preflight computes it, and plan.yml's document, for both deployments (offline)."""
+    out = stack.workdir / "facts"
+    out.mkdir()
+    playbook = stack.workdir / "facts.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+        "  roles: [complianceflow.azure_infra.preflight]\n  tasks:\n"
+        "    - ansible.builtin.copy:\n        content: '{{ deployment | to_json }}'\n"
+        f"        dest: {out}/{{{{ inventory_hostname }}}}.json\n")
+    (stack.workdir / "group_vars").symlink_to(REPO / "group_vars")
+    stack.play("facts", playbook=str(playbook))
+    stack.play("plan", "-e", f"plan_dir={stack.workdir / 'plan'}", playbook="playbooks/plan.yml")
+    for name in DEPLOYMENTS:
+        stack.facts[name] = json.loads((out / f"{name}.json").read_text())
+        stack.plans[name] = json.loads((stack.workdir / "plan" / f"{name}.json").read_text())["resources"]
+
+
+@pytest.fixture(scope="module")
+def stack(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    emulator.set_faults("")
+    emulator.reset()
+    built = Stack(emulator, tmp_path_factory.mktemp("whole-stack"))
+    offline_facts_and_plans(built)
+    built.play("check", "--check", "--diff", "-vvv")
+    built.resources_after_check = emulator.resources()
+    built.play("create", "-vvv")
+    built.read_secrets("create")
+    built.play("second", "--diff", "-vvv")
+    built.read_secrets("second")
+    built.keys = set(azure_keys(emulator))
+    yield built
+    emulator.reset()
+
+
+# --- check mode, build, idempotence --------------------------------------------------------------------------
+
+def test_check_mode_writes_nothing_creates_nothing_and_reports_changes(stack: Stack) -> None:
+    assert stack.write_log["check"] == [], "check mode must not write (POST actions included)"
+    assert stack.resources_after_check == [], "check mode must create nothing"
+    counters = recap(stack.runs["check"].stdout)
+    for deployment in DEPLOYMENTS:
+        assert counters[deployment]["changed"] > 0, "check mode on an empty subscription must report changes"
+        assert counters[deployment]["failed"] == 0
+
+
+def test_every_planned_resource_is_built(stack: Stack) -> None:
+    present = set(stack.by_id())
+    for deployment in DEPLOYMENTS:
+        missing = [r["id"] for r in stack.plans[deployment]
+                   if str(r["type"]).lower() not in NOT_LISTED_BY_ID and str(r["id"]).lower() not in present]
+        assert missing == [], f"{deployment}: planned but not built: {missing}"
+
+
+def test_the_build_sends_what_the_plan_shows(stack: Stack) -> None:
+    """The plan is the contract: every ARM body the first build PUT or PATCHed is the planned body of that resource
+    (run-time placeholders stand for their values), and nothing was written that the plan does not list."""
+    planned = [r for deployment in DEPLOYMENTS for r in stack.plans[deployment]]
+    arm_bodies = [e for e in stack.requests["create"] if e.get("method") in ("PUT", "PATCH") and "body" in e]
+    assert len(arm_bodies) >= len(planned) // 2, "the emulator's log must carry the bodies the build sent"
+    problems = sent_outside_plan(stack.requests["create"], planned)
+    assert problems == [], "the build sent what the plan does not show:\n" + "\n".join(problems)
+
+
+def test_second_run_changes_nothing_and_sends_no_write(stack: Stack) -> None:
+    counters = recap(stack.runs["second"].stdout)
+    assert set(counters) == set(DEPLOYMENTS)
+    for deployment in DEPLOYMENTS:
+        assert counters[deployment]["changed"] == 0, stack.logs["second"][-6000:]
+        assert counters[deployment]["failed"] == 0
+    assert stack.write_log["second"] == []
+    # Control: the log does show data-plane writes, so their absence above means something.
+    secret_puts = [w for w in stack.write_log["create"] if w.startswith("PUT ") and "/secrets/" in w]
+    assert len(secret_puts) >= len(STORED) * len(DEPLOYMENTS)
+
+
+# --- Key Vault and PostgreSQL ----------------------------------------------------------------------------------
+
+def test_vault_server_databases_and_endpoints(stack: Stack) -> None:
+    for deployment in DEPLOYMENTS:
+        facts = stack.facts[deployment]
+        vault = stack.resource(facts["ids"]["key_vault"])["properties"]
+        assert vault["enableRbacAuthorization"] is True
+        assert vault["softDeleteRetentionInDays"] == 90
+        acls = vault["networkAcls"]
+        assert acls["defaultAction"] == "Deny" and acls["bypass"] == "AzureServices"
+        assert [r["id"].lower() for r in acls["virtualNetworkRules"]] == [facts["subnets"]["containerapps"]["id"].lower()]
+        endpoint_id = (f"{facts['resource_group_id']}/providers/Microsoft.Network/privateEndpoints/"
+                       f"{facts['names']['key_vault_private_endpoint']}")
+        endpoint = stack.resource(endpoint_id)["properties"]
+        assert endpoint["subnet"]["id"].lower() == facts["subnets"]["containerapps"]["id"].lower()
+        group = stack.resource(f"{endpoint_id}/privateDnsZoneGroups/default")["properties"]
+        assert [c["properties"]["privateDnsZoneId"].lower() for c in group["privateDnsZoneConfigs"]] == \
+            [facts["ids"]["private_dns_zones"]["privatelink.vaultcore.azure.net"].lower()]
+        server = stack.resource(facts["ids"]["postgresql_server"])
+        network = server["properties"]["network"]
+        assert network["delegatedSubnetResourceId"].lower() == facts["subnets"]["db"]["id"].lower()
+        assert network["publicNetworkAccess"] == "Disabled"
+        assert server["properties"]["version"] == "16"
+        assert sorted(facts["databases"]) == sorted(SERVICES)
+        for service, database in facts["databases"].items():
+            stack.resource(f"{facts['ids']['postgresql_server']}/databases/{database}")
+            assert database == f"complianceflow_{service}_{deployment.replace('-', '_')}"
+        for name, value in {"require_secure_transport": "on", "ssl_min_protocol_version": "TLSv1.2",
+                            "log_min_duration_statement": "1000"}.items():
+            config = stack.resource(f"{facts['ids']['postgresql_server']}/configurations/{name}")
+            assert config["properties"]["value"].lower() == value.lower()
+        extensions = stack.resource(f"{facts['ids']['postgresql_server']}/configurations/azure.extensions")
+        assert {"pg_stat_statements", "pg_trgm", "uuid-ossp"} <= \
+            {e.strip().lower() for e in extensions["properties"]["value"].split(",")}
+
+
+def test_runner_holds_secrets_officer_on_the_vault(stack: Stack) -> None:
+    for deployment in DEPLOYMENTS:
+        vault_id = stack.facts[deployment]["ids"]["key_vault"].lower()
+        grants = [r for r in stack.emulator.resources()
+                  if r["type"].lower() == "microsoft.authorization/roleassignments"
+                  and r["id"].lower().startswith(vault_id + "/")]
+        assert [g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in grants] == [SECRETS_OFFICER]
+
+
+@pytest.mark.parametrize(("deployment", "expected"), [
+    ("westeu-test-1", {"sku": ("Standard_B1ms", "Burstable"), "ha": "Disabled", "retention": 7, "geo": "Disabled",
+                       "grow": "Disabled", "purge_protection": False, "pgbouncer": False}),
+    ("westeu-prod-1", {"sku": ("Standard_D4ds_v5", "GeneralPurpose"), "ha": "ZoneRedundant", "retention": 30,
+                       "geo": "Enabled", "grow": "Enabled", "purge_protection": True, "pgbouncer": True}),
+])
+def test_postgresql_and_key_vault_follow_the_tier(stack: Stack, deployment: str, expected: dict[str, Any]) -> None:
+    facts = stack.facts[deployment]
+    server = stack.resource(facts["ids"]["postgresql_server"])
+    assert (server["sku"]["name"], server["sku"]["tier"]) == expected["sku"]
+    assert server["properties"]["highAvailability"]["mode"] == expected["ha"]
+    assert server["properties"]["backup"]["backupRetentionDays"] == expected["retention"]
+    assert server["properties"]["backup"]["geoRedundantBackup"] == expected["geo"]
+    assert server["properties"]["storage"]["autoGrow"] == expected["grow"]
+    pgbouncer = stack.resource(f"{facts['ids']['postgresql_server']}/configurations/pgbouncer.enabled")
+    # Azure offers built-in PgBouncer only on General Purpose and Memory Optimized (see roles/database/README.md).
+    assert (pgbouncer["properties"]["value"].lower() == "true") is expected["pgbouncer"]
+    if expected["pgbouncer"]:
+        pool = stack.resource(f"{facts['ids']['postgresql_server']}/configurations/pgbouncer.default_pool_size")
+        assert pool["properties"]["value"] == str(tier(deployment)["postgresql"]["pgbouncer_pool_size"])
+    vault = stack.resource(facts["ids"]["key_vault"])["properties"]
+    assert bool(vault.get("enablePurgeProtection")) is expected["purge_protection"]
+
+
+def test_stored_secrets_exist_with_content_type_and_tags(stack: Stack) -> None:
+    for deployment in DEPLOYMENTS:
+        values = stack.secrets["create"][deployment]
+        assert sorted(values) == STORED
+        vault = stack.vault(deployment)
+        for name in GENERATED:
+            assert len(values[name]) >= 32
+            secret = vault.secret(name)
+            assert secret["contentType"] == ("application/octet-stream; encoding=base64" if name.startswith("jwt-")
+                                             else "password")
+            assert secret["tags"]["deployment"] == deployment
+        assert len({values[n] for n in GENERATED}) == len(GENERATED), "every generated secret must be different"
+
+
+def test_secrets_keep_their_values_across_runs(stack: Stack) -> None:
+    assert stack.secrets["second"] == stack.secrets["create"]
+
+
+def test_each_service_role_reaches_only_its_own_database(stack: Stack) -> None:
+    import psycopg
+
+    for deployment in DEPLOYMENTS:
+        endpoint = stack.postgres_endpoint(deployment)
+        databases = stack.facts[deployment]["databases"]
+        secrets = stack.secrets["second"][deployment]
+        for service, database in databases.items():
+            password = secrets[f"postgresql-{service}-password"]
+            role = f"svc_{service}"
+            with psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role, password=password,
+                                 dbname=database, connect_timeout=10) as conn:
+                owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database "
+                                     "WHERE datname = current_database()").fetchone()
+                assert owner == (role,)
+                extensions = {r[0] for r in conn.execute("SELECT extname FROM pg_extension").fetchall()}
+                assert {"pg_stat_statements", "pg_trgm", "uuid-ossp"} <= extensions
+            for other in (databases[s] for s in databases if s != service):
+                with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+                    psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role, password=password,
+                                    dbname=other, connect_timeout=10).close()
+            with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+                psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role,
+                                password=password + "x", dbname=database, connect_timeout=10).close()
+
+
+# --- Redis and Event Hubs -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_cache_and_event_hubs_follow_the_tier(stack: Stack, deployment: str) -> None:
+    prod = deployment.endswith("-prod-1")
+    [cache] = stack.of_type(deployment, "Microsoft.Cache/redis")
+    props = cache["properties"]
+    config = props["redisConfiguration"]
+    assert props["enableNonSslPort"] is False
+    assert props["minimumTlsVersion"] == "1.2"
+    assert props["publicNetworkAccess"] == "Disabled"
+    assert config["maxmemory-policy"] == "allkeys-lru"
+    if prod:
+        assert props["sku"] == {"name": "Premium", "family": "P", "capacity": 1}
+        assert props["shardCount"] == 2
+        assert sorted(cache["zones"]) == ["1", "2", "3"]
+        assert config["rdb-backup-enabled"] == "true"
+        assert config["rdb-backup-frequency"] == "60"
+    else:
+        assert props["sku"] == {"name": "Basic", "family": "C", "capacity": 1}
+        assert not props.get("shardCount")
+        assert not cache.get("zones")
+        assert config.get("rdb-backup-enabled", "false") == "false"
+    [endpoint] = [e for e in stack.of_type(deployment, "Microsoft.Network/privateEndpoints")
+                  if e["name"].endswith("-redis")]
+    assert endpoint["properties"]["subnet"]["id"].lower().endswith("-redis")
+    [connection] = endpoint["properties"]["privateLinkServiceConnections"]
+    assert connection["properties"]["privateLinkServiceId"].lower() == cache["id"].lower()
+    assert connection["properties"]["groupIds"] == ["redisCache"]
+
+    [namespace] = stack.of_type(deployment, "Microsoft.EventHub/namespaces")
+    ns = namespace["properties"]
+    assert namespace["sku"]["name"] == "Standard"
+    assert ns["kafkaEnabled"] is True
+    if prod:
+        assert namespace["sku"]["capacity"] == 2
+        assert ns["isAutoInflateEnabled"] is True
+        assert ns["maximumThroughputUnits"] == 10
+        assert ns["zoneRedundant"] is True
+    else:
+        assert namespace["sku"]["capacity"] == 1
+        assert ns["isAutoInflateEnabled"] is False
+        assert ns["zoneRedundant"] is False
+    [rule_set] = stack.of_type(deployment, "Microsoft.EventHub/namespaces/networkRuleSets")
+    assert rule_set["properties"]["defaultAction"] == "Deny"
+    assert [r["subnet"]["id"].lower().rsplit("/", 1)[1] for r in rule_set["properties"]["virtualNetworkRules"]] == [
+        f"snet-cf-{deployment}-containerapps"]
+
+    hubs = {h["name"]: h for h in stack.of_type(deployment, "Microsoft.EventHub/namespaces/eventhubs")}
+    assert set(hubs) == set(CONSUMERS)
+    groups = stack.of_type(deployment, "Microsoft.EventHub/namespaces/eventhubs/consumergroups")
+    rules = stack.of_type(deployment, "Microsoft.EventHub/namespaces/eventhubs/authorizationRules")
+    for name, (partitions, consumers) in CONSUMERS.items():
+        assert hubs[name]["properties"]["partitionCount"] == partitions, name
+        assert hubs[name]["properties"]["messageRetentionInDays"] == 7, name
+        prefix = hubs[name]["id"].lower() + "/"
+        have = {g["name"] for g in groups if g["id"].lower().startswith(prefix)} - {"$Default"}
+        assert have == {f"{c}-consumer" for c in consumers}, name
+        hub_rules = {r["name"]: sorted(r["properties"]["rights"]) for r in rules if r["id"].lower().startswith(prefix)}
+        assert hub_rules == {"send": ["Send"], "listen": ["Listen"]}, name
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_vault_holds_the_keys_azure_reports_now(stack: Stack, deployment: str) -> None:
+    """The cache's primary key and every hub's send and listen connection strings, read through ARM's listKeys and
+    through the vault's data plane, as the services will."""
+    arm = stack.emulator.arm()
+    stored = stack.secrets["second"][deployment]
+    [cache] = stack.of_type(deployment, "Microsoft.Cache/redis")
+    status, keys, _ = arm.call("POST", f"{cache['id']}/listKeys?api-version=2024-11-01")
+    assert status == 200, keys
+    assert stored["redis-primary-key"] == keys["primaryKey"]
+    for hub in stack.of_type(deployment, "Microsoft.EventHub/namespaces/eventhubs"):
+        for right in ("send", "listen"):
+            status, keys, _ = arm.call("POST", f"{hub['id']}/authorizationRules/{right}/listKeys?api-version=2024-01-01")
+            assert status == 200, keys
+            assert stored[f"eventhub-{hub['name']}-{right}-connection-string"] == keys["primaryConnectionString"]
+
+
+# --- monitoring and guardrails ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_every_planned_target_has_its_diagnostic_setting(stack: Stack, deployment: str) -> None:
+    """No tolerance: every target the plan diagnoses exists (the whole stack ran) and sends what docs/monitoring.md
+    lists for its type to the deployment's workspace; PostgreSQL included."""
+    workspace = stack.planned_id(deployment, "Microsoft.OperationalInsights/workspaces")
+    settings = stack.planned(deployment, "Microsoft.Insights/diagnosticSettings")
+    targets = {str(s["id"]).lower().split("/providers/microsoft.insights/")[0]: s for s in settings}
+    facts = stack.facts[deployment]
+    for must in (facts["ids"]["postgresql_server"], facts["ids"]["key_vault"]):
+        assert must.lower() in targets, f"the plan does not diagnose {must}"
+    diagnosed_types = set()
+    for target_id, setting in targets.items():
+        target = stack.find(target_id)
+        assert target is not None, f"{target_id}: planned diagnostics target does not exist"
+        kind = str(target["type"]).lower()
+        diagnosed_types.add(kind)
+        found = stack.find(str(setting["id"]))
+        assert found is not None, f"{target_id} has no diagnostic setting"
+        props = found["properties"]
+        assert props["workspaceId"].lower() == workspace.lower(), target_id
+        logs = sorted((e.get("categoryGroup") or e.get("category")) for e in props.get("logs") or [] if e["enabled"])
+        metrics = sorted(e["category"] for e in props.get("metrics") or [] if e["enabled"])
+        assert (logs, metrics) == DIAGNOSTICS[kind], target_id
+    assert diagnosed_types == set(DIAGNOSTICS)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack, deployment: str) -> None:
+    thresholds = tier(deployment)["monitoring"]["alerts"]
+    group = stack.planned_id(deployment, "Microsoft.Insights/actionGroups")
+    metric = {a["name"].rsplit(f"{deployment}-", 1)[1]: a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")}
+    assert set(metric) == set(METRIC_ALERTS)
+    for key, (target_type, signal, aggregation, window, threshold_key) in METRIC_ALERTS.items():
+        found = stack.find(str(metric[key]["id"]))
+        assert found is not None, f"{key}: no alert"
+        props = found["properties"]
+        [scope] = props["scopes"]
+        target = stack.find(scope)
+        assert target is not None and str(target["type"]).lower() == target_type, f"{key}: watches {scope}"
+        assert scope.lower().startswith(stack.facts[deployment]["resource_group_id"].lower() + "/"), key
+        [criterion] = props["criteria"]["allOf"]
+        assert (criterion["metricName"], criterion["timeAggregation"], criterion["operator"]) == \
+            (signal, aggregation, "GreaterThan"), key
+        assert criterion["threshold"] == thresholds[threshold_key], key
+        assert props["windowSize"] == window, key
+        assert props["enabled"] is True, key
+        assert [a["actionGroupId"].lower() for a in props["actions"]] == [group.lower()], key
+    logs = {a["name"].rsplit(f"{deployment}-", 1)[1]: a
+            for a in stack.planned(deployment, "Microsoft.Insights/scheduledQueryRules")}
+    assert set(logs) == set(LOG_ALERTS)
+    for key, threshold_key in LOG_ALERTS.items():
+        found = stack.find(str(logs[key]["id"]))
+        assert found is not None, key
+        [criterion] = found["properties"]["criteria"]["allOf"]
+        assert criterion["threshold"] == thresholds[threshold_key], key
+        assert found["properties"]["windowSize"] == "PT5M"
+        assert [g.lower() for g in found["properties"]["actions"]["actionGroups"]] == [group.lower()]
+    action_group = stack.resource(group)
+    assert sorted(r["emailAddress"] for r in action_group["properties"]["emailReceivers"]) == \
+        sorted(host_vars(deployment)["cf_alert_emails"])
+
+
+def test_production_and_test_alert_on_different_thresholds(stack: Stack) -> None:
+    """Control for the test above: the tiers really differ, so reading the wrong tier would fail."""
+    test, prod = (tier(d)["monitoring"]["alerts"] for d in DEPLOYMENTS)
+    assert test["postgresql_failed_connections"] != prod["postgresql_failed_connections"]
+    for deployment in DEPLOYMENTS:
+        [cpu] = [a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")
+                 if a["name"].endswith("-psql-failed-connections")]
+        [criterion] = stack.resource(str(cpu["id"]))["properties"]["criteria"]["allOf"]
+        assert criterion["threshold"] == tier(deployment)["monitoring"]["alerts"]["postgresql_failed_connections"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_workspace_application_insights_and_flow_log_follow_the_tier(stack: Stack, deployment: str) -> None:
+    monitoring = tier(deployment)["monitoring"]
+    workspace = stack.resource(stack.planned_id(deployment, "Microsoft.OperationalInsights/workspaces"))
+    component = stack.resource(stack.planned_id(deployment, "Microsoft.Insights/components"))
+    assert workspace["properties"]["retentionInDays"] == monitoring["retention_days"]
+    assert workspace["properties"]["workspaceCapping"]["dailyQuotaGb"] == monitoring["daily_quota_gb"]
+    assert component["properties"]["WorkspaceResourceId"].lower() == workspace["id"].lower()
+    if monitoring["sampling_percentage"] is not None:
+        assert component["properties"]["SamplingPercentage"] == monitoring["sampling_percentage"]
+    flow_log = stack.resource(stack.planned_id(deployment, "Microsoft.Network/networkWatchers/flowLogs"))
+    analytics = flow_log["properties"]["flowAnalyticsConfiguration"]["networkWatcherFlowAnalyticsConfiguration"]
+    assert analytics["enabled"] is True
+    assert analytics["workspaceResourceId"].lower() == workspace["id"].lower()
+    assert analytics["workspaceId"] == workspace["properties"]["customerId"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_connection_string_is_in_key_vault(stack: Stack, deployment: str) -> None:
+    component = stack.resource(stack.planned_id(deployment, "Microsoft.Insights/components"))
+    secret = stack.vault(deployment).secret("appinsights-connection-string")
+    assert secret["value"] == component["properties"]["ConnectionString"]
+    assert secret.get("contentType") == "text/plain"
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_budget_and_policy_assignments_carry_the_tiers_parameters(stack: Stack, deployment: str) -> None:
+    settings = tier(deployment)
+    budget = stack.resource(stack.planned_id(deployment, "Microsoft.Consumption/budgets"))
+    assert budget["properties"]["amount"] == settings["budget"]["amount"]
+    assert budget["properties"]["timeGrain"] == settings["budget"]["time_grain"]
+    notifications = budget["properties"]["notifications"].values()
+    assert sorted(n["threshold"] for n in notifications) == sorted(settings["budget"]["thresholds"]) == [50, 80, 100]
+    assert all(sorted(n["contactEmails"]) == sorted(host_vars(deployment)["cf_alert_emails"]) for n in notifications)
+    group = stack.facts[deployment]["resource_group_id"]
+    assignments = [r for r in stack.emulator.resources()
+                   if r["type"].lower() == "microsoft.authorization/policyassignments"
+                   and r["properties"]["scope"].lower() == group.lower()]
+    tags = {a["properties"]["parameters"]["tagName"]["value"] for a in assignments
+            if "tagName" in a["properties"]["parameters"]}
+    assert tags == REQUIRED_TAGS
+    assert all(a["properties"]["enforcementMode"] == "Default" for a in assignments)
+    premium = [a for a in assignments if "deniedSkus" in a["properties"]["parameters"]]
+    if settings["policy"]["deny_premium_skus"]:
+        [assignment] = premium
+        denied = assignment["properties"]["parameters"]["deniedSkus"]["value"]
+        assert "Premium" in denied and "Premium_LRS" in denied
+        assert not set(denied) & set(settings["policy"]["allowed_sku_whitelist"])
+    else:
+        assert premium == []
+
+
+def test_policies_refuse_premium_skus_in_test_only_and_untagged_resources(stack: Stack) -> None:
+    arm = stack.emulator.arm()
+    for deployment, refused in (("westeu-test-1", True), ("westeu-prod-1", False)):
+        facts = stack.facts[deployment]
+        account = (f"{facts['resource_group_id']}/providers/Microsoft.Storage/storageAccounts/"
+                   f"stcfpremium{deployment[-6:-2]}")
+        group = stack.resource(facts["resource_group_id"])
+        body = {"location": "westeurope", "kind": "StorageV2", "sku": {"name": "Premium_LRS"},
+                "tags": group["tags"], "properties": {}}
+        status, answer, _ = arm.call("PUT", f"{account}?api-version=2023-05-01", body)
+        if refused:
+            assert status == 403 and answer["error"]["code"] == "RequestDisallowedByPolicy", (status, answer)
+        else:
+            assert status in (200, 201, 202), (status, answer)
+            status, answer, _ = arm.call("DELETE", f"{account}?api-version=2023-05-01")
+            # Production's CanNotDelete lock refuses the deletion, as in Azure; destroy removes it with the group.
+            assert status == 409 and answer["error"]["code"] == "ScopeLocked", (status, answer)
+    nsg = f"{stack.facts['westeu-test-1']['resource_group_id']}/providers/Microsoft.Network/networkSecurityGroups/nsg-x"
+    status, answer, _ = arm.call("PUT", f"{nsg}?api-version=2024-05-01", {"location": "westeurope", "properties": {}})
+    assert status == 403 and answer["error"]["code"] == "RequestDisallowedByPolicy", (status, answer)
+
+
+# --- state-changing paths (last, in this order) ------------------------------------------------------------------
+
+def test_rotation_replaces_exactly_the_named_secret(stack: Stack) -> None:
+    before = stack.secrets["second"]
+    stack.play("rotate", "--tags", "keyvault", "-e", "keyvault_rotate=jwt-signing-key", "--diff", "-vvv")
+    after = stack.read_secrets("rotate")
+    counters = recap(stack.runs["rotate"].stdout)
+    for deployment in DEPLOYMENTS:
+        changed = sorted(n for n in before[deployment] if before[deployment][n] != after[deployment][n])
+        assert changed == ["jwt-signing-key"]
+        assert counters[deployment]["changed"] == 1
+    assert [w for w in stack.write_log["rotate"] if "/secrets/" in w and w.startswith("PUT ")] == \
+        ["PUT /secrets/jwt-signing-key"] * len(DEPLOYMENTS)
+
+
+def test_rotated_service_password_reaches_postgresql_on_the_next_database_run(stack: Stack) -> None:
+    import psycopg
+
+    deployment = "westeu-test-1"
+    database = stack.facts[deployment]["databases"]["user"]
+    old = stack.secrets["rotate"][deployment]["postgresql-user-password"]
+    stack.play("rotate-db", "--tags", "keyvault,database", "-e", "keyvault_rotate=postgresql-user-password", "-vvv",
+               inventories=(deployment,))
+    new = stack.read_secrets("rotate-db")[deployment]["postgresql-user-password"]
+    assert new != old
+    endpoint = stack.postgres_endpoint(deployment)
+    psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="svc_user", password=new, dbname=database,
+                    connect_timeout=10).close()
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="svc_user", password=old,
+                        dbname=database, connect_timeout=10).close()
+
+
+def test_unknown_rotation_name_is_refused_before_any_write(stack: Stack) -> None:
+    run = stack.play("rotate-unknown", "--tags", "keyvault", "-e", "keyvault_rotate=no-such-secret",
+                     inventories=("westeu-test-1",), succeed=False)
+    assert run.returncode != 0
+    assert "keyvault_rotate" in run.stdout
+    assert stack.write_log["rotate-unknown"] == []
+
+
+def test_soft_deleted_vault_is_recovered_with_its_secrets(stack: Stack) -> None:
+    deployment = "westeu-test-1"  # production's resource group lock forbids the delete, as in Azure
+    facts = stack.facts[deployment]
+    values = stack.vault(deployment).values()
+    arm = stack.emulator.arm()
+    status, body, _ = arm.call("DELETE", f"{facts['ids']['key_vault']}?api-version=2023-07-01")
+    assert status in (200, 204), body
+    deleted = (f"/subscriptions/{facts['subscription_id']}/providers/Microsoft.KeyVault/locations/"
+               f"{facts['location']}/deletedVaults/{facts['names']['key_vault']}?api-version=2023-07-01")
+    status, body, _ = arm.call("GET", deleted)
+    assert status == 200, body
+
+    stack.play("recover", "--tags", "keyvault", "--diff", "-vvv", inventories=(deployment,))
+    assert stack.vault(deployment).values() == values
+    stack.read_secrets("recover")
+    status, _, _ = arm.call("GET", deleted)
+    assert status == 404, "the vault was recreated, not recovered"
+    stack.play("after-recover", "--tags", "keyvault", inventories=(deployment,))
+    assert recap(stack.runs["after-recover"].stdout)[deployment]["changed"] == 0
+    assert stack.write_log["after-recover"] == []
+
+
+@pytest.mark.parametrize(("label", "args"), [
+    ("no confirmation", ()),
+    ("wrong confirmation", ("-e", "confirm_destroy=westeu-test-1")),
+    ("yes is no confirmation", ("-e", "confirm_destroy=yes")),
+    ("check mode without confirmation", ("--check",)),
+    ("check mode, confirmed", ("--check", "-e", "confirm_destroy=westeu-prod-1")),
+])
+def test_production_destroy_without_confirmation_writes_nothing(stack: Stack, label: str, args: tuple[str, ...]) -> None:
+    deployment = "westeu-prod-1"
+    before = sorted(stack.by_id())
+    run = stack.play(f"destroy-prod-{label}", *args, playbook="playbooks/destroy.yml", inventories=(deployment,),
+                     succeed=False)
+    assert stack.write_log[f"destroy-prod-{label}"] == [], f"{label}: destroy sent writes"
+    confirmed = "confirm_destroy=westeu-prod-1" in args
+    if confirmed:
+        assert run.returncode == 0, run.stdout[-4000:]
+    else:
+        assert run.returncode != 0, f"{label}: destroy was not refused\n{run.stdout[-4000:]}"
+        assert f"confirm_destroy={deployment}" in run.stdout, "the refusal must say how to confirm"
+    assert sorted(stack.by_id()) == before, f"{label}: destroy changed what exists"
+
+
+def test_destroy_removes_both_deployments(stack: Stack) -> None:
+    stack.play("destroy", "-e", "confirm_destroy=westeu-prod-1", "-vvv", playbook="playbooks/destroy.yml")
+    for deployment in DEPLOYMENTS:
+        group = stack.facts[deployment]["resource_group_id"].lower()
+        left = sorted(i for i in stack.by_id() if i == group or i.startswith(group + "/"))
+        assert left == [], f"destroy left {left}"
+        flow_log = stack.planned_id(deployment, "Microsoft.Network/networkWatchers/flowLogs")
+        assert stack.find(flow_log) is None
+
+
+def test_no_secret_value_in_any_output(stack: Stack) -> None:
+    """Every log of this file (check --diff, build and second run at -vvv, rotation --diff, recovery, destroy) against
+    every value any vault held at any point, every key Azure reported and the service principal's secret."""
+    values = {v for per_label in stack.secrets.values() for per_deployment in per_label.values()
+              for v in per_deployment.values()}
+    values |= stack.keys
+    values.add(stack.emulator.env["AZURE_SECRET"])
+    assert len(values) >= len(STORED) * len(DEPLOYMENTS) + 3, "too few secret values to make the scan mean much"
+    assert {"create", "second", "rotate", "recover", "destroy"} <= set(stack.logs), sorted(stack.logs)
+    found = {label: leaks(values, log) for label, log in stack.logs.items()}
+    assert {label: hits for label, hits in found.items() if hits} == {}
