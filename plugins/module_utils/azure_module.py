@@ -61,7 +61,7 @@ COMMON_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
 }
 
 # What a result or a diff shows in place of a write-only value (a password, a connection string).
-WRITE_ONLY_MASK = "<write-only: never shown>"
+WRITE_ONLY_MASK = rec.WRITE_ONLY_MASK
 Desired = Union[dict[str, Any], Callable[[Optional[dict[str, Any]]], dict[str, Any]]]
 
 
@@ -159,7 +159,7 @@ class AzureModule:
             if fixed:
                 self.module.fail_json(msg=f"{resource_id}: " + "; ".join(fixed) + ". Delete and recreate the "
                                           "resource to change these.", changed=self.changed)
-            body = rec_without(body, ("location", *entry.create_only, *entry.initial_only))
+            body = rec.without_paths(body, ("location", *entry.create_only, *entry.initial_only))
         return self.reconcile(resource_id, entry.api_version, body, update_method=entry.update, label=label,
                               actual=actual, fetch=False, rules=rules, write_only=entry.write_only, secrets=secrets,
                               read_only=entry.read_only)
@@ -225,20 +225,20 @@ class AzureModule:
             actual = self.call(self.client.get, resource_id, api_version)
         if actual is None:
             self.changed = True
-            self.record_diff(label, {"before": {}, "after": masked(desired, write_only)})
+            self.record_diff(label, {"before": {}, "after": rec.masked(desired, write_only)})
             if self.check_mode:
-                return {"changed": True, "id": resource_id, "resource": masked(desired, write_only),
+                return {"changed": True, "id": resource_id, "resource": rec.masked(desired, write_only),
                         "differences": ["(create)"]}
             resource = self.call(self.client.write, "PUT", resource_id, api_version, self._with_secrets(desired, secrets),
                                  self.params["timeout"])
-            return {"changed": True, "id": resource.get("id", resource_id), "resource": masked(resource, write_only),
+            return {"changed": True, "id": resource.get("id", resource_id), "resource": rec.masked(resource, write_only),
                     "differences": ["(create)"]}
         paths = rec.differences(desired, actual, partial_lists=partial_lists, rules=rules)
         if str((actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
             # A resource whose last operation failed matches on paper but is not usable: write it again.
             paths.append("properties.provisioningState")
         if not paths:
-            return {"changed": False, "id": actual.get("id", resource_id), "resource": masked(actual, write_only),
+            return {"changed": False, "id": actual.get("id", resource_id), "resource": rec.masked(actual, write_only),
                     "differences": []}
         self.changed = True
         if update_method == "PATCH":
@@ -250,13 +250,13 @@ class AzureModule:
         else:
             body = rec.merge(rec.strip_read_only(actual, frozenset(read_only)), desired, partial_lists=partial_lists, rules=rules)
             predicted = body
-        self.record_diff(label, rec.diff_document(masked(predicted, write_only), masked(actual, write_only), paths))
+        self.record_diff(label, rec.diff_document(rec.masked(predicted, write_only), rec.masked(actual, write_only), paths))
         if self.check_mode:
-            return {"changed": True, "id": actual.get("id", resource_id), "resource": masked(predicted, write_only),
+            return {"changed": True, "id": actual.get("id", resource_id), "resource": rec.masked(predicted, write_only),
                     "differences": paths}
         resource = self.call(self.client.write, update_method, resource_id, api_version,
                              self._with_secrets(body, secrets), self.params["timeout"])
-        return {"changed": True, "id": resource.get("id", resource_id), "resource": masked(resource, write_only),
+        return {"changed": True, "id": resource.get("id", resource_id), "resource": rec.masked(resource, write_only),
                 "differences": paths}
 
     def _with_secrets(self, body: dict[str, Any], secrets: Mapping[str, Callable[[], str]] | None) -> dict[str, Any]:
@@ -326,42 +326,9 @@ def fixed_at_creation(desired: dict[str, Any], actual: dict[str, Any], entry: Re
     moves), each as ``path is fixed at creation (Azure has X, the task asks for Y)``."""
     out = []
     for path in rec.differences(desired, actual, rules=rules):
-        if any(_under(rec.rule_path(path), fixed) for fixed in ("location", *entry.create_only)):
+        if rec.under(rec.rule_path(path), ("location", *entry.create_only)):
             out.append(f"{path} is fixed at creation (Azure has {rec._get_path(actual, path)!r}, "
                        f"the task asks for {rec._get_path(desired, path)!r})")
-    return out
-
-
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
-
-
-def rec_without(body: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
-    """Copy of ``body`` without the dotted ``paths`` (what an update must not send)."""
-    out = copy.deepcopy(body)
-    for path in paths:
-        *parents, last = path.split(".")
-        node: Any = out
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(last, None)
-    return out
-
-
-def masked(document: Any, paths: Iterable[str]) -> Any:
-    """Copy of ``document`` with the value at each dotted path (where present) replaced by the mask."""
-    paths = tuple(paths)
-    if not paths or not isinstance(document, dict):
-        return copy.deepcopy(document)
-    out = copy.deepcopy(document)
-    for path in paths:
-        *parents, last = path.split(".")
-        node: Any = out
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and node.get(last) is not None:
-            node[last] = WRITE_ONLY_MASK
     return out
 
 

@@ -43,7 +43,6 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resourc
 RUNTIME_RE = re.compile(r"^<runtime:([a-z][a-z0-9-]*)(?::(.+))?>$")
 # Plan fields that describe the entry rather than the ARM body.
 META_KEYS = frozenset({"id", "type", "name", "depends_on", "api_version", "role", "manage", "state"})
-WRITE_ONLY_MASK = "<write-only>"
 # Runtime values that cost a request or read a secret: resolved only when a write needs them.
 LAZY_VALUES = frozenset({"storage-connection-string", "key-vault-secret"})
 SECRET_TYPE = "Microsoft.KeyVault/vaults/secrets"
@@ -72,39 +71,6 @@ def _paths_with_placeholders(value: Any, path: str = "") -> list[tuple[str, str,
         if match:
             found.append((path, match.group(1), match.group(2)))
     return found
-
-
-def _under(path: str, prefixes: Iterable[str]) -> bool:
-    """Whether a rule path is one of ``prefixes`` or inside one."""
-    return any(path == p or path.startswith(p + ".") or path.startswith(p + "[") for p in prefixes)
-
-
-def _drop_paths(body: Any, prefixes: Iterable[str], path: str = "") -> Any:
-    prefixes = tuple(prefixes)
-    if isinstance(body, dict):
-        out = {}
-        for k, v in body.items():
-            sub = f"{path}.{k}" if path else k
-            if rec.rule_path(sub) in prefixes:
-                continue
-            out[k] = _drop_paths(v, prefixes, sub)
-        return out
-    if isinstance(body, list):
-        return [_drop_paths(v, prefixes, f"{path}[]") for v in body]
-    return body
-
-
-def _mask_paths(body: Any, prefixes: Iterable[str], path: str = "") -> Any:
-    prefixes = tuple(prefixes)
-    if isinstance(body, dict):
-        out = {}
-        for k, v in body.items():
-            sub = f"{path}.{k}" if path else k
-            out[k] = WRITE_ONLY_MASK if rec.rule_path(sub) in prefixes else _mask_paths(v, prefixes, sub)
-        return out
-    if isinstance(body, list):
-        return [_mask_paths(v, prefixes, f"{path}[]") for v in body]
-    return body
 
 
 def parent_id(resource_id: str) -> str | None:
@@ -354,7 +320,7 @@ class Engine:
                 problems.append(f"{rid}: state must be present or absent, not {state!r}")
             body = body_of(entry)
             for path, name, _argument in _paths_with_placeholders(body):
-                if name in LAZY_VALUES and not _under(path, rtype.write_only):
+                if name in LAZY_VALUES and not rec.under(path, rtype.write_only):
                     problems.append(f"{rid}: <runtime:{name}> may only stand in a write-only path, not {path}")
             depends = [str(d) for d in entry.get("depends_on") or []]
             items.append(Item(rid, rtype.type, rtype, body, [d.lower() for d in depends], present=state == "present",
@@ -409,7 +375,7 @@ class Engine:
             return [self._resolve(v, eager_only, skip, f"{path}[]") for v in value]
         if isinstance(value, str):
             match = RUNTIME_RE.match(value)
-            if match and not (eager_only and (match.group(1) in LAZY_VALUES or _under(path, skip))):
+            if match and not (eager_only and (match.group(1) in LAZY_VALUES or rec.under(path, skip))):
                 return self.runtime.get(match.group(1), match.group(2), self.options.check_mode)
         return value
 
@@ -697,7 +663,7 @@ class Engine:
                                     if k in item.actual}, {})
             return
         desired = self._resolve(item.body, eager_only=True, skip=rtype.write_only)
-        shown = _mask_paths(desired, rtype.write_only)
+        shown = rec.masked(desired, rtype.write_only)
         if item.actual is None:
             item.action = "create"
             item.differences = ["(recover)" if item.recover_from else "(create)"]
@@ -713,7 +679,7 @@ class Engine:
         if str((item.actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
             # A resource whose last operation failed matches on paper but is not usable: write it once more.
             paths.append("properties.provisioningState")
-        fixed = [p for p in paths if _under(rec.rule_path(p), rtype.create_only)]
+        fixed = [p for p in paths if rec.under(rec.rule_path(p), rtype.create_only)]
         if fixed:
             raise PlanError("cannot change after creation (Azure would have to replace the resource): " +
                             ", ".join(f"{p} is {rec._get_path(item.actual, p)!r}, planned "
@@ -723,7 +689,7 @@ class Engine:
             item.action = "unchanged"
             return
         item.action = "update"
-        predicted = rec.merge(item.actual, _drop_paths(shown, rtype.create_only), rules=rules)
+        predicted = rec.merge(item.actual, rec.without_paths(shown, rtype.create_only), rules=rules)
         item.predicted = predicted
         diff = rec.diff_document(predicted, item.actual, [p for p in paths if p != "properties.provisioningState"])
         self._record(item, diff["before"], diff["after"])
@@ -744,7 +710,7 @@ class Engine:
                 f"{path} (<runtime:{name}{':' + arg if arg else ''}>)" for path, name, arg in unresolved))
         if item.actual is None:
             return "PUT", desired
-        kept = _drop_paths(desired, (*rtype.create_only, *rtype.initial_only))
+        kept = rec.without_paths(desired, (*rtype.create_only, *rtype.initial_only))
         rules = compare_rules(rtype, purge_tags=self.options.purge_tags,
                               partial_lists=self.options.partial_lists.get(rtype.type.lower(), ()))
         if rtype.update == "PATCH":

@@ -245,19 +245,51 @@ def _differences(desired: Any, actual: Any, path: str, rules: CompareRules) -> l
     return [] if scalar_equal(desired, actual, key) else [path]
 
 
-def strip_read_only(body: Any, extra: frozenset[str] | set[str] = frozenset(), path: str = "") -> Any:
-    """Copy of an ARM document without the fields Azure computes on every write (and the ``extra`` paths)."""
+WRITE_ONLY_MASK = "<write-only: never shown>"
+
+
+def _prune(body: Any, drop: Any, path: str = "") -> Any:
+    """Copy of ``body`` without the keys ``drop(key, path)`` names (``path`` in the ``a.b[].c`` rule form)."""
     if isinstance(body, dict):
         out = {}
         for k, v in body.items():
             sub = f"{path}.{k}" if path else k
-            if k in READ_ONLY_KEYS or rule_path(sub) in extra:
-                continue
-            out[k] = strip_read_only(v, extra, sub)
+            if not drop(k, rule_path(sub)):
+                out[k] = _prune(v, drop, sub)
         return out
     if isinstance(body, list):
-        return [strip_read_only(i, extra, f"{path}[]") for i in body]
-    return body
+        return [_prune(i, drop, f"{path}[]") for i in body]
+    return copy.deepcopy(body)
+
+
+def strip_read_only(body: Any, extra: frozenset[str] | set[str] = frozenset()) -> Any:
+    """Copy of an ARM document without the fields Azure computes on every write (and the ``extra`` rule paths)."""
+    return _prune(body, lambda key, path: key in READ_ONLY_KEYS or path in extra)
+
+
+def without_paths(body: Any, paths: Any) -> Any:
+    """Copy of ``body`` without the values at ``paths`` (rule form: what an update must not send)."""
+    wanted = frozenset(paths)
+    return _prune(body, lambda _key, path: path in wanted)
+
+
+def under(path: str, prefixes: Any) -> bool:
+    """Whether a rule path is one of ``prefixes`` or inside one."""
+    return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in prefixes)
+
+
+def masked(body: Any, paths: Any, path: str = "") -> Any:
+    """Copy of ``body`` with every value at ``paths`` (rule form) replaced by :data:`WRITE_ONLY_MASK`."""
+    paths = tuple(paths)
+    if isinstance(body, dict):
+        out = {}
+        for k, v in body.items():
+            sub = f"{path}.{k}" if path else k
+            out[k] = WRITE_ONLY_MASK if v is not None and rule_path(sub) in paths else masked(v, paths, sub)
+        return out
+    if isinstance(body, list):
+        return [masked(v, paths, f"{path}[]") for v in body]
+    return copy.deepcopy(body)
 
 
 def merge(actual: Any, desired: Any, *, partial_lists: frozenset[str] | set[str] = frozenset(),

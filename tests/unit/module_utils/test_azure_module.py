@@ -8,8 +8,6 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_m
     WRITE_ONLY_MASK,
     compare_rules,
     fixed_at_creation,
-    masked,
-    rec_without,
 )
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import resource_type
 
@@ -44,13 +42,13 @@ def test_create_only_paths_and_location_are_named_when_they_differ() -> None:
 
 def test_update_bodies_leave_out_what_is_fixed_or_initial() -> None:
     body = {"location": "westeurope", "zones": ["1"], "properties": {"timePeriod": {"startDate": "x", "endDate": "y"}}}
-    assert rec_without(body, ("location", "zones", "properties.timePeriod.startDate")) == {
+    assert rec.without_paths(body, ("location", "zones", "properties.timePeriod.startDate")) == {
         "properties": {"timePeriod": {"endDate": "y"}}}
     assert body["zones"] == ["1"], "the input is not changed"
 
 
 def test_masked_replaces_present_values_only() -> None:
     doc = {"properties": {"administratorLoginPassword": "s3cr3t", "version": "16"}}
-    out = masked(doc, ("properties.administratorLoginPassword", "properties.missing.value"))
+    out = rec.masked(doc, ("properties.administratorLoginPassword", "properties.missing.value"))
     assert out == {"properties": {"administratorLoginPassword": WRITE_ONLY_MASK, "version": "16"}}
     assert doc["properties"]["administratorLoginPassword"] == "s3cr3t"
