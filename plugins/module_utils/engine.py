@@ -741,6 +741,9 @@ class Engine:
         props = self._resolve(item.body.get("properties") or {}, eager_only=True)
         body = {"location": item.body.get("location"),
                 "properties": {"tenantId": props.get("tenantId"), "sku": props.get("sku"), "createMode": "recover"}}
+        if item.body.get("tags") is not None:
+            # Policies (a required tag) judge the recovering PUT like any other write.
+            body["tags"] = item.body["tags"]
         item.actual = self.client.write("PUT", item.id, item.rtype.api_version, body, self.options.timeout)
 
     def _wave(self, items: list[Item]) -> None:
