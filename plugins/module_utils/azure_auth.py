@@ -274,9 +274,23 @@ class CachedCredential:
     """
 
     def __init__(self, inner: Any, identity: str, directory: str | None) -> None:
-        self.inner = inner
+        # ``inner`` may be a factory: then azure-identity (and MSAL) are imported only when a token must be asked
+        # for, which a process served from the cache never does.
+        self._inner = inner
         self.identity = identity
         self.path = os.path.join(directory, "tokens.json") if directory else None
+
+    @property
+    def inner(self) -> Any:
+        if callable(self._inner) and not hasattr(self._inner, "get_token"):
+            try:
+                self._inner = self._inner()
+            except (ValueError, OSError) as exc:
+                # A credential that cannot be built (an unreadable certificate) fails like a refused sign-in.
+                from azure.core.exceptions import ClientAuthenticationError
+
+                raise ClientAuthenticationError(message=str(exc)) from exc
+        return self._inner
 
     def _key(self, scopes: tuple[str, ...], tenant_id: str | None) -> str:
         return hashlib.sha256("|".join([self.identity, tenant_id or "", *scopes]).encode()).hexdigest()
@@ -316,6 +330,8 @@ class CachedCredential:
                                                                         and v.get("who") == self._who())}
 
     def close(self) -> None:
+        if callable(self._inner) and not hasattr(self._inner, "get_token"):
+            return
         closer = getattr(self.inner, "close", None)
         if closer:
             closer()
@@ -366,7 +382,12 @@ def _cached_metadata(url: str, verify: bool, timeout: float) -> Any:
 
 def build_credential(settings: Mapping[str, Any], cloud: CloudEndpoints) -> Any:
     """An azure-identity credential for the resolved source, its tokens shared by the run's processes."""
-    return CachedCredential(_identity_credential(settings, cloud), identity_fingerprint(settings, cloud), cache_dir())
+    if settings["auth_source"] == "cli":
+        # The Azure CLI keeps its own cache; its credential is cheap to build and the CLI may not exist here.
+        return CachedCredential(_identity_credential(settings, cloud), identity_fingerprint(settings, cloud),
+                                cache_dir())
+    return CachedCredential(lambda: _identity_credential(settings, cloud), identity_fingerprint(settings, cloud),
+                            cache_dir())
 
 
 def _identity_credential(settings: Mapping[str, Any], cloud: CloudEndpoints) -> Any:
