@@ -256,7 +256,7 @@ class ArmClient:
         """PUT/PATCH and wait for the operation; returns the resource as ARM reports it afterwards."""
         deadline = time.monotonic() + timeout
         redrives = 0
-        first_failure: AzureApiError | None = None
+        failures: list[AzureApiError] = []
         while True:
             response = self.request(method, resource_id, api_version, body=body, resource_id=resource_id)
             try:
@@ -266,11 +266,11 @@ class ArmClient:
                 # An operation that Azure failed for a transient reason (InternalServerError, RetryableError)
                 # is safe to drive again: PUT/PATCH are idempotent. Anything else is the caller's problem.
                 if exc.code.lower() not in RETRYABLE_CODES or redrives >= self.retry.max_lro_redrives:
-                    if first_failure is not None and exc.code == "ProvisioningFailed":
+                    if failures and exc.code == "ProvisioningFailed":
                         # The write again only said "failed": the first failure carried Azure's reason.
-                        raise first_failure from exc
+                        raise failures[0] from exc
                     raise
-                first_failure = first_failure or exc
+                failures.append(exc)
                 redrives += 1
         final = self.get(resource_id, api_version)
         if final is None:

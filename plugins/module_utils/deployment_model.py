@@ -702,8 +702,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             secret_sources[f"eventhub-{hub['name']}-{right}-connection-string"] = (
                 "messaging", rule_id, f"<runtime:list-keys:{rule_id}:primaryConnectionString>")
     for secret, (writer, source, value) in secret_sources.items():
-        plan.add("Microsoft.KeyVault/vaults/secrets", secrets[secret], {"contentType": secret_types[secret],
-                                                                       "value": value},
+        plan.add("Microsoft.KeyVault/vaults/secrets", secrets[secret],
+                 {"contentType": secret_types[secret], "value": value},
                  depends_on=[kv_id, runner_assignment, source], location=None, role=writer)
 
     # --- diagnostics and alerts -----------------------------------------------------------------
