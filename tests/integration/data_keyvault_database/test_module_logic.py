@@ -59,7 +59,11 @@ def test_caller_identity_comes_from_the_token_claims() -> None:
             return type("Token", (), {"token": f"e30.{payload}.sig"})()
 
     assert kvd.caller_identity(Credential(), "https://management.core.windows.net/.default") == \
-        {"tenant_id": "tenant-1", "object_id": "object-1", "app_id": "app-1"}
+        {"tenant_id": "tenant-1", "object_id": "object-1", "app_id": "app-1", "token_type": "app"}
+    # A signed-in user's token (az login) says so: the runner's role assignment then names a User.
+    claims.update({"upn": "someone@example.com", "scp": "user_impersonation"})
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    assert kvd.caller_identity(Credential(), "https://management.core.windows.net/.default")["token_type"] == "user"
 
 
 def test_secret_metadata_never_holds_the_value() -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.key_vault_data import SecretsClient
-from tests.integration.modules.runner import ModuleRunner, arm_writes
+from tests.integration.modules.runner import ModuleRunner
+from tests.integration.request_log import write_requests as arm_writes
 
 NET = "2024-05-01"
 
