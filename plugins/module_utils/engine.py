@@ -115,7 +115,6 @@ class Item:
     differences: list[str] = field(default_factory=list)
     message: str = ""
     error: dict[str, Any] | None = None
-    predicted: dict[str, Any] | None = None
     recover_from: str | None = None
     level: int = 0
     # Key Vault secrets (data plane): the vault's URI, whether a soft-deleted secret waits, the value to write.
@@ -288,6 +287,14 @@ class Engine:
         self.by_key = {i.key: i for i in self.items}
         self._lock = threading.Lock()
         self.restarted: list[str] = []
+        # Per-run caches: collections read once, one vault URI lookup, one secrets client per vault (and the lock
+        # its first request holds), the unplanned children a purge deletes.
+        self._collections: dict[str, list[dict[str, Any]] | None] = {}
+        self._vault_uris: dict[str, str] = {}
+        self._vault_gates: dict[str, threading.Lock] = {}
+        self._secret_clients: dict[str, SecretsClient] = {}
+        self._first_requests: dict[str, threading.Lock] = {}
+        self._purged: list[Item] = []
         self.before: dict[str, Any] = {}
         self.after: dict[str, Any] = {}
         self._levels()
@@ -401,7 +408,7 @@ class Engine:
     def _list(self, path: str, api: str) -> list[dict[str, Any]] | None:
         """A collection's items, read once per run (None when its parent does not exist)."""
         with self._lock:
-            cache = self.__dict__.setdefault("_collections", {})
+            cache = self._collections
             if path.lower() in cache:
                 return cache[path.lower()]
         try:
@@ -440,8 +447,8 @@ class Engine:
     # --- Key Vault secrets: the vault's data plane, one client per vault ------------------------------------
     def _vault_uri(self, vault_id: str) -> str | None:
         with self._lock:
-            cache = self.__dict__.setdefault("_vault_uris", {})
-            gate = self.__dict__.setdefault("_vault_gates", {}).setdefault(vault_id.lower(), threading.Lock())
+            cache = self._vault_uris
+            gate = self._vault_gates.setdefault(vault_id.lower(), threading.Lock())
         with gate:
             # One GET per vault, however many of its secrets are read at once.
             if vault_id.lower() in cache:
@@ -458,7 +465,7 @@ class Engine:
         first request go alone, so that one Key Vault challenge and token serve the parallel rest."""
         uri = str(item.vault_uri)
         with self._lock:
-            clients = self.__dict__.setdefault("_secret_clients", {})
+            clients = self._secret_clients
             if uri in clients:
                 return clients[uri], None
             client = SecretsClient(uri, self.client.credential, verify=self.client.verify,
@@ -466,7 +473,7 @@ class Engine:
             first = threading.Lock()
             first.acquire()
             clients[uri] = client
-            self.__dict__.setdefault("_first_requests", {})[uri] = first
+            self._first_requests[uri] = first
             return client, first
 
     def _read_secret(self, item: Item) -> None:
@@ -476,7 +483,7 @@ class Engine:
         client, first = self._secrets_client(item)
         name = item.id.rstrip("/").rsplit("/", 1)[-1]
         if first is None:
-            gate = self.__dict__["_first_requests"][str(item.vault_uri)]
+            gate = self._first_requests[str(item.vault_uri)]
             with gate:
                 pass
         try:
@@ -667,7 +674,6 @@ class Engine:
         if item.actual is None:
             item.action = "create"
             item.differences = ["(recover)" if item.recover_from else "(create)"]
-            item.predicted = shown
             self._record(item, {}, shown)
             return
         if item.create_only_entry:
@@ -690,7 +696,6 @@ class Engine:
             return
         item.action = "update"
         predicted = rec.merge(item.actual, rec.without_paths(shown, rtype.create_only), rules=rules)
-        item.predicted = predicted
         diff = rec.diff_document(predicted, item.actual, [p for p in paths if p != "properties.provisioningState"])
         self._record(item, diff["before"], diff["after"])
 
@@ -846,7 +851,7 @@ class Engine:
         return extra
 
     def _purge_children(self) -> None:
-        doomed = getattr(self, "_purged", [])
+        doomed = self._purged
         if doomed:
             self._wave(doomed)
 
