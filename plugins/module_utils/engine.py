@@ -22,7 +22,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
@@ -117,6 +117,9 @@ class Item:
     error: dict[str, Any] | None = None
     recover_from: str | None = None
     level: int = 0
+    # The planned entry's role, and the options that apply to it (the run's, or its role's in ``role_options``).
+    role: str = ""
+    options: Options | None = None
     # Key Vault secrets (data plane): the vault's URI, whether a soft-deleted secret waits, the value to write.
     vault_uri: str | None = None
     deleted: bool = False
@@ -258,6 +261,11 @@ class RuntimeValues:
         return str(secret["value"])
 
 
+# The options a role may set for its own resources in one run of several roles (``role_options``).
+ROLE_OPTIONS = ("purge_tags", "partial_lists", "purge_children", "missing_dependencies", "restart",
+                "recover_soft_deleted")
+
+
 @dataclass
 class Options:
     check_mode: bool = False
@@ -279,11 +287,12 @@ class Engine:
     """Run one batch of planned resources against ARM."""
 
     def __init__(self, client: ArmClient, entries: list[Mapping[str, Any]], options: Options,
-                 runtime: RuntimeValues) -> None:
+                 runtime: RuntimeValues, role_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.client = client
         self.options = options
         self.runtime = runtime
         self.items = self._items(entries)
+        self._apply_role_options(role_options or {})
         self.by_key = {i.key: i for i in self.items}
         self._lock = threading.Lock()
         self.restarted: list[str] = []
@@ -300,6 +309,29 @@ class Engine:
         self._levels()
 
     # --- validation (no API call) ------------------------------------------------------------------------
+    def _apply_role_options(self, role_options: Mapping[str, Mapping[str, Any]]) -> None:
+        """Each item gets the run's options, with its role's overrides when ``role_options`` names its role."""
+        allowed = set(ROLE_OPTIONS)
+        by_role: dict[str, Options] = {}
+        problems = []
+        for role, overrides in role_options.items():
+            unknown = sorted(set(overrides) - allowed)
+            if unknown:
+                problems.append(f"role_options.{role}: unknown option(s) {', '.join(unknown)} "
+                                f"(one of {', '.join(ROLE_OPTIONS)})")
+                continue
+            values = dict(overrides)
+            if "partial_lists" in values:
+                values["partial_lists"] = {str(k).lower(): list(v or []) for k, v in values["partial_lists"].items()}
+            if values.get("missing_dependencies", "fail") not in ("fail", "skip"):
+                problems.append(f"role_options.{role}.missing_dependencies must be fail or skip")
+                continue
+            by_role[role] = replace(self.options, **values)
+        if problems:
+            raise PlanError("; ".join(problems))
+        for item in self.items:
+            item.options = by_role.get(item.role, self.options)
+
     def _items(self, entries: list[Mapping[str, Any]]) -> list[Item]:
         items: list[Item] = []
         problems: list[str] = []
@@ -331,7 +363,8 @@ class Engine:
                     problems.append(f"{rid}: <runtime:{name}> may only stand in a write-only path, not {path}")
             depends = [str(d) for d in entry.get("depends_on") or []]
             items.append(Item(rid, rtype.type, rtype, body, [d.lower() for d in depends], present=state == "present",
-                              create_only_entry=entry.get("manage") == "create"))
+                              create_only_entry=entry.get("manage") == "create", role=str(entry.get("role") or ""),
+                              options=self.options))
         if problems:
             raise PlanError("; ".join(problems))
         return items
@@ -362,6 +395,14 @@ class Engine:
         self._deps = deps
 
     # --- helpers -------------------------------------------------------------------------------------------
+    def _opts(self, item: Item) -> Options:
+        return item.options or self.options
+
+    def _rules(self, item: Item) -> Any:
+        opts = self._opts(item)
+        return compare_rules(item.rtype, purge_tags=opts.purge_tags,
+                             partial_lists=opts.partial_lists.get(item.rtype.type.lower(), ()))
+
     def _pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=max(1, int(self.options.parallel)))
 
@@ -439,7 +480,7 @@ class Engine:
                 return
             item.actual = self.client.get(item.id, item.rtype.api_version)
             if item.actual is None and item.present and item.rtype.type == "Microsoft.KeyVault/vaults" \
-                    and self.options.recover_soft_deleted:
+                    and self._opts(item).recover_soft_deleted:
                 item.recover_from = self._deleted_vault(item)
         except (*ENGINE_ERRORS, PlanError) as exc:
             self._fail(item, exc)
@@ -536,7 +577,7 @@ class Engine:
             if content_type is not None and content_type != current.get("contentType"):
                 paths.append("properties.contentType")
             if tags is not None:
-                rules = rec.CompareRules.of(exact_maps=["tags"] if self.options.purge_tags else [])
+                rules = rec.CompareRules.of(exact_maps=["tags"] if self._opts(item).purge_tags else [])
                 paths += rec.differences({"tags": tags}, {"tags": current.get("tags") or {}}, rules=rules)
             item.action = "update" if paths else "unchanged"
         if current is None and not generated and not (isinstance(wanted_value, str) and RUNTIME_RE.match(wanted_value)):
@@ -607,7 +648,8 @@ class Engine:
 
         Top-level resources of a resource group are looked up with one list of the group's resources; others
         (children, extension resources, other groups) with a GET each."""
-        outside = sorted({d for i in self.items for d in i.depends_on if d not in self.by_key})
+        skipping = [i for i in self.items if self._opts(i).missing_dependencies == "skip"]
+        outside = sorted({d for i in skipping for d in i.depends_on if d not in self.by_key})
         exists: dict[str, bool] = {}
         by_group: dict[str, list[str]] = {}
         for rid in outside:
@@ -635,7 +677,7 @@ class Engine:
         with self._pool() as pool:
             list(pool.map(probe, singles))
             list(pool.map(probe_group, listed_groups))
-        for item in sorted(self.items, key=lambda i: i.level):
+        for item in sorted(skipping, key=lambda i: i.level):
             if item.action:
                 continue
             missing = [d for d in item.depends_on if (d in exists and not exists[d])
@@ -647,7 +689,7 @@ class Engine:
 
     # --- decide --------------------------------------------------------------------------------------------
     def decide(self) -> None:
-        if self.options.missing_dependencies == "skip":
+        if any(self._opts(i).missing_dependencies == "skip" for i in self.items):
             self._missing_dependencies()
         for item in self.items:
             if item.action:
@@ -679,8 +721,7 @@ class Engine:
         if item.create_only_entry:
             item.action = "unchanged"
             return
-        rules = compare_rules(rtype, purge_tags=self.options.purge_tags,
-                              partial_lists=self.options.partial_lists.get(rtype.type.lower(), ()))
+        rules = self._rules(item)
         paths = rec.differences(desired, item.actual, rules=rules)
         if str((item.actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
             # A resource whose last operation failed matches on paper but is not usable: write it once more.
@@ -716,8 +757,7 @@ class Engine:
         if item.actual is None:
             return "PUT", desired
         kept = rec.without_paths(desired, (*rtype.create_only, *rtype.initial_only))
-        rules = compare_rules(rtype, purge_tags=self.options.purge_tags,
-                              partial_lists=self.options.partial_lists.get(rtype.type.lower(), ()))
+        rules = self._rules(item)
         if rtype.update == "PATCH":
             return "PATCH", kept
         return "PUT", rec.merge(rec.strip_read_only(item.actual, frozenset(rtype.read_only)), kept, rules=rules)
@@ -734,7 +774,8 @@ class Engine:
                 self._recover_vault(item)
             method, body = self._write_body(item)
             written = self.client.write(method, item.id, item.rtype.api_version, body, self.options.timeout)
-            if item.rtype.restart and _truthy(rec._get_path(written, item.rtype.restart[0])):
+            if item.rtype.restart and self._opts(item).restart \
+                    and _truthy(rec._get_path(written, item.rtype.restart[0])):
                 parent = parent_id(item.id)
                 with self._lock:
                     if parent and parent not in self.restarted:
@@ -783,7 +824,7 @@ class Engine:
             if any(i.action == "failed" for i in self.items):
                 self._not_attempted(level)
                 return
-        if self.restarted and self.options.restart:
+        if self.restarted:
             self._restart()
         self._purge_children()
         absent = [i for i in self.items if not i.present and i.action == "delete"]
@@ -814,13 +855,11 @@ class Engine:
     # --- purge of unplanned children ---------------------------------------------------------------------
     def plan_purge(self) -> list[Item]:
         """Children of planned parents that the plan does not list (read only; deleted by :meth:`write`)."""
-        wanted = set(self.options.purge_children)
-        if not wanted:
-            return []
         jobs: list[tuple[Item, str, dict[str, Any]]] = []
         for item in self.items:
             if not item.present:
                 continue
+            wanted = set(self._opts(item).purge_children)
             for collection, spec in item.rtype.children.items():
                 if collection in wanted and item.action != "create":
                     jobs.append((item, collection, spec))
@@ -865,11 +904,10 @@ class Engine:
         counts = dict.fromkeys(("create", "update", "delete", "unchanged", "skipped", "failed", "not attempted"), 0)
         for item in everything:
             counts[item.action] = counts.get(item.action, 0) + 1
-        changed = any(i.action in ("create", "update", "delete") for i in everything) or \
-            bool(self.restarted and self.options.restart)
+        changed = any(i.action in ("create", "update", "delete") for i in everything) or bool(self.restarted)
         failed = [i for i in everything if i.action == "failed"]
         return {"changed": changed, "results": [i.result() for i in everything], "counts": counts,
-                "restarted": list(self.restarted) if self.options.restart else [],
+                "restarted": list(self.restarted),
                 "failed": [f"{i.id}: {i.message}" for i in failed]}
 
 

@@ -91,6 +91,15 @@ options:
     description: Recover a soft-deleted Key Vault of the planned name instead of failing to create it.
     type: bool
     default: true
+  role_options:
+    description:
+      - Options for the resources of one role, when one run applies the slices of several roles (the site
+        playbook applies the whole plan in one pass). Keys are role names, matched with each planned entry's
+        C(role); values are dictionaries of O(purge_tags), O(partial_lists), O(purge_children),
+        O(missing_dependencies), O(restart) and O(recover_soft_deleted).
+      - Entries of a role not named here, and entries without a role, follow the module's own options.
+    type: dict
+    default: {}
   parallel:
     description: How many requests run at once (reads, and the writes of one wave).
     type: int
@@ -106,6 +115,13 @@ EXAMPLES = r"""
 - name: Apply the network role's slice of the plan
   complianceflow.azure_infra.resources:
     resources: "{{ deployment.resources | selectattr('role', 'equalto', 'network') }}"
+
+- name: Two roles' slices in one pass, each with its own options
+  complianceflow.azure_infra.resources:
+    resources: "{{ deployment.resources | selectattr('role', 'in', ['messaging', 'monitoring']) }}"
+    role_options:
+      messaging: {purge_children: [consumergroups]}
+      monitoring: {missing_dependencies: skip}
 
 - name: Two resources of your own, the subnet after its virtual network
   complianceflow.azure_infra.resources:
@@ -185,6 +201,7 @@ def main() -> None:
             "missing_dependencies": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
             "restart": {"type": "bool", "default": True},
             "recover_soft_deleted": {"type": "bool", "default": True},
+            "role_options": {"type": "dict", "default": {}},
             "parallel": {"type": "int", "default": 8},
         },
     )
@@ -197,7 +214,8 @@ def main() -> None:
         restart=params["restart"], recover_soft_deleted=params["recover_soft_deleted"])
     try:
         # The plan is checked before anything is sent: unknown types, bad IDs, cycles, misplaced secrets.
-        engine = Engine(None, params["resources"], options, None)  # type: ignore[arg-type]
+        engine = Engine(None, params["resources"], options, None,  # type: ignore[arg-type]
+                        role_options=params["role_options"])
     except PlanError as exc:
         az.module.fail_json(msg=f"the planned resources cannot be applied: {exc}")
     client = az.client
