@@ -44,7 +44,7 @@ def _postgres_plane(mode: str, state_dir: Path) -> Any:
             sys.stderr.write("emulator: PostgreSQL data plane module missing; running without it" + "\n")
             return None
         raise
-    plane = PostgresPlane(state_dir / "postgres", None if mode == "auto" else mode)
+    plane = PostgresPlane(state_dir / "postgres", None if mode == "auto" else mode, ca_dir=state_dir)
     plane.restart_all()
     return plane
 

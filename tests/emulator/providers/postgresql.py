@@ -24,8 +24,13 @@ Modelled, as Azure does it:
   ``delete_server``.
 
 - PgBouncer parameters (``pgbouncer.*``) do not exist on Burstable servers (``ConfigurationNotExists``).
+- ``POST .../restart`` (Servers_Restart: 202 with ``Azure-AsyncOperation`` and ``Location``, ServerIsBusy while
+  another operation runs) restarts the server: with the data plane on, the PostgreSQL cluster is stopped and
+  started for real with the pending static parameters; every ``isConfigPendingRestart`` is cleared. A dynamic
+  parameter write is handed to the data plane at once (``require_secure_transport`` decides whether plain
+  connections are accepted).
 
-Known gaps: restore/replica create modes, start/stop/restart actions, backups, private endpoints, virtual
+Known gaps: restore/replica create modes, start/stop actions, restart with failover, backups, private endpoints, virtual
 endpoints and per-version differences of the parameter catalogue are not modelled; the parameter catalogue is a
 subset of Azure's (about 30 of several hundred parameters).
 """
@@ -263,6 +268,7 @@ class FlexibleServers(ResourceType):
     read_only_properties = ("fullyQualifiedDomainName", "state", "minorVersion", "replicaCapacity",
                             "replicationRole", "privateEndpointConnections", "administratorLoginPassword",
                             "createMode", "sourceServerResourceId", "pointInTimeUTC")
+    actions = {"restart": "restart"}
 
     def latency(self, operation: str, body: dict[str, Any]) -> float:
         ha = ((body.get("properties") or {}).get("highAvailability") or {}).get("mode", "Disabled")
@@ -456,6 +462,24 @@ class FlexibleServers(ResourceType):
     def before_delete(self, ctx: Ctx, resource: Resource) -> None:
         _check_not_busy(ctx, resource.id)
 
+    def restart(self, ctx: Ctx, resource: Resource, body: dict[str, Any]) -> ActionResult:
+        """Servers_Restart: restart the engine, which applies the static parameters waiting for it."""
+        _check_not_busy(ctx, resource.id)
+        if (body or {}).get("restartWithFailover") and \
+                (resource.properties.get("highAvailability") or {}).get("mode", "Disabled") == "Disabled":
+            raise _invalid("restartWithFailover", " A restart with failover needs high availability enabled.")
+        pending = [c for c in ctx.children(resource.id, CONFIGURATIONS.type)
+                   if c.properties.get("isConfigPendingRestart")]
+        plane = _plane(ctx)
+        if plane is not None:
+            values = {str(c.body.get("name") or c.name): (str(c.properties.get("value", "")),
+                                                           c.properties.get("source") == "system-default")
+                      for c in pending}
+            _call_plane("restart the server", lambda: plane.restart_server(resource.id, values))
+        for config in pending:
+            config.properties["isConfigPendingRestart"] = False
+        return ActionResult(202, None, ctx.start_operation(resource, "restart", 60.0))
+
 
 class _ServerChild(ResourceType):
     location = "none"
@@ -511,8 +535,21 @@ class Configurations(_ServerChild):
             value = str(meta["defaultValue"])
         else:
             value = normalise_value(name, meta, req.properties.get("value"))
-        pending_restart = not meta["isDynamicConfig"] and value != self._current_value(req.existing, meta)
+        # A static value stays pending until a restart, also when written again unchanged meanwhile.
+        pending_restart = not meta["isDynamicConfig"] and (
+            value != self._current_value(req.existing, meta)
+            or bool(req.existing is not None and req.existing.properties.get("isConfigPendingRestart")))
         return self._document(req.id, name, meta, value, source, pending_restart=pending_restart)
+
+    def after_write(self, ctx: Ctx, resource: Resource, req: WriteRequest) -> None:
+        plane = _plane(ctx)
+        server = req.parent
+        name = str(resource.body.get("name") or resource.name)  # the catalogue's spelling
+        if plane is None or server is None or not PARAMETERS[name]["isDynamicConfig"]:
+            return  # static parameters reach the cluster with the server's restart
+        value, source = str(resource.properties.get("value", "")), resource.properties.get("source")
+        _call_plane("apply the server parameter",
+                    lambda: plane.set_parameter(server.id, name, value, is_default=source == "system-default"))
 
     @staticmethod
     def _current_value(existing: Resource | None, meta: dict[str, Any]) -> str:
