@@ -184,6 +184,30 @@ def test_server_parameters(pg: Any, rg: str, unique: Callable[[str], str]) -> No
     assert _error(lambda: put("no_such_parameter", "1")) == (400, "ConfigurationNotExists")
 
 
+@pytest.mark.parametrize(("tier", "sku", "connections"), [
+    ("Burstable", "Standard_B1ms", "50"), ("Burstable", "Standard_B2s", "429"),
+    ("GeneralPurpose", "Standard_D2ds_v5", "859"), ("GeneralPurpose", "Standard_D4ds_v5", "1718"),
+    ("MemoryOptimized", "Standard_E4ds_v5", "3437"), ("GeneralPurpose", "Standard_D16ds_v5", "5000"),
+])
+def test_parameter_defaults_follow_azures_reference(pg: Any, rg: str, unique: Callable[[str], str], tier: str,
+                                                   sku: str, connections: str) -> None:
+    name = unique("pg-defaults-")
+    _create(pg, rg, name, _server(tier, sku))
+    max_connections = pg.configurations.get(rg, name, "max_connections")
+    # Azure computes max_connections from the SKU's memory when it provisions the server.
+    assert (max_connections.value, max_connections.default_value, max_connections.source) == \
+        (connections, connections, "system-default")
+    assert max_connections.is_dynamic_config is False
+    # Connection logging is always on and read-only on Azure.
+    for param in ("log_connections", "log_disconnections"):
+        config = pg.configurations.get(rg, name, param)
+        assert (config.value, config.is_read_only) == ("on", True)
+        assert _error(lambda p=param: pg.configurations.begin_put(
+            rg, name, p, {"properties": {"value": "off", "source": "user-override"}},
+            polling_interval=0).result()) == (400, "ReadOnlyConfiguration")
+    pg.servers.begin_delete(rg, name, polling_interval=0).result()
+
+
 def test_databases_firewall_rules_and_administrators(pg: Any, rg: str, unique: Callable[[str], str]) -> None:
     name = unique("pg-kids-")
     _create(pg, rg, name, _server())
