@@ -212,3 +212,32 @@ def test_caches_through_arm_use_their_keys_and_regenerate_key_takes_effect(tmp_p
 def _pids(emu: Any) -> dict[str, int]:
     state = (emu.state_dir / "redis" / "caches.json").read_text()
     return {k: int(v["pid"]) for k, v in json.loads(state)["caches"].items() if v.get("pid")}
+
+
+def test_servers_die_with_an_emulator_killed_outright(tmp_path: pathlib.Path) -> None:
+    import shutil
+    import time
+
+    from azure.mgmt.redis import RedisManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    from tests.emulator.pytest_plugin import EmulatorProcess
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("util-linux setpriv is not installed: servers then stop with the emulator's shutdown only")
+    emu = EmulatorProcess(tmp_path, postgres="off", extra_args=["--redis", "on"]).start()
+    try:
+        emu.mgmt_client(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "westeurope"})
+        basic = {"location": "westeurope", "sku": {"name": "Basic", "family": "C", "capacity": 0}}
+        emu.mgmt_client(RedisManagementClient).redis.begin_create("rg", "redis-orphan", basic,
+                                                                  polling_interval=0).result()
+        [pid] = _pids(emu).values()
+        assert emu.process is not None
+        emu.process.kill()  # SIGKILL: no shutdown code runs
+        emu.process.wait()
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid), "redis-server outlived the emulator"
+    finally:
+        emu.stop()

@@ -26,10 +26,12 @@ open (as in Redis). The configuration file holds only the keys' SHA-256 digests;
 a restart of the emulator.
 
 **Processes do not leak**: the servers are children of the emulator, started in their own session; the emulator
-calls :meth:`stop_all` on shutdown; :meth:`restart_all` (at start) first stops any server a previous emulator left
-running, then starts every
-recorded cache again (the pid counts as this cache's server only when it runs the ``redis-server`` binary in the
-cache's directory). Redis runs fine as root; it runs as the emulator's user.
+calls :meth:`stop_all` on shutdown. Where util-linux ``setpriv`` exists (Debian: always), each server is started
+with ``--pdeathsig TERM`` from one long-lived thread of the plane, so the kernel stops it when the emulator dies,
+even by SIGKILL, and even when its state directory is gone afterwards. :meth:`restart_all` (at start) first stops
+any server a previous emulator left running, then starts every recorded cache again (a recorded pid counts as this
+cache's server only when it runs the ``redis-server`` binary in the cache's directory). Redis runs fine as root; it
+runs as the emulator's user.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import ssl
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..tls import ensure_certificates, issue_server_certificate
@@ -104,6 +107,11 @@ class RedisPlane:
         self._state: dict[str, Any] = self._load_state()
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._binary: pathlib.Path | None = None
+        # The parent-death signal follows the thread that forks: servers are forked by this one, which lives as
+        # long as the plane (request threads come and go).
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redis-plane")
+        setpriv = shutil.which("setpriv")
+        self._launcher = [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
     # ------------------------------------------------------------------------------------------ public API
     @property
@@ -233,9 +241,10 @@ class RedisPlane:
             if not record["port"] or not self._port_free(record["port"]):
                 record["port"] = _free_port()
             conf = self._write_config(record)
-            process = subprocess.Popen([str(self._redis_server()), str(conf)], cwd=record["dir"],
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                       start_new_session=True)
+            process = self._spawner.submit(
+                subprocess.Popen, [*self._launcher, str(self._redis_server()), str(conf)], cwd=record["dir"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True).result()
             if self._wait_ready(record, process):
                 self._processes[record["cache_id"].lower()] = process
                 record["pid"] = process.pid
