@@ -651,7 +651,7 @@ def test_static_parameter_changed_behind_the_back_is_restored_by_a_restart(stack
     deployment = "westeu-test-1"
     server_id = stack.facts[deployment]["ids"]["postgresql_server"]
     parameter = f"{server_id}/configurations/shared_preload_libraries"
-    planned = next(r for r in stack.plans[deployment] if r["id"].lower() == parameter.lower())["body"]
+    planned = next(r for r in stack.plans[deployment] if r["id"].lower() == parameter.lower())
     arm = stack.emulator.arm()
     status, _, _ = arm.call("PUT", f"{parameter}?api-version=2024-08-01",
                             {"properties": {"value": "pg_stat_statements", "source": "user-override"}})
