@@ -26,7 +26,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-system-deps: ## Install the Debian packages the tests need (PostgreSQL for the emulator's data plane)
+system-deps: ## Install the Debian packages the tests need (PostgreSQL and redis-server for the emulator's data planes)
 	@scripts/system-deps.sh
 
 demo: setup ## Build DEPLOYMENT (default westeu-test-1) against the local emulator, twice
