@@ -13,7 +13,7 @@ export CF_EMULATOR_STRICT_SCHEMA := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup system-deps demo test lint unit emulator-test integration molecule docs docs-check \
-        plan plan-snapshots build-check sanity next-cidr benchmark clean
+        plan plan-snapshots build-check ee-context awx-check sanity next-cidr benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,12 @@ docs-check: setup ## Fail when the generated docs are stale
 
 build-check: setup ## Build the collection artifact, install it and run its site playbook
 	scripts/build-check.sh
+
+ee-context: setup ## Write the execution environment's build context to build/ee/context (ansible-builder create, offline)
+	rm -rf build/ee && mkdir -p build/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path build/ee . >/dev/null
+	mv build/ee/complianceflow-azure_infra-*.tar.gz build/ee/complianceflow-azure_infra.tar.gz
+	$(BIN)/ansible-builder create --file execution-environment.yml --context build/ee/context --output-filename Containerfile
 
 sanity: setup ## ansible-test sanity on the modules and plugins
 	scripts/sanity.sh
