@@ -1,4 +1,5 @@
-"""The deployment model of every deployment with an inventory (westeu-test-1, westeu-prod-1 ...), built from the real registries and inventories.
+"""The deployment model of every deployment with an inventory (westeu-test-1, westeu-prod-1 ...), built from the real
+registries and inventories.
 
 The inputs are gathered as roles/preflight/tasks/main.yml does (scripts/generate_docs.deployment_inputs);
 the snapshot tests run playbooks/plan.yml for real and compare with the committed snapshots only. Refresh the

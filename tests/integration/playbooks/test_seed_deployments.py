@@ -1,6 +1,7 @@
 """The seed's other deployments, westeu-stg-1 (staging tier) and eastus-prod-1 (production in another region), end to
 end against the emulator: site.yml builds every planned resource, a second run changes nothing and sends not one
-write, and destroy.yml removes the deployment (production only with its name confirmed).
+write, and destroy.yml removes the deployment (production only with its name confirmed; a confirmation naming
+another deployment, as a mistyped AWX survey answer would, is refused).
 
 One test per deployment, each a whole-stack build: westeu-test-1 and westeu-prod-1 are covered in depth by
 test_site_whole_stack.py; these prove that a new inventory is all a new deployment needs.
@@ -51,11 +52,13 @@ def test_build_converge_destroy(fresh: Any, deployment: str, tmp_path: Path) -> 
     assert second.recap["changed"] == 0, second.output[-6000:]
     assert writes(fresh.requests()[mark:]) == [], f"{deployment}: a converged run wrote"
 
-    if protected:
-        mark = len(fresh.requests())
-        refused = run_playbook(fresh, "playbooks/destroy.yml", deployment)
-        assert refused.returncode != 0 and f"confirm_destroy={deployment}" in refused.stdout, refused.output[-4000:]
-        assert writes(fresh.requests()[mark:]) == [], "a refused destroy must not write"
+    # Production without a confirmation, and any deployment with a mistyped one (AWX's Destroy survey answer), is
+    # refused before any write.
+    mark = len(fresh.requests())
+    refused = run_playbook(fresh, "playbooks/destroy.yml", deployment,
+                           *(() if protected else ("-e", "confirm_destroy=westeu-test-1")))
+    assert refused.returncode != 0 and f"confirm_destroy={deployment}" in refused.stdout, refused.output[-4000:]
+    assert writes(fresh.requests()[mark:]) == [], "a refused destroy must not write"
     destroy = run_playbook(fresh, "playbooks/destroy.yml", deployment, "-e", f"confirm_destroy={deployment}")
     assert destroy.returncode == 0, destroy.output[-6000:]
     group_id = group["id"].lower()
