@@ -182,7 +182,7 @@ def _node(identifier: str, template: str, then: str | None) -> dict[str, Any]:
 def _approval_workflow(name: str, org: str, timeout: int, notification: str) -> dict[str, Any]:
     """Plan -> approval (times out) -> Deploy -> Validate; a failed or refused step stops the workflow."""
     return {
-        "name": workflow_name(name), "organization": org, "allow_simultaneous": False, "destroy_current_nodes": True,
+        "name": workflow_name(name), "organization": org, "allow_simultaneous": False,
         "description": f"Plan {name}, wait for an approver, then deploy and validate (FR-019)",
         "notification_templates_approvals": [notification], "notification_templates_error": [notification],
         "workflow_nodes": [
