@@ -773,7 +773,12 @@ class Engine:
             if item.recover_from:
                 self._recover_vault(item)
             method, body = self._write_body(item)
-            written = self.client.write(method, item.id, item.rtype.api_version, body, self.options.timeout)
+            try:
+                written = self.client.write(method, item.id, item.rtype.api_version, body, self.options.timeout)
+            except AzureApiError:
+                if not self._created_meanwhile(item):
+                    raise
+                return
             if item.rtype.restart and self._opts(item).restart \
                     and _truthy(rec._get_path(written, item.rtype.restart[0])):
                 parent = parent_id(item.id)
@@ -782,6 +787,22 @@ class Engine:
                         self.restarted.append(parent)
         except (*ENGINE_ERRORS, PlanError) as exc:
             self._fail(item, exc)
+
+    def _created_meanwhile(self, item: Item) -> bool:
+        """Whether a create-only entry (shared by deployments, like NetworkWatcherRG) that this run found missing
+        was created by another run between our read and our write: Azure then refuses our create (a resource
+        group in another region: InvalidResourceGroupLocation), and the entry's wish, that it exists, holds."""
+        if not (item.create_only_entry and item.actual is None):
+            return False
+        try:
+            found = self.client.get(item.id, item.rtype.api_version)
+        except AzureApiError:
+            return False
+        if found is None:
+            return False
+        item.actual, item.action, item.differences = found, "unchanged", []
+        item.message = "created meanwhile by another run"
+        return True
 
     def _recover_vault(self, item: Item) -> None:
         props = self._resolve(item.body.get("properties") or {}, eager_only=True)
