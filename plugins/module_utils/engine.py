@@ -529,6 +529,15 @@ class Engine:
                 pass
         try:
             item.actual = client.get(name)
+        except KeyVaultError as exc:
+            vault = self.by_key.get((parent_id(item.id) or "").lower())
+            if not (exc.code == "ForbiddenByFirewall" and vault is not None and vault.present):
+                raise
+            # The vault's firewall does not let this address in yet. The vault is planned in this run, and its
+            # planned network rules may be what lets the runner in (keyvault_runner_ip_ranges): the secret is read
+            # again, and decided, after the vault's write; if the vault stays as it is, that read fails the same way.
+            item.vault_uri = None
+            return
         finally:
             if first is not None:
                 first.release()
