@@ -117,6 +117,10 @@ _TYPES = [
     ResourceType("Microsoft.Cache/redis", "2024-11-01",
                  write_only=("properties.redisConfiguration.rdb-storage-connection-string",),
                  create_only=("zones",)),
+    # Zone redundancy is chosen when the registry is created.
+    ResourceType("Microsoft.ContainerRegistry/registries", "2025-04-01", create_only=("properties.zoneRedundancy",)),
+    # A Defender for Cloud plan of the subscription: always exists (Free until set), never deleted.
+    ResourceType("Microsoft.Security/pricings", "2024-01-01", exact_maps=()),
     ResourceType("Microsoft.EventHub/namespaces", "2024-01-01"),
     ResourceType("Microsoft.EventHub/namespaces/networkRuleSets", "2024-01-01", exact_maps=(),
                  list_keys={"properties.virtualNetworkRules": ("subnet.id",),
