@@ -89,6 +89,9 @@ class Registries(ResourceType):
         if props.get("dataEndpointEnabled") and sku != "Premium":
             raise _premium_only("Dedicated data endpoints", sku)
         zone = str(props.get("zoneRedundancy") or "Disabled")
+        if zone not in ("Enabled", "Disabled"):
+            raise ArmError(400, "InvalidRequestPropertyValue",
+                           f"The value '{zone}' is not valid for property 'zoneRedundancy': Enabled or Disabled.")
         if zone == "Enabled" and sku != "Premium":
             raise _premium_only("Zone redundancy", sku)
         if req.existing is not None:
