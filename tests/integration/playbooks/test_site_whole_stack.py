@@ -62,6 +62,7 @@ STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string
 DIAGNOSTICS = {
     "microsoft.dbforpostgresql/flexibleservers": (["allLogs"], ["AllMetrics"]),
     "microsoft.cache/redis": (["allLogs"], ["AllMetrics"]),
+    "microsoft.containerregistry/registries": (["allLogs"], ["AllMetrics"]),
     "microsoft.eventhub/namespaces": (["allLogs"], ["AllMetrics"]),
     "microsoft.keyvault/vaults": (["allLogs"], ["AllMetrics"]),
     "microsoft.network/networksecuritygroups": (["allLogs"], []),
@@ -444,6 +445,37 @@ def test_cache_and_event_hubs_follow_the_tier(stack: Stack, deployment: str) -> 
         assert have == {f"{c}-consumer" for c in consumers}, name
         hub_rules = {r["name"]: sorted(r["properties"]["rights"]) for r in rules if r["id"].lower().startswith(prefix)}
         assert hub_rules == {"send": ["Send"], "listen": ["Listen"]}, name
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_registry_follows_the_tier_and_defender_scans_its_images(stack: Stack, deployment: str) -> None:
+    prod = deployment.endswith("-prod-1")
+    [registry] = stack.of_type(deployment, "Microsoft.ContainerRegistry/registries")
+    props = registry["properties"]
+    assert props["adminUserEnabled"] is False and props["anonymousPullEnabled"] is False
+    retention = props["policies"]["retentionPolicy"]
+    endpoints = [e for e in stack.of_type(deployment, "Microsoft.Network/privateEndpoints") if e["name"].endswith("-acr")]
+    if prod:
+        assert registry["sku"]["name"] == "Premium"
+        assert (retention["status"], retention["days"]) == ("enabled", 30)
+        assert props["zoneRedundancy"] == "Enabled" and props["publicNetworkAccess"] == "Disabled"
+        [endpoint] = endpoints
+        assert endpoint["properties"]["subnet"]["id"].lower().endswith(f"snet-cf-{deployment}-storage")
+        [connection] = endpoint["properties"]["privateLinkServiceConnections"]
+        assert connection["properties"]["privateLinkServiceId"].lower() == registry["id"].lower()
+        assert connection["properties"]["groupIds"] == ["registry"]
+        assert stack.find(f"{stack.facts[deployment]['resource_group_id']}/providers/Microsoft.Network/"
+                          "privateDnsZones/privatelink.azurecr.io") is not None
+    else:
+        assert registry["sku"]["name"] == "Standard"
+        assert retention["status"] == "disabled"
+        assert props["zoneRedundancy"] == "Disabled" and props["publicNetworkAccess"] == "Enabled"
+        assert endpoints == []
+    subscription = stack.facts[deployment]["subscription_id"]
+    defender = stack.resource(f"/subscriptions/{subscription}/providers/Microsoft.Security/pricings/Containers")
+    assert defender["properties"]["pricingTier"] == "Standard"
+    assert {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"} in [
+        {k: e[k] for k in ("name", "isEnabled")} for e in defender["properties"]["extensions"]]
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
