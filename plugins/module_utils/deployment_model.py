@@ -757,7 +757,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     # --- diagnostics and alerts -----------------------------------------------------------------
     diag_name = name("diagnostic_setting")
-    diagnosed = [psql_id, redis_id, evhns_id, kv_id, registry["id"], vnet_id, storage_id] + [s["nsg_id"] for s in subnets.values()]
+    diagnosed = ([psql_id, redis_id, evhns_id, kv_id, registry["id"], vnet_id, storage_id]
+                 + [s["nsg_id"] for s in subnets.values()])
     for target in diagnosed:
         metrics = [] if "/networkSecurityGroups/" in target else [{"category": "AllMetrics", "enabled": True}]
         logs = [{"categoryGroup": "allLogs", "enabled": True}]
@@ -902,7 +903,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "network_watcher": name("network_watcher"), "network_watcher_resource_group": "NetworkWatcherRG",
             "flow_log": flow_log_id.rsplit("/", 1)[1], "private_dns_link": link_name,
             "postgresql_private_dns_zone": postgres_zone, "key_vault": kv_name, "postgresql_server": psql_name,
-            "redis": redis_name, "container_registry": registry["name"], "eventhub_namespace": evhns_name, "log_analytics_workspace": workspace_name,
+            "redis": redis_name, "container_registry": registry["name"], "eventhub_namespace": evhns_name,
+            "log_analytics_workspace": workspace_name,
             "application_insights": appi_name, "action_group": ag_name, "diagnostic_setting": diag_name,
             "management_lock": name("management_lock"), "budget": name("budget"),
             "key_vault_private_endpoint": kv_pe.rsplit("/", 1)[1], "redis_private_endpoint": redis_pe.rsplit("/", 1)[1],
@@ -910,7 +912,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "ids": {
             "resource_group": rg_id, "virtual_network": vnet_id, "storage_account": storage_id,
             "network_watcher": watcher_id, "flow_log": flow_log_id, "key_vault": kv_id, "postgresql_server": psql_id,
-            "redis": redis_id, "container_registry": registry["id"], "eventhub_namespace": evhns_id, "log_analytics_workspace": workspace_id,
+            "redis": redis_id, "container_registry": registry["id"], "eventhub_namespace": evhns_id,
+            "log_analytics_workspace": workspace_id,
             "application_insights": appi_id, "action_group": ag_id, "private_dns_zones": zones,
         },
         "registry": registry,

@@ -105,8 +105,9 @@ class Registries(ResourceType):
         if req.existing is not None and sku != "Premium":
             # Downgrading from Premium keeps Premium-only settings: Azure refuses until they are removed.
             stored = req.existing.properties
-            if str((((stored.get("policies") or {}).get("retentionPolicy") or {}).get("status")
-                    or "disabled")).lower() == "enabled" and "retentionPolicy" not in policies:
+            stored_retention = (stored.get("policies") or {}).get("retentionPolicy") or {}
+            if str(stored_retention.get("status") or "disabled").lower() == "enabled" \
+                    and "retentionPolicy" not in policies:
                 raise _premium_only("The retention policy for untagged manifests", sku)
             if str(stored.get("zoneRedundancy") or "Disabled") == "Enabled":
                 raise _premium_only("Zone redundancy", sku)
