@@ -644,6 +644,19 @@ def test_policies_refuse_premium_skus_in_test_only_and_untagged_resources(stack:
     assert status == 403 and answer["error"]["code"] == "RequestDisallowedByPolicy", (status, answer)
 
 
+def test_premium_registry_is_refused_by_the_test_tiers_deny_policy(stack: Stack) -> None:
+    """ACR joined the premium-SKU deny policy: a Premium registry in the test deployment's group is refused, while the
+    deployment's own Standard registry was written by the same policy's scope (the exception is production's)."""
+    facts = stack.facts["westeu-test-1"]
+    group = stack.resource(facts["resource_group_id"])
+    registry = f"{facts['resource_group_id']}/providers/Microsoft.ContainerRegistry/registries/crcfpremiumtest"
+    body = {"location": "westeurope", "sku": {"name": "Premium"}, "tags": group["tags"], "properties": {}}
+    status, answer, _ = stack.emulator.arm().call("PUT", f"{registry}?api-version=2025-04-01", body)
+    assert status == 403 and answer["error"]["code"] == "RequestDisallowedByPolicy", (status, answer)
+    [own] = stack.of_type("westeu-test-1", "Microsoft.ContainerRegistry/registries")
+    assert own["sku"]["name"] == "Standard"
+
+
 # --- state-changing paths (last, in this order) ------------------------------------------------------------------
 
 def test_rotation_replaces_exactly_the_named_secret(stack: Stack) -> None:
