@@ -88,6 +88,11 @@ PACKAGES: list[tuple[str, str, str, list[str]]] = [
      "generated/monitor_1/microsoft.insights/2023-03-15-preview/types.json", ["Microsoft.Insights/scheduledQueryRules"]),
     ("Microsoft.Consumption", "2023-05-01", "generated/consumption/microsoft.consumption/2023-05-01/types.json",
      ["Microsoft.Consumption/budgets"]),
+    ("Microsoft.ContainerRegistry", "2025-04-01",
+     "generated/containerregistry_0/microsoft.containerregistry/2025-04-01/types.json",
+     ["Microsoft.ContainerRegistry/registries"]),
+    ("Microsoft.Security", "2024-01-01", "generated/security/microsoft.security/2024-01-01/types.json",
+     ["Microsoft.Security/pricings"]),
 ]
 
 # `x-ms-mutability` without "update" (create-only), read from the OpenAPI documents themselves:

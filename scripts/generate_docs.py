@@ -104,6 +104,7 @@ def deployment_inputs(inventory_dir: Path, repo: Path = REPO) -> dict[str, Any]:
         "extra_tags": {},
         "keyvault_runner_ip_ranges": v.get("keyvault_runner_ip_ranges", []),
         "policy_enforcement_mode": v.get("governance_enforcement_mode", "Default"),
+        "defender_for_containers": v.get("registry_defender_for_containers", True),
         "subscription_id": v.get("cf_subscription_id")
         or v.get("cf_placeholder_subscription_id", deployment_model.PLACEHOLDER_SUBSCRIPTION),
     }
@@ -218,6 +219,7 @@ SPECIAL_PATTERNS: dict[str, str] = {
     "key_vault": "`kv-cf-<deployment>-<suffix>`, or `kv-cf-<compact>-<suffix>` beyond 24 characters",
     "key_vault_secret": "`<secret>` (fixed list, see the deployment model)",
     "storage_account": "`stcf<deployment without hyphens><suffix>`, or `stcf<compact><suffix>` beyond 24",
+    "container_registry": "`crcf<deployment without hyphens><suffix>` (letters and digits only)",
     "action_group_short": "`cf-<compact>` (at most 12 characters)",
 }
 # The qualifier each example uses: a real one the model passes.

@@ -52,6 +52,7 @@ TIER_SCHEMA: dict[str, tuple[str, ...]] = {
     "monitoring": ("retention_days", "daily_quota_gb", "sampling_percentage", "flow_log_retention_days", "alerts"),
     "budget": ("amount", "time_grain", "thresholds"),
     "policy": ("deny_premium_skus", "allowed_sku_whitelist"),
+    "registry": ("sku", "retention_days", "zone_redundancy", "private_endpoint"),
 }
 ALERT_KEYS = ("postgresql_cpu_percent", "postgresql_storage_percent", "postgresql_failed_connections",
               "redis_memory_percent", "redis_server_load_percent", "eventhubs_throttled_requests",
@@ -73,6 +74,7 @@ PREMIUM_SKUS = ("Premium", "P1", "P2", "P3", "P4", "P5", "MemoryOptimized", "Pre
 # The SKU field (policy alias) that names the tier of each resource type the collection creates.
 PREMIUM_SKU_ALIASES = (
     ("Microsoft.Cache/Redis", "Microsoft.Cache/Redis/sku.name"),
+    ("Microsoft.ContainerRegistry/registries", "Microsoft.ContainerRegistry/registries/sku.name"),
     ("Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.DBforPostgreSQL/flexibleServers/sku.tier"),
     ("Microsoft.EventHub/namespaces", "Microsoft.EventHub/namespaces/sku.tier"),
     ("Microsoft.KeyVault/vaults", "Microsoft.KeyVault/vaults/sku.name"),
@@ -98,6 +100,10 @@ PREMIUM_SKU_POLICY_PARAMETERS = {
     "effect": {"type": "String", "allowedValues": ["Deny", "Audit", "Disabled"], "defaultValue": "Deny",
                "metadata": {"displayName": "Effect"}},
 }
+
+REGISTRY_SKUS = ("Basic", "Standard", "Premium")
+# Microsoft Defender for Containers: vulnerability assessment of the images in the subscription's registries.
+DEFENDER_CONTAINER_EXTENSIONS = ("ContainerRegistriesVulnerabilityAssessments",)
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 # Values only known at run time, resolved by the resources module (plugins/module_utils/engine.py).
@@ -139,6 +145,9 @@ ROLE_OF_TYPE = {
     "Microsoft.Insights/actionGroups": "monitoring",
     "Microsoft.Insights/metricAlerts": "monitoring",
     "Microsoft.Insights/scheduledQueryRules": "monitoring",
+    "Microsoft.ContainerRegistry/registries": "registry",
+    # Subscription-wide: shared by every deployment of the subscription, kept by destroy.yml.
+    "Microsoft.Security/pricings": "registry",
 }
 
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c3d2a-8a71-4f6e-9a43-3c1f0e1b7c55")
@@ -298,7 +307,43 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
                     problem(f"cf_tier.monitoring.alerts.{key}", "needs a numeric threshold")
         if "resource_lock" not in tier:
             problem("cf_tier.resource_lock", f"is missing (group_vars/env_{parsed.env}.yml)")
+        _check_registry_tier(tier, parsed.env, problem)
+    defender = inputs.get("defender_for_containers")
+    if defender is not None and not isinstance(defender, bool):
+        problem("registry_defender_for_containers", f"{defender!r} is not true or false")
     return problems
+
+
+def _check_registry_tier(tier: Mapping[str, Any], env: str, problem: Any) -> None:
+    """The registry's SKU decides what it may have; the premium-SKU deny policy must let a Premium registry through
+    explicitly (production does not assign the policy; elsewhere Premium must be in its whitelist)."""
+    registry = tier.get("registry")
+    if not isinstance(registry, Mapping) or "sku" not in registry:
+        return
+    where = f"(group_vars/env_{env}.yml)"
+    sku = registry.get("sku")
+    if sku not in REGISTRY_SKUS:
+        problem("cf_tier.registry.sku", f"{sku!r} is not one of {', '.join(REGISTRY_SKUS)} {where}")
+        return
+    days = registry.get("retention_days")
+    if days is not None:
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 365:
+            problem("cf_tier.registry.retention_days", f"{days!r} is not 0-365 days or null {where}")
+        elif sku != "Premium":
+            problem("cf_tier.registry.retention_days", f"the retention policy for untagged manifests needs the "
+                                                       f"Premium SKU, not {sku}: set it to null {where}")
+    for key, feature in (("zone_redundancy", "zone redundancy"), ("private_endpoint", "a private endpoint")):
+        value = registry.get(key)
+        if value is not None and not isinstance(value, bool):
+            problem(f"cf_tier.registry.{key}", f"{value!r} is not true or false {where}")
+        elif value and sku != "Premium":
+            problem(f"cf_tier.registry.{key}", f"{feature} needs the Premium SKU, not {sku} {where}")
+    policy = tier.get("policy")
+    if sku == "Premium" and isinstance(policy, Mapping) and policy.get("deny_premium_skus") \
+            and "Premium" not in (policy.get("allowed_sku_whitelist") or []):
+        problem("cf_tier.registry.sku", "Premium is refused by this tier's premium-SKU deny policy "
+                                        f"(cf_tier.policy.deny_premium_skus): add Premium to "
+                                        f"cf_tier.policy.allowed_sku_whitelist or use Standard {where}")
 
 
 def _check_unique_short_codes(registry: Mapping[str, Any], variable: str, problem: Any) -> None:
@@ -690,6 +735,10 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             plan.add("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", f"{hub_id}/authorizationRules/{rule}",
                      {"rights": rights}, depends_on=[hub_id], location=None, tags=False)
 
+    # --- container registry ---------------------------------------------------------------------
+    registry = _plan_registry(plan, rid, name, tier["registry"], subnets, vnet_id, rg_id, sub_id,
+                              defender=inputs.get("defender_for_containers") is not False)
+
     # --- secrets whose values come from other resources (keys, connection strings), once those exist -----
     secret_sources: dict[str, tuple[str, str, str]] = {
         "redis-primary-key": ("redis", redis_id, f"<runtime:list-keys:{redis_id}:primaryKey>"),
@@ -708,7 +757,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     # --- diagnostics and alerts -----------------------------------------------------------------
     diag_name = name("diagnostic_setting")
-    diagnosed = [psql_id, redis_id, evhns_id, kv_id, vnet_id, storage_id] + [s["nsg_id"] for s in subnets.values()]
+    diagnosed = ([psql_id, redis_id, evhns_id, kv_id, registry["id"], vnet_id, storage_id]
+                 + [s["nsg_id"] for s in subnets.values()])
     for target in diagnosed:
         metrics = [] if "/networkSecurityGroups/" in target else [{"category": "AllMetrics", "enabled": True}]
         logs = [{"categoryGroup": "allLogs", "enabled": True}]
@@ -853,7 +903,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "network_watcher": name("network_watcher"), "network_watcher_resource_group": "NetworkWatcherRG",
             "flow_log": flow_log_id.rsplit("/", 1)[1], "private_dns_link": link_name,
             "postgresql_private_dns_zone": postgres_zone, "key_vault": kv_name, "postgresql_server": psql_name,
-            "redis": redis_name, "eventhub_namespace": evhns_name, "log_analytics_workspace": workspace_name,
+            "redis": redis_name, "container_registry": registry["name"], "eventhub_namespace": evhns_name,
+            "log_analytics_workspace": workspace_name,
             "application_insights": appi_name, "action_group": ag_name, "diagnostic_setting": diag_name,
             "management_lock": name("management_lock"), "budget": name("budget"),
             "key_vault_private_endpoint": kv_pe.rsplit("/", 1)[1], "redis_private_endpoint": redis_pe.rsplit("/", 1)[1],
@@ -861,15 +912,64 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "ids": {
             "resource_group": rg_id, "virtual_network": vnet_id, "storage_account": storage_id,
             "network_watcher": watcher_id, "flow_log": flow_log_id, "key_vault": kv_id, "postgresql_server": psql_id,
-            "redis": redis_id, "eventhub_namespace": evhns_id, "log_analytics_workspace": workspace_id,
+            "redis": redis_id, "container_registry": registry["id"], "eventhub_namespace": evhns_id,
+            "log_analytics_workspace": workspace_id,
             "application_insights": appi_id, "action_group": ag_id, "private_dns_zones": zones,
         },
+        "registry": registry,
         "databases": databases,
         "event_hubs": event_hubs,
         "secrets": secrets,
         "postgresql_parameters": parameters,
         "resources": plan.resources,
     }
+
+
+def _plan_registry(plan: _Plan, rid: Any, name: Any, settings: Mapping[str, Any], subnets: Mapping[str, Any],
+                   vnet_id: str, rg_id: str, sub_id: str, *, defender: bool) -> dict[str, Any]:
+    """The container registry, its private endpoint (Premium), and Defender for Containers on the subscription."""
+    sku = str(settings["sku"])
+    premium = sku == "Premium"
+    acr_name = name("container_registry")
+    acr_id = rid(f"Microsoft.ContainerRegistry/registries/{acr_name}")
+    retention: dict[str, Any] = {"status": "disabled"}
+    if settings["retention_days"] is not None:
+        retention = {"status": "enabled", "days": int(settings["retention_days"])}
+    policies: dict[str, Any] = {"exportPolicy": {"status": "enabled"}}
+    if premium:
+        # The retention policy for untagged manifests is a Premium capability; Azure refuses it on Standard.
+        policies["retentionPolicy"] = retention
+    private = bool(settings["private_endpoint"])
+    properties: dict[str, Any] = {
+        "adminUserEnabled": False, "anonymousPullEnabled": False, "policies": policies,
+        # Behind a private endpoint the registry takes no public traffic; Standard has no network rules at all.
+        "publicNetworkAccess": "Disabled" if private else "Enabled",
+        "networkRuleBypassOptions": "AzureServices",
+        "zoneRedundancy": "Enabled" if settings["zone_redundancy"] else "Disabled",
+    }
+    plan.add("Microsoft.ContainerRegistry/registries", acr_id, properties, depends_on=[rg_id], sku={"name": sku})
+    result: dict[str, Any] = {"id": acr_id, "name": acr_name, "login_server": f"{acr_name}.azurecr.io",
+                              "sku": sku, "private_endpoint": None, "private_dns_zone": None}
+    if private:
+        zone = "privatelink.azurecr.io"
+        zone_id = rid(f"Microsoft.Network/privateDnsZones/{zone}")
+        plan.add("Microsoft.Network/privateDnsZones", zone_id, {}, depends_on=[rg_id], location="global",
+                 role="registry")
+        plan.add("Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+                 f"{zone_id}/virtualNetworkLinks/{name('private_dns_link')}",
+                 {"virtualNetwork": {"id": vnet_id}, "registrationEnabled": False},
+                 depends_on=[zone_id, vnet_id], location="global", role="registry")
+        # In the storage subnet: the container-apps subnet is delegated to the apps' environment, which takes no
+        # private endpoints; its NSG admits HTTPS from the container-apps subnet.
+        result["private_endpoint"] = _private_endpoint(plan, rid, name, "acr", acr_id, "registry",
+                                                       subnets["storage"]["id"], zone_id, role="registry")
+        result["private_dns_zone"] = zone_id
+    if defender:
+        plan.add("Microsoft.Security/pricings", f"{sub_id}/providers/Microsoft.Security/pricings/Containers", {
+            "pricingTier": "Standard",
+            "extensions": [{"name": e, "isEnabled": "True"} for e in DEFENDER_CONTAINER_EXTENSIONS],
+        }, location=None, tags=False)
+    return result
 
 
 def _private_endpoint(plan: _Plan, rid: Any, name: Any, target: str, target_id: str, group_id: str,

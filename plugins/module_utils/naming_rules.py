@@ -89,6 +89,7 @@ NAME_RULES: dict[str, NameRule] = {
     ),
     "key_vault_secret": NameRule("Microsoft.KeyVault/vaults/secrets", 1, 127, r"[A-Za-z0-9-]+"),
     "storage_account": NameRule("Microsoft.Storage/storageAccounts", 3, 24, r"[a-z0-9]+", scope="global"),
+    "container_registry": NameRule("Microsoft.ContainerRegistry/registries", 5, 50, r"[a-z0-9]+", scope="global"),
     "log_analytics_workspace": NameRule(
         "Microsoft.OperationalInsights/workspaces", 4, 63, r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]"
     ),
@@ -230,6 +231,9 @@ def resource_name(deployment: str, kind: str, subscription_id: str | None = None
         if len(f"st{ORG}{compact}{suffix}") > NAME_RULES[kind].max_length:
             compact = compact_deployment(parsed.name, regions, environments)
         name = f"st{ORG}{compact}{suffix}"
+    elif kind == "container_registry":
+        # Letters and digits only (the registry's DNS name <name>.azurecr.io); a /16-long deployment name fits.
+        name = f"cr{ORG}{parsed.name.replace('-', '')}{suffix}"
     elif kind == "key_vault":
         name = _qualified(["kv", ORG, parsed.name, suffix])
         if len(name) > NAME_RULES[kind].max_length:

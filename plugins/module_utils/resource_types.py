@@ -117,6 +117,15 @@ _TYPES = [
     ResourceType("Microsoft.Cache/redis", "2024-11-01",
                  write_only=("properties.redisConfiguration.rdb-storage-connection-string",),
                  create_only=("zones",)),
+    # Zone redundancy is chosen when the registry is created.
+    ResourceType("Microsoft.ContainerRegistry/registries", "2025-04-01", create_only=("properties.zoneRedundancy",)),
+    # A Defender for Cloud plan of the subscription: always exists (Free until set), never deleted.
+    # The plan exists before any write, so every write is an update built from a GET: leave out what Azure computes.
+    ResourceType("Microsoft.Security/pricings", "2024-01-01", exact_maps=(),
+                 read_only=("id", "name", "type", "properties.freeTrialRemainingTime", "properties.enablementTime",
+                            "properties.deprecated", "properties.replacedBy", "properties.resourcesCoverageStatus",
+                            "properties.inherited", "properties.inheritedFrom",
+                            "properties.extensions[].operationStatus")),
     ResourceType("Microsoft.EventHub/namespaces", "2024-01-01"),
     ResourceType("Microsoft.EventHub/namespaces/networkRuleSets", "2024-01-01", exact_maps=(),
                  list_keys={"properties.virtualNetworkRules": ("subnet.id",),

@@ -68,6 +68,8 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Consumption/budgets": "budget",
     "Microsoft.Authorization/policyAssignments": "policy_assignment",
     "Microsoft.Authorization/policyDefinitions": "policy_definition",
+    "Microsoft.ContainerRegistry/registries": "container_registry",
+    "Microsoft.Security/pricings": None,
 }
 # Names that are not ours to choose, checked against what Azure fixes them to.
 FIXED_NAMES: dict[str, str] = {
@@ -75,6 +77,8 @@ FIXED_NAMES: dict[str, str] = {
     "Microsoft.Authorization/roleAssignments": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     "Microsoft.DBforPostgreSQL/flexibleServers/configurations": r"[a-z_]+(\.[a-z_]+)?",
     "Microsoft.EventHub/namespaces/networkRuleSets": r"default",
+    # Defender for Cloud plans are named by Azure.
+    "Microsoft.Security/pricings": r"Containers",
 }
 
 
@@ -142,7 +146,8 @@ def test_seed_deployment_location_address_space_and_tier(deployment: str) -> Non
 
 def test_every_seed_deployment_has_an_inventory_and_names_do_not_collide() -> None:
     assert set(SEED_DEPLOYMENTS) <= set(DEPLOYMENTS)
-    globally_unique = ("key_vault", "storage_account", "redis", "eventhub_namespace", "postgresql_server")
+    globally_unique = ("key_vault", "storage_account", "redis", "eventhub_namespace", "postgresql_server",
+                       "container_registry")
     for kind in globally_unique:
         names = [MODELS[d]["names"][kind] for d in DEPLOYMENTS if kind in MODELS[d]["names"]]
         assert len(names) == len(DEPLOYMENTS) and len(set(names)) == len(names), (kind, names)
@@ -384,3 +389,86 @@ def test_shared_short_codes_are_refused_naming_both_entries() -> None:
     inputs["regions"] = {**inputs["regions"], "northeu": {"location": "northeurope", "short": "weu"}}
     problems = deployment_model.validate_inputs(inputs)
     assert any("cf_regions.northeu.short" in p and "westeu" in p for p in problems), problems
+
+
+# --- container registry (issue 11) ------------------------------------------------------------
+
+def test_registry_is_standard_and_public_outside_prod_premium_and_private_in_prod() -> None:
+    [test_acr] = by_type(TEST, "Microsoft.ContainerRegistry/registries")
+    [prod_acr] = by_type(PROD, "Microsoft.ContainerRegistry/registries")
+    for acr in (test_acr, prod_acr):
+        assert acr["properties"]["adminUserEnabled"] is False
+        assert acr["properties"]["anonymousPullEnabled"] is False
+    assert test_acr["sku"] == {"name": "Standard"}
+    # Standard has no retention policy for untagged manifests: Azure refuses one, so the body leaves it out.
+    assert "retentionPolicy" not in test_acr["properties"]["policies"]
+    assert test_acr["properties"]["publicNetworkAccess"] == "Enabled"
+    assert test_acr["properties"]["zoneRedundancy"] == "Disabled"
+    assert prod_acr["sku"] == {"name": "Premium"}
+    assert prod_acr["properties"]["policies"]["retentionPolicy"] == {"status": "enabled", "days": 30}
+    assert prod_acr["properties"]["publicNetworkAccess"] == "Disabled"
+    assert prod_acr["properties"]["zoneRedundancy"] == "Enabled"
+    assert not [r for r in TEST["resources"] if "azurecr" in r["id"] or r["name"].endswith("-acr")]
+    [endpoint] = [r for r in by_type(PROD, "Microsoft.Network/privateEndpoints") if r["name"].endswith("-acr")]
+    assert endpoint["properties"]["subnet"]["id"] == PROD["subnets"]["storage"]["id"]
+    connection = endpoint["properties"]["privateLinkServiceConnections"][0]["properties"]
+    assert connection == {"privateLinkServiceId": prod_acr["id"], "groupIds": ["registry"]}
+    zone_id = PROD["registry"]["private_dns_zone"]
+    assert zone_id.endswith("/privateDnsZones/privatelink.azurecr.io")
+    assert {zone_id, endpoint["properties"]["subnet"]["id"], prod_acr["id"]} <= {
+        d for r in PROD["resources"] if r["id"].startswith(endpoint["id"]) for d in r["depends_on"]}
+    # The storage subnet's NSG lets the services reach the endpoint over HTTPS.
+    [rule] = [r for r in PROD["subnets"]["storage"]["nsg_rules"] if r["name"] == "allow-https-from-containerapps"]
+    assert rule["properties"]["sourceAddressPrefix"] == PROD["subnets"]["containerapps"]["address_prefix"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_registry_sends_logs_and_metrics_to_the_workspace_and_defender_scans_its_images(deployment: str) -> None:
+    model = MODELS[deployment]
+    acr_id = model["ids"]["container_registry"]
+    [setting] = [r for r in by_type(model, "Microsoft.Insights/diagnosticSettings") if r["id"].startswith(acr_id + "/")]
+    assert setting["properties"]["workspaceId"] == model["ids"]["log_analytics_workspace"]
+    assert setting["properties"]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+    [defender] = by_type(model, "Microsoft.Security/pricings")
+    assert defender["id"] == f"/subscriptions/{model['subscription_id']}/providers/Microsoft.Security/pricings/Containers"
+    assert defender["properties"]["pricingTier"] == "Standard"
+    assert {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"} in \
+        defender["properties"]["extensions"]
+
+
+def test_defender_for_containers_can_be_left_out() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["defender_for_containers"] = False
+    assert deployment_model.validate_inputs(inputs) == []
+    assert by_type(deployment_model.build_deployment(inputs), "Microsoft.Security/pricings") == []
+    inputs["defender_for_containers"] = "no"
+    assert any("registry_defender_for_containers:" in p for p in deployment_model.validate_inputs(inputs))
+
+
+def test_premium_registry_denied_outside_prod_unless_the_exception_is_explicit() -> None:
+    [policy] = by_type(TEST, "Microsoft.Authorization/policyDefinitions")
+    rule = json.dumps(policy["properties"]["policyRule"])
+    assert "Microsoft.ContainerRegistry/registries/sku.name" in rule
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    tier = inputs["tier"]
+    tier["registry"] = {**tier["registry"], "sku": "Premium"}
+    problems = deployment_model.validate_inputs(inputs)
+    assert any("cf_tier.registry.sku:" in p and "allowed_sku_whitelist" in p for p in problems), problems
+    tier["policy"] = {**tier["policy"], "allowed_sku_whitelist": ["Premium"]}
+    assert deployment_model.validate_inputs(inputs) == []
+    [assignment] = [r for r in by_type(deployment_model.build_deployment(inputs),
+                                       "Microsoft.Authorization/policyAssignments") if "deny-premium" in r["name"]]
+    assert "Premium" not in assignment["properties"]["parameters"]["deniedSkus"]["value"]
+
+
+@pytest.mark.parametrize(("setting", "value", "variable"), [
+    ("retention_days", 7, "cf_tier.registry.retention_days"),
+    ("private_endpoint", True, "cf_tier.registry.private_endpoint"),
+    ("zone_redundancy", True, "cf_tier.registry.zone_redundancy"),
+    ("sku", "Classic", "cf_tier.registry.sku"),
+])
+def test_premium_only_registry_settings_are_refused_on_standard(setting: str, value: Any, variable: str) -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["tier"]["registry"] = {**inputs["tier"]["registry"], setting: value}
+    problems = deployment_model.validate_inputs(inputs)
+    assert any(f"{variable}:" in p for p in problems), problems

@@ -73,6 +73,8 @@ AZURE_RULES: dict[str, AzureRule] = {
     "eventhub_namespace": AzureRule(6, 50, r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]", forbidden_suffixes=("-sb", "-mgmt")),
     "key_vault": AzureRule(3, 24, r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]", no_double_hyphen=True),
     "storage_account": AzureRule(3, 24, r"[a-z0-9]+"),
+    # Alphanumerics only, 5-50 (Container Registry's naming rule; Azure compares names case-insensitively).
+    "container_registry": AzureRule(5, 50, r"[a-zA-Z0-9]+"),
     # PostgreSQL identifiers: at most NAMEDATALEN-1 bytes, unquoted.
     "postgresql_database": AzureRule(1, 63, r"[a-z_][a-z0-9_]*"),
     "event_hub": AzureRule(1, 256, r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?"),
@@ -192,7 +194,8 @@ def test_every_name_is_valid_for_any_region_the_registry_could_hold(region: str,
 
 # --- global uniqueness ------------------------------------------------------------------------
 
-GLOBAL_KINDS = ("postgresql_server", "redis", "eventhub_namespace", "key_vault", "storage_account")
+GLOBAL_KINDS = ("postgresql_server", "redis", "eventhub_namespace", "key_vault", "storage_account",
+                "container_registry")
 
 
 @pytest.mark.parametrize("kind", GLOBAL_KINDS)

@@ -225,6 +225,9 @@ CATEGORIES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
                    "EventHubVNetConnectionEvent", "CustomerManagedKeyUserLogs", "RuntimeAuditLogs",
                    "ApplicationMetricsLogs", "DiagnosticErrorLogs", "DataDRLogs"}),
         _ALL_METRICS, frozenset({"allLogs", "audit"})),
+    "microsoft.containerregistry/registries": (
+        frozenset({"ContainerRegistryRepositoryEvents", "ContainerRegistryLoginEvents"}), _ALL_METRICS,
+        frozenset({"allLogs", "audit"})),
     "microsoft.keyvault/vaults": (frozenset({"AuditEvent", "AzurePolicyEvaluationDetails"}), _ALL_METRICS,
                                   frozenset({"allLogs", "audit"})),
     "microsoft.network/networksecuritygroups": (

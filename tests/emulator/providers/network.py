@@ -61,6 +61,7 @@ PRIVATE_LINK_GROUPS: dict[str, dict[str, str]] = {
     "microsoft.dbforpostgresql/flexibleservers": {"postgresqlServer": "{name}.postgres.database.azure.com"},
     "microsoft.cache/redis": {"redisCache": "{name}.redis.cache.windows.net"},
     "microsoft.eventhub/namespaces": {"namespace": "{name}.servicebus.windows.net"},
+    "microsoft.containerregistry/registries": {"registry": "{name}.azurecr.io"},
     "microsoft.insights/privatelinkscopes": {"azuremonitor": "api.monitor.azure.com"},
 }
 # References that make a subnet "in use" only when they come from these properties (not from flow logs etc.).
@@ -537,6 +538,12 @@ class PrivateEndpoints(_NetworkResource):
                 raise ArmError(400, "PrivateEndpointBadRequest",
                                f"Call to {target.type} failed. Error message: Invalid group id(s) "
                                f"{groups}; valid group ids are {sorted(known)}.")
+            # Container registries offer private link on the Premium service tier only.
+            if target.type.lower() == "microsoft.containerregistry/registries" \
+                    and (target.body.get("sku") or {}).get("name") != "Premium":
+                raise ArmError(400, "PrivateEndpointBadRequest",
+                               f"Call to {target.type} failed. Error message: private endpoints are only "
+                               "supported by Premium registries.")
 
     def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
         body = super().build(ctx, req)

@@ -62,6 +62,7 @@ STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string
 DIAGNOSTICS = {
     "microsoft.dbforpostgresql/flexibleservers": (["allLogs"], ["AllMetrics"]),
     "microsoft.cache/redis": (["allLogs"], ["AllMetrics"]),
+    "microsoft.containerregistry/registries": (["allLogs"], ["AllMetrics"]),
     "microsoft.eventhub/namespaces": (["allLogs"], ["AllMetrics"]),
     "microsoft.keyvault/vaults": (["allLogs"], ["AllMetrics"]),
     "microsoft.network/networksecuritygroups": (["allLogs"], []),
@@ -447,6 +448,37 @@ def test_cache_and_event_hubs_follow_the_tier(stack: Stack, deployment: str) -> 
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_registry_follows_the_tier_and_defender_scans_its_images(stack: Stack, deployment: str) -> None:
+    prod = deployment.endswith("-prod-1")
+    [registry] = stack.of_type(deployment, "Microsoft.ContainerRegistry/registries")
+    props = registry["properties"]
+    assert props["adminUserEnabled"] is False and props["anonymousPullEnabled"] is False
+    retention = props["policies"]["retentionPolicy"]
+    endpoints = [e for e in stack.of_type(deployment, "Microsoft.Network/privateEndpoints") if e["name"].endswith("-acr")]
+    if prod:
+        assert registry["sku"]["name"] == "Premium"
+        assert (retention["status"], retention["days"]) == ("enabled", 30)
+        assert props["zoneRedundancy"] == "Enabled" and props["publicNetworkAccess"] == "Disabled"
+        [endpoint] = endpoints
+        assert endpoint["properties"]["subnet"]["id"].lower().endswith(f"snet-cf-{deployment}-storage")
+        [connection] = endpoint["properties"]["privateLinkServiceConnections"]
+        assert connection["properties"]["privateLinkServiceId"].lower() == registry["id"].lower()
+        assert connection["properties"]["groupIds"] == ["registry"]
+        assert stack.find(f"{stack.facts[deployment]['resource_group_id']}/providers/Microsoft.Network/"
+                          "privateDnsZones/privatelink.azurecr.io") is not None
+    else:
+        assert registry["sku"]["name"] == "Standard"
+        assert retention["status"] == "disabled"
+        assert props["zoneRedundancy"] == "Disabled" and props["publicNetworkAccess"] == "Enabled"
+        assert endpoints == []
+    subscription = stack.facts[deployment]["subscription_id"]
+    defender = stack.resource(f"/subscriptions/{subscription}/providers/Microsoft.Security/pricings/Containers")
+    assert defender["properties"]["pricingTier"] == "Standard"
+    assert {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"} in [
+        {k: e[k] for k in ("name", "isEnabled")} for e in defender["properties"]["extensions"]]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_vault_holds_the_keys_azure_reports_now(stack: Stack, deployment: str) -> None:
     """The cache's primary key and every hub's send and listen connection strings, read through ARM's listKeys and
     through the vault's data plane, as the services will."""
@@ -610,6 +642,19 @@ def test_policies_refuse_premium_skus_in_test_only_and_untagged_resources(stack:
     nsg = f"{stack.facts['westeu-test-1']['resource_group_id']}/providers/Microsoft.Network/networkSecurityGroups/nsg-x"
     status, answer, _ = arm.call("PUT", f"{nsg}?api-version=2024-05-01", {"location": "westeurope", "properties": {}})
     assert status == 403 and answer["error"]["code"] == "RequestDisallowedByPolicy", (status, answer)
+
+
+def test_premium_registry_is_refused_by_the_test_tiers_deny_policy(stack: Stack) -> None:
+    """ACR joined the premium-SKU deny policy: a Premium registry in the test deployment's group is refused, while the
+    deployment's own Standard registry was written by the same policy's scope (the exception is production's)."""
+    facts = stack.facts["westeu-test-1"]
+    group = stack.resource(facts["resource_group_id"])
+    registry = f"{facts['resource_group_id']}/providers/Microsoft.ContainerRegistry/registries/crcfpremiumtest"
+    body = {"location": "westeurope", "sku": {"name": "Premium"}, "tags": group["tags"], "properties": {}}
+    status, answer, _ = stack.emulator.arm().call("PUT", f"{registry}?api-version=2025-04-01", body)
+    assert status == 403 and answer["error"]["code"] == "RequestDisallowedByPolicy", (status, answer)
+    [own] = stack.of_type("westeu-test-1", "Microsoft.ContainerRegistry/registries")
+    assert own["sku"]["name"] == "Standard"
 
 
 # --- state-changing paths (last, in this order) ------------------------------------------------------------------
