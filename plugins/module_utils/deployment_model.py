@@ -63,6 +63,13 @@ API_VERSIONS: dict[str, str] = api_versions_by_namespace()
 
 # Built-in role and policy definitions (their IDs are the same in every Azure cloud).
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+EVENT_HUBS_DATA_SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
+EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+# The outputs document's version: a consumer that reads a newer major version must not guess.
+OUTPUTS_SCHEMA_VERSION = 1
+OUTPUTS_SECRET = "deployment-outputs"
 POLICY_REQUIRE_TAG = "/providers/Microsoft.Authorization/policyDefinitions/871b6d14-10aa-478d-b590-94f262ecfa99"
 POLICY_NOT_ALLOWED_RESOURCE_TYPES = (
     "/providers/Microsoft.Authorization/policyDefinitions/6c112d4e-5bc7-47ae-a041-ea2d9dccd749"
@@ -139,6 +146,7 @@ ROLE_OF_TYPE = {
     "Microsoft.Insights/actionGroups": "monitoring",
     "Microsoft.Insights/metricAlerts": "monitoring",
     "Microsoft.Insights/scheduledQueryRules": "monitoring",
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "identity",
 }
 
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c3d2a-8a71-4f6e-9a43-3c1f0e1b7c55")
@@ -249,6 +257,11 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
     mode = inputs.get("policy_enforcement_mode")
     if mode is not None and mode not in ("Default", "DoNotEnforce"):
         problem("governance_enforcement_mode", f"{mode!r} is neither Default nor DoNotEnforce")
+    registry = inputs.get("container_registry_id")
+    if registry not in (None, "") and not re.match(
+            r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerRegistry/registries/[^/]+$",
+            str(registry), re.IGNORECASE):
+        problem("identity_container_registry_id", f"{registry!r} is not a container registry's resource ID")
 
     subscription = inputs.get("subscription_id")
     if not _missing(subscription) and not SUBSCRIPTION_RE.match(str(subscription)):
@@ -275,9 +288,10 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
             partitions = hub.get("partitions")
             if not isinstance(partitions, int) or isinstance(partitions, bool) or not 1 <= partitions <= 32:
                 problem(f"cf_event_hubs[{hub['name']}].partitions", f"{partitions!r} is not 1-32 (Standard tier)")
-            for consumer in hub.get("consumers") or []:
-                if isinstance(services, Sequence) and consumer not in services:
-                    problem(f"cf_event_hubs[{hub['name']}].consumers", f"{consumer!r} is not in cf_services")
+            for field_name in ("consumers", "producers"):
+                for service in hub.get(field_name) or []:
+                    if isinstance(services, Sequence) and service not in services:
+                        problem(f"cf_event_hubs[{hub['name']}].{field_name}", f"{service!r} is not in cf_services")
 
     tier = inputs.get("tier")
     if not isinstance(tier, Mapping):
@@ -706,6 +720,21 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                  {"contentType": secret_types[secret], "value": value},
                  depends_on=[kv_id, runner_assignment, source], location=None, role=writer)
 
+    # --- service identities, their grants, and the outputs document ------------------------------
+    identities = _service_identities(plan, rid, name, sub_id, services, hubs, secrets, event_hubs,
+                                     inputs.get("container_registry_id"))
+    outputs = _outputs_document(dep.name, location, sub_id, rg, services, hubs, secrets, event_hubs, identities,
+                                databases, zones, {"key_vault": kv_id, "postgresql_server": psql_id,
+                                                   "redis": redis_id, "eventhub_namespace": evhns_id},
+                                str(inputs.get("database_role_prefix") or "svc_"))
+    outputs_id = f"{kv_id}/secrets/{name('key_vault_secret', secret=OUTPUTS_SECRET)}"
+    secrets[OUTPUTS_SECRET] = outputs_id
+    # A secret that holds no secret: the vault is where services and AWX already read from, with their identity.
+    plan.add("Microsoft.KeyVault/vaults/secrets", outputs_id, {"contentType": "application/json", "value": outputs},
+             depends_on=[kv_id, runner_assignment, psql_id, redis_id, evhns_id,
+                         *(i["id"] for i in identities.values())],
+             location=None, role="identity", publish=True)
+
     # --- diagnostics and alerts -----------------------------------------------------------------
     diag_name = name("diagnostic_setting")
     diagnosed = [psql_id, redis_id, evhns_id, kv_id, vnet_id, storage_id] + [s["nsg_id"] for s in subnets.values()]
@@ -866,9 +895,124 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         },
         "databases": databases,
         "event_hubs": event_hubs,
+        "identities": identities,
+        "outputs": outputs,
         "secrets": secrets,
         "postgresql_parameters": parameters,
         "resources": plan.resources,
+    }
+
+
+def _grant(plan: _Plan, sub_id: str, scope: str, role_guid: str, service: str, identity: Mapping[str, str],
+           depends_on: Sequence[str] = ()) -> str:
+    grant_id = (f"{scope}/providers/Microsoft.Authorization/roleAssignments/"
+                f"{role_assignment_name(scope, role_guid, f'service:{service}')}")
+    plan.add("Microsoft.Authorization/roleAssignments", grant_id, {
+        "roleDefinitionId": f"{sub_id}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}",
+        "principalId": identity["principal_id"],
+        # Named, so that Azure does not look up a principal created seconds ago in a directory replica.
+        "principalType": "ServicePrincipal",
+    }, depends_on=[scope, identity["id"], *depends_on], location=None, tags=False, role="identity")
+    return grant_id
+
+
+def _service_identities(plan: _Plan, rid: Any, name: Any, sub_id: str, services: Sequence[str],
+                        hubs: Sequence[Mapping[str, Any]], secrets: Mapping[str, str],
+                        event_hubs: Mapping[str, Mapping[str, Any]], registry_id: Any) -> dict[str, dict[str, Any]]:
+    """One user-assigned identity per service and its least-privilege grants: Key Vault Secrets User on each secret
+    it reads (its own password, the Redis key, App Insights, its hubs' connection strings; never the vault), Event
+    Hubs Data Sender / Receiver on exactly the hubs it produces to / consumes from, AcrPull on the registry."""
+    identities: dict[str, dict[str, Any]] = {}
+    for service in services:
+        identity_id = rid(f"Microsoft.ManagedIdentity/userAssignedIdentities/"
+                          f"{name('managed_identity', qualifier=service)}")
+        plan.add("Microsoft.ManagedIdentity/userAssignedIdentities", identity_id, {},
+                 depends_on=[identity_id.split("/providers/", 1)[0]])
+        identity = {"id": identity_id, "name": identity_id.rsplit("/", 1)[1],
+                    "principal_id": f"<runtime:public-property:{identity_id}:properties.principalId>",
+                    "client_id": f"<runtime:public-property:{identity_id}:properties.clientId>"}
+        produces = [h["name"] for h in hubs if service in (h.get("producers") or [])]
+        consumes = [h["name"] for h in hubs if service in (h.get("consumers") or [])]
+        readable = [f"postgresql-{service}-password", "redis-primary-key", "appinsights-connection-string"]
+        readable += [f"eventhub-{hub}-send-connection-string" for hub in produces]
+        readable += [f"eventhub-{hub}-listen-connection-string" for hub in consumes]
+        grants = [_grant(plan, sub_id, secrets[secret], KEY_VAULT_SECRETS_USER, service, identity)
+                  for secret in readable]
+        grants += [_grant(plan, sub_id, event_hubs[hub]["id"], EVENT_HUBS_DATA_SENDER, service, identity)
+                   for hub in produces]
+        grants += [_grant(plan, sub_id, event_hubs[hub]["id"], EVENT_HUBS_DATA_RECEIVER, service, identity)
+                   for hub in consumes]
+        if registry_id:
+            grants.append(_grant(plan, sub_id, str(registry_id), ACR_PULL, service, identity))
+        identities[service] = {**identity, "secrets": readable, "produces": produces, "consumes": consumes,
+                               "grants": grants}
+    return identities
+
+
+def _outputs_document(deployment: str, location: str, sub_id: str, rg: str, services: Sequence[str],
+                      hubs: Sequence[Mapping[str, Any]], secrets: Mapping[str, str],
+                      event_hubs: Mapping[str, Mapping[str, Any]], identities: Mapping[str, Mapping[str, Any]],
+                      databases: Mapping[str, str], zones: Mapping[str, str], ids: Mapping[str, str],
+                      role_prefix: str) -> dict[str, Any]:
+    """What a service (or AWX) needs to use the deployment: where things are and which secret holds what; never a
+    secret's value. docs/outputs.md and docs/outputs.schema.json describe it. Values Azure assigns (client ids,
+    host names, the vault's URI) are read back when the document is written."""
+
+    def public(resource_id: str, path: str) -> str:
+        return f"<runtime:public-property:{resource_id}:{path}>"
+
+    def secret_name(key: str) -> str:
+        return secrets[key].rsplit("/", 1)[1]
+
+    fqdn = public(ids["postgresql_server"], "properties.fullyQualifiedDomainName")
+    namespace = ids["eventhub_namespace"].rsplit("/", 1)[1]
+    return {
+        "schema_version": OUTPUTS_SCHEMA_VERSION,
+        "deployment": deployment,
+        "location": location,
+        "subscription_id": sub_id.rsplit("/", 1)[1],
+        "resource_group": rg,
+        "key_vault": {"name": ids["key_vault"].rsplit("/", 1)[1], "id": ids["key_vault"],
+                      "uri": public(ids["key_vault"], "properties.vaultUri")},
+        "postgresql": {
+            "server": ids["postgresql_server"].rsplit("/", 1)[1], "id": ids["postgresql_server"], "fqdn": fqdn,
+            "port": 5432, "sslmode": "require",
+            "connection_string_template": f"postgresql://{{user}}:{{password}}@{fqdn}:5432/{{database}}?sslmode=require",
+        },
+        "redis": {"name": ids["redis"].rsplit("/", 1)[1], "id": ids["redis"],
+                  "host": public(ids["redis"], "properties.hostName"),
+                  "ssl_port": public(ids["redis"], "properties.sslPort"), "key_secret": secret_name("redis-primary-key")},
+        "event_hubs": {
+            "namespace": namespace, "id": ids["eventhub_namespace"],
+            "fqdn": f"{namespace}.servicebus.windows.net",
+            "service_bus_endpoint": public(ids["eventhub_namespace"], "properties.serviceBusEndpoint"),
+            "kafka_endpoint": f"{namespace}.servicebus.windows.net:9093",
+            "hubs": {hub["name"]: {"name": event_hubs[hub["name"]]["name"], "partitions": hub["partitions"],
+                                   "consumer_groups": list(event_hubs[hub["name"]]["consumer_groups"]),
+                                   "producers": list(hub.get("producers") or []),
+                                   "consumers": list(hub.get("consumers") or [])} for hub in hubs},
+        },
+        "app_insights": {"connection_string_secret": secret_name("appinsights-connection-string")},
+        "private_dns_zones": dict(zones),
+        "services": {service: {
+            "identity": {"name": identities[service]["name"], "id": identities[service]["id"],
+                         "client_id": identities[service]["client_id"],
+                         "principal_id": identities[service]["principal_id"]},
+            "postgresql": {"database": databases[service], "login_role": f"{role_prefix}{service}",
+                           "password_secret": secret_name(f"postgresql-{service}-password")},
+            "redis": {"key_secret": secret_name("redis-primary-key")},
+            "event_hubs": {
+                "produces": {hub: {"hub": event_hubs[hub]["name"],
+                                   "connection_string_secret": secret_name(f"eventhub-{hub}-send-connection-string")}
+                             for hub in identities[service]["produces"]},
+                "consumes": {hub: {"hub": event_hubs[hub]["name"],
+                                   "consumer_group": f"{service}-consumer",
+                                   "connection_string_secret": secret_name(f"eventhub-{hub}-listen-connection-string")}
+                             for hub in identities[service]["consumes"]},
+            },
+            "app_insights_connection_string_secret": secret_name("appinsights-connection-string"),
+            "secrets": [secret_name(s) for s in identities[service]["secrets"]],
+        } for service in services},
     }
 
 

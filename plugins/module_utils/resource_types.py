@@ -131,6 +131,9 @@ _TYPES = [
     ResourceType("Microsoft.EventHub/namespaces/eventhubs/consumergroups", "2024-01-01", list_read=True, exact_maps=()),
     ResourceType("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", "2024-01-01", list_read=True, exact_maps=(),
                  sets=("properties.rights",)),
+    # Its principal and client ids are Azure's (read-only); a grant names the principal id.
+    ResourceType("Microsoft.ManagedIdentity/userAssignedIdentities", "2023-01-31",
+                 read_only=("properties.principalId", "properties.clientId", "properties.tenantId")),
     ResourceType("Microsoft.OperationalInsights/workspaces", "2023-09-01"),
     ResourceType("Microsoft.Insights/components", "2020-02-02", create_only=("kind",)),
     ResourceType("Microsoft.Insights/diagnosticSettings", MONITOR_DIAGNOSTICS, exact_maps=(),

@@ -47,6 +47,7 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Insights/components": "application_insights",
     "Microsoft.KeyVault/vaults": "key_vault",
     "Microsoft.Authorization/roleAssignments": None,
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "managed_identity",
     "Microsoft.Network/privateEndpoints": "private_endpoint",
     "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": "private_dns_zone_group",
     "Microsoft.KeyVault/vaults/secrets": "key_vault_secret",
