@@ -126,6 +126,7 @@ class Item:
     # Key Vault secrets (data plane): the vault's URI, whether a soft-deleted secret waits, the value to write.
     vault_uri: str | None = None
     deleted: bool = False
+    disabled: bool = False
     new_value: str | None = None
     # A secret whose value holds no secret (the outputs document): its value is returned, never masked.
     publish: bool = False
@@ -512,9 +513,17 @@ class Engine:
                 pass
         try:
             item.actual = client.get(name)
+        except KeyVaultError as exc:
+            if exc.code != "SecretDisabled":
+                raise
+            # Someone disabled it: nothing can read it (the services neither); the plan has it enabled.
+            item.disabled = True
+            item.actual = None
         finally:
             if first is not None:
                 first.release()
+        if item.disabled:
+            return
         if item.actual is None:
             item.deleted = client.get_deleted(name) is not None
         elif item.actual.get("value") and not item.publish:
@@ -530,6 +539,11 @@ class Engine:
                 item.action = "skipped"
                 item.message = f"waits for Key Vault {vault.rsplit('/', 1)[-1]} (the keyvault role creates it)"
                 return
+        if item.disabled:
+            item.action = "update"
+            item.differences = ["attributes.enabled"]
+            self._record(item, {"attributes": {"enabled": False}}, {"attributes": {"enabled": True}})
+            return
         generated = spec is not None and spec.group(1) == "generate"
         rotate = self.runtime.given.get("rotate") or []
         rotate = [rotate] if isinstance(rotate, str) else list(rotate)
@@ -585,6 +599,12 @@ class Engine:
         name = item.id.rstrip("/").rsplit("/", 1)[-1]
         props = item.body.get("properties") or {}
         tags = item.body.get("tags")
+        was_disabled = item.disabled
+        if was_disabled:
+            # Enable it, then decide on what it holds, as for any secret (a generated value is kept).
+            client.enable(name)
+            item.disabled = False
+            read_without_vault = True
         if read_without_vault:
             # The vault was created or recovered in this run: a recovered vault brings its secrets back, and a
             # generated secret that is there again must keep its value. Decide again on what the vault now holds.
@@ -595,6 +615,11 @@ class Engine:
                     self.runtime.on_secret(str(item.actual["value"]))
                 item.new_value = None
                 self._decide_secret(item)
+                if was_disabled:
+                    item.differences = ["attributes.enabled", *item.differences]
+                    unchanged, item.action = item.action == "unchanged", "update"
+                    if unchanged:
+                        return
                 if item.action == "unchanged":
                     return
         if item.actual is None and item.deleted:

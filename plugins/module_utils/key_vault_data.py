@@ -214,6 +214,10 @@ class SecretsClient:
             body["tags"] = tags
         self._send("PATCH", f"secrets/{self._name(name)}/{self._name(version)}", body)
 
+    def enable(self, name: str) -> None:
+        """Enable the latest version of a secret (a disabled one cannot be read, not even by its writer)."""
+        self._send("PATCH", f"secrets/{self._name(name)}/", {"attributes": {"enabled": True}})
+
     def list_properties(self) -> dict[str, dict[str, Any]]:
         """Every secret's attributes (enabled, exp, ...) and content type, by name; never a value."""
         found: dict[str, dict[str, Any]] = {}

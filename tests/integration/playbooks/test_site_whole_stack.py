@@ -56,7 +56,7 @@ CONSUMERS = {  # event hub -> (partitions, consuming services), group_vars/all.y
     "notification-events": (4, {"analytics"}),
     "analytics-events": (2, {"analytics"}),
 }
-STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string",
+STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string", "deployment-outputs",
                  *(f"eventhub-{hub}-{right}-connection-string" for hub in CONSUMERS for right in ("send", "listen"))])
 # docs/monitoring.md: what each diagnosed type sends (logs, metrics), and the alert -> tier threshold key.
 DIAGNOSTICS = {
@@ -87,6 +87,7 @@ LOG_ALERTS = {"kv-unauthorized": "keyvault_unauthorized_requests",
               "appi-p95-response": "appinsights_p95_response_ms"}
 REQUIRED_TAGS = {"app", "env", "owner", "costCenter"}
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 
 
 def tier(deployment: str) -> dict[str, Any]:
@@ -125,7 +126,9 @@ class Stack:
         command = [ANSIBLE_PLAYBOOK, playbook]
         for name in inventories:
             command += ["-i", f"inventories/{name}"]
-        command += [*(EMULATOR_VARS if playbook == "site.yml" else ()), *args]
+        command += [*(EMULATOR_VARS if playbook in ("site.yml", "playbooks/validate.yml") else ()), *args]
+        if playbook == "site.yml":
+            command += ["-e", f"identity_outputs_dir={self.workdir / 'outputs'}"]
         env = {**os.environ, **{k: str(v) for k, v in self.emulator.env.items()},
                "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
         mark = len(self.emulator.requests())
@@ -306,7 +309,13 @@ def test_runner_holds_secrets_officer_on_the_vault(stack: Stack) -> None:
         grants = [r for r in stack.emulator.resources()
                   if r["type"].lower() == "microsoft.authorization/roleassignments"
                   and r["id"].lower().startswith(vault_id + "/")]
-        assert [g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in grants] == [SECRETS_OFFICER]
+        at_vault = [g for g in grants if g["id"].lower().startswith(vault_id + "/providers/")]
+        assert [g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in at_vault] == [SECRETS_OFFICER]
+        # Below the vault, only the services' identities, each reading single secrets (the identity role).
+        below = [g for g in grants if g not in at_vault]
+        assert below and {g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in below} == {SECRETS_USER}
+        assert all("/secrets/" in g["id"].lower() and g["properties"]["principalType"] == "ServicePrincipal"
+                   for g in below)
 
 
 @pytest.mark.parametrize(("deployment", "expected"), [
@@ -608,6 +617,126 @@ def test_policies_refuse_premium_skus_in_test_only_and_untagged_resources(stack:
     assert status == 403 and answer["error"]["code"] == "RequestDisallowedByPolicy", (status, answer)
 
 
+# --- services: identities, outputs, validation ------------------------------------------------------------------
+
+def outputs_of(stack: Stack, deployment: str) -> dict[str, Any]:
+    return dict(json.loads((stack.workdir / "outputs" / f"{deployment}.json").read_text()))
+
+
+def test_outputs_document_validates_and_holds_no_secret_value(stack: Stack) -> None:
+    import jsonschema
+
+    schema = json.loads((REPO / "docs" / "outputs.schema.json").read_text())
+    for deployment in DEPLOYMENTS:
+        document = outputs_of(stack, deployment)
+        jsonschema.validate(document, schema)
+        assert json.loads(stack.secrets["second"][deployment]["deployment-outputs"]) == document, \
+            "the file and the Key Vault secret deployment-outputs are the same document"
+        text = json.dumps(document)
+        secrets = {n: v for n, v in stack.secrets["second"][deployment].items() if n != "deployment-outputs"}
+        assert leaks(set(secrets.values()) | stack.keys, text) == []
+        identities = {r["name"]: r for r in stack.of_type(deployment, "Microsoft.ManagedIdentity/userAssignedIdentities")}
+        assert sorted(identities) == sorted(f"id-cf-{deployment}-{s}" for s in SERVICES)
+        for service in SERVICES:
+            entry = document["services"][service]
+            azure = identities[entry["identity"]["name"]]["properties"]
+            assert (entry["identity"]["client_id"], entry["identity"]["principal_id"]) == \
+                (azure["clientId"], azure["principalId"])
+            assert entry["postgresql"]["database"] == stack.facts[deployment]["databases"][service]
+            assert set(entry["secrets"]) <= set(secrets)
+        server = stack.resource(stack.facts[deployment]["ids"]["postgresql_server"])
+        assert document["postgresql"]["connection_string_template"] == (
+            f"postgresql://{{user}}:{{password}}@{server['properties']['fullyQualifiedDomainName']}:5432/"
+            "{database}?sslmode=require")
+        vault = stack.resource(stack.facts[deployment]["ids"]["key_vault"])
+        assert document["key_vault"]["uri"] == vault["properties"]["vaultUri"]
+
+
+def test_service_identity_reads_its_own_password_and_not_anothers(stack: Stack,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the user service would at start-up: its managed identity's token, the vault's RBAC per secret."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.identity import ManagedIdentityCredential
+    from azure.keyvault.secrets import SecretClient
+
+    stack.emulator.apply_env()
+    monkeypatch.setenv("IDENTITY_ENDPOINT", stack.emulator.env["AZURE_EMULATOR_IDENTITY_ENDPOINT"])
+    monkeypatch.setenv("IDENTITY_HEADER", stack.emulator.env["AZURE_EMULATOR_IDENTITY_HEADER"])
+    for deployment in DEPLOYMENTS:
+        document = outputs_of(stack, deployment)
+        user = document["services"]["user"]
+        client = SecretClient(document["key_vault"]["uri"],
+                              ManagedIdentityCredential(client_id=user["identity"]["client_id"]))
+        password = client.get_secret(user["postgresql"]["password_secret"]).value
+        assert password == stack.secrets["second"][deployment]["postgresql-user-password"]
+        assert client.get_secret(user["redis"]["key_secret"]).value
+        for forbidden in (document["services"]["form"]["postgresql"]["password_secret"], "postgresql-admin-password",
+                          "jwt-signing-key", "eventhub-review-events-listen-connection-string"):
+            with pytest.raises(HttpResponseError) as refused:
+                client.get_secret(forbidden)
+            assert refused.value.status_code == 403, forbidden
+
+
+def validate(stack: Stack, label: str, inventories: tuple[str, ...] = DEPLOYMENTS,
+             succeed: bool = True) -> dict[str, list[str]]:
+    """Run validate.yml; the failed checks per deployment, as ``area: check: target`` (its JSON reports)."""
+    reports = stack.workdir / "validate" / label
+    reports.mkdir(parents=True)
+    run = stack.play(label, "-e", f"validate_report_dir={reports}", playbook="playbooks/validate.yml",
+                     inventories=inventories, succeed=succeed)
+    assert (run.returncode == 0) == succeed, run.stdout[-6000:]
+    failed = {}
+    for deployment in inventories:
+        report = json.loads((reports / f"{deployment}.json").read_text())
+        assert report["counts"]["pass"] > 40, report["counts"]
+        failed[deployment] = [f"{c['area']}: {c['check']}: {c['target']}" for c in report["checks"]
+                              if c["status"] == "fail"]
+    return failed
+
+
+def test_validate_passes_after_site_for_both_deployments(stack: Stack) -> None:
+    failed = validate(stack, "validate")
+    assert failed == {d: [] for d in DEPLOYMENTS}
+    assert stack.write_log["validate"] == [], "validate.yml is read-only"
+    for deployment in DEPLOYMENTS:
+        assert f"validate: {deployment} passed" in stack.runs["validate"].stdout
+
+
+def test_validate_names_each_broken_thing_and_site_repairs_them(stack: Stack) -> None:
+    """Three things broken behind the collection's back (a secret disabled, a login role's CONNECT revoked, a hub
+    deleted): validate fails naming exactly those three checks; site.yml repairs them; validate passes again."""
+    import psycopg
+
+    deployment = "westeu-test-1"
+    facts = stack.facts[deployment]
+    from azure.keyvault.secrets import SecretClient
+
+    vault = stack.resource(facts["ids"]["key_vault"])
+    stack.emulator.apply_env()
+    SecretClient(vault["properties"]["vaultUri"], stack.emulator.credential()).update_secret_properties(
+        "jwt-signing-key", enabled=False)
+    arm = stack.emulator.arm()
+    endpoint = stack.postgres_endpoint(deployment)
+    admin = stack.secrets["second"][deployment]["postgresql-admin-password"]
+    with psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="cfadmin", password=admin,
+                         dbname="postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'REVOKE CONNECT ON DATABASE "{facts["databases"]["case"]}" FROM svc_case')
+    hub = facts["event_hubs"]["case-events"]["id"]
+    status, body, _ = arm.call("DELETE", f"{hub}?api-version=2024-01-01")
+    assert status in (200, 204), body
+
+    failed = validate(stack, "validate-broken", inventories=(deployment,), succeed=False)
+    assert sorted(failed[deployment]) == sorted([
+        "keyvault: secret exists, enabled, not expired: jwt-signing-key",
+        f"postgresql: service logs in to its database over TLS: svc_case -> {facts['databases']['case']}",
+        "eventhubs: hub exists with its partition count: case-events",
+    ]), stack.runs["validate-broken"].stdout[-6000:]
+
+    stack.play("repair", inventories=(deployment,))
+    assert validate(stack, "validate-repaired", inventories=(deployment,)) == {deployment: []}
+    stack.read_secrets("repaired")
+
+
 # --- state-changing paths (last, in this order) ------------------------------------------------------------------
 
 def test_rotation_replaces_exactly_the_named_secret(stack: Stack) -> None:
@@ -706,8 +835,10 @@ def test_destroy_removes_both_deployments(stack: Stack) -> None:
 def test_no_secret_value_in_any_output(stack: Stack) -> None:
     """Every log of this file (check --diff, build and second run at -vvv, rotation --diff, recovery, destroy) against
     every value any vault held at any point, every key Azure reported and the service principal's secret."""
+    # deployment-outputs is the one secret that holds no secret (the outputs document, written to a file and shown
+    # by design); test_outputs_document_validates_and_holds_no_secret_value proves it holds no other secret's value.
     values = {v for per_label in stack.secrets.values() for per_deployment in per_label.values()
-              for v in per_deployment.values()}
+              for name, v in per_deployment.items() if name != "deployment-outputs"}
     values |= stack.keys
     values.add(stack.emulator.env["AZURE_SECRET"])
     assert len(values) >= len(STORED) * len(DEPLOYMENTS) + 3, "too few secret values to make the scan mean much"
