@@ -91,6 +91,6 @@ def hub_check(hub: str, planned_partitions: int, actual: Mapping[str, Any] | Non
 
 def summary(checks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     counts = {status: sum(1 for c in checks if c["status"] == status) for status in ("pass", "fail", "skip")}
-    return {"counts": counts, "failed": [c for c in checks if c["status"] == "fail"],
+    return {"counts": counts, "failures": [c for c in checks if c["status"] == "fail"],
             "report": [f"{c['status'].upper():4} {c['area']}: {c['check']}: {c['target']}: {c['reason']}"
                        for c in checks]}

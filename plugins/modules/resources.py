@@ -21,7 +21,7 @@ description:
   - Values the plan leaves to run time are placeholders, C(<runtime:NAME>) or C(<runtime:NAME:ARGUMENT>). The
     module resolves C(tenant-id) and C(principal-id) (from the caller's token), C(month-start),
     C(workspace-customer-id:<id>), C(list-keys:<id>:<field>), C(property:<id>:<path>) (a secret),
-    C(public-property:<id>:<path>) (not a secret: an identity's principal id, a host name),
+    C(public-property:<id>:<path>) (not a secret, such as an identity's principal id or a host name),
     C(storage-connection-string:<account id>), C(key-vault-secret:<secret id>) and C(generate:password|base64);
     other names come from O(runtime). Secret values resolved here are never returned, shown in a diff or logged.
   - Key Vault secrets (C(Microsoft.KeyVault/vaults/secrets)) are written through the vault's data plane, never
@@ -36,7 +36,7 @@ options:
         the collection's registry), C(state) (V(present) or V(absent)) and C(manage=create) (create when
         missing, never update).
       - Planned entries carry C(name) and C(role) too; they are ignored. A Key Vault secret entry with
-        C(publish=true) holds no secret (a document built from public values): its value is returned in
+        C(publish=true) holds no secret (a document built from public values); its value is returned in
         RV(results[].value), never masked.
     type: list
     elements: dict

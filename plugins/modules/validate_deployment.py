@@ -108,7 +108,7 @@ EXAMPLES = r"""
 - name: Fail when a check failed
   ansible.builtin.assert:
     that: validation.counts.fail == 0
-    fail_msg: "{{ validation.failed | map(attribute='reason') }}"
+    fail_msg: "{{ validation.failures | map(attribute='reason') }}"
 """
 
 RETURN = r"""
@@ -137,8 +137,8 @@ counts:
   description: How many checks passed, failed and were skipped.
   returned: always
   type: dict
-failed:
-  description: The failed checks.
+failures:
+  description: The failed checks (the task itself does not fail for them; C(playbooks/validate.yml) does).
   returned: always
   type: list
   elements: dict
