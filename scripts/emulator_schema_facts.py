@@ -73,6 +73,8 @@ PACKAGES: list[tuple[str, str, str, list[str]]] = [
       "Microsoft.EventHub/namespaces/networkRuleSets", "Microsoft.EventHub/namespaces/eventhubs",
       "Microsoft.EventHub/namespaces/eventhubs/authorizationRules",
       "Microsoft.EventHub/namespaces/eventhubs/consumergroups"]),
+    ("Microsoft.ManagedIdentity", "2023-01-31", "generated/msi/microsoft.managedidentity/2023-01-31/types.json",
+     ["Microsoft.ManagedIdentity/userAssignedIdentities"]),
     ("Microsoft.OperationalInsights", "2023-09-01",
      "generated/operationalinsights/microsoft.operationalinsights/2023-09-01/types.json",
      ["Microsoft.OperationalInsights/workspaces"]),
