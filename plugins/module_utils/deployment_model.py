@@ -37,6 +37,7 @@ EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 SUBSCRIPTION_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+GUID_RE = SUBSCRIPTION_RE
 
 # Every tier file (group_vars/env_<env>.yml) must define each of these keys under cf_tier.
 TIER_SCHEMA: dict[str, tuple[str, ...]] = {
@@ -132,6 +133,7 @@ ROLE_OF_TYPE = {
     "Microsoft.DBforPostgreSQL/flexibleServers": "database",
     "Microsoft.DBforPostgreSQL/flexibleServers/configurations": "database",
     "Microsoft.DBforPostgreSQL/flexibleServers/databases": "database",
+    "Microsoft.DBforPostgreSQL/flexibleServers/administrators": "database",
     "Microsoft.Cache/redis": "redis",
     "Microsoft.EventHub/namespaces": "messaging",
     "Microsoft.EventHub/namespaces/networkRuleSets": "messaging",
@@ -257,6 +259,12 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
     mode = inputs.get("policy_enforcement_mode")
     if mode is not None and mode not in ("Default", "DoNotEnforce"):
         problem("governance_enforcement_mode", f"{mode!r} is neither Default nor DoNotEnforce")
+    entra = inputs.get("entra_admin_group")
+    entra_invalid = not isinstance(entra, Mapping) or not GUID_RE.match(str(entra.get("object_id") or "")) \
+        or _missing(entra.get("name"))
+    if entra not in (None, "", {}) and entra_invalid:
+        problem("database_entra_admin_group", "needs object_id (the group's object ID, a GUID) and name (its "
+                                              "display name)")
     registry = inputs.get("container_registry_id")
     if registry not in (None, "") and not re.match(
             r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerRegistry/registries/[^/]+$",
@@ -606,6 +614,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     # --- database -------------------------------------------------------------------------------
     pg = tier["postgresql"]
+    entra_group = inputs.get("entra_admin_group") or None
     psql_name = name("postgresql_server")
     psql_id = rid(f"Microsoft.DBforPostgreSQL/flexibleServers/{psql_name}")
     plan.add("Microsoft.DBforPostgreSQL/flexibleServers", psql_id, {
@@ -616,7 +625,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "highAvailability": {"mode": pg["high_availability"]},
         "network": {"delegatedSubnetResourceId": subnets["db"]["id"], "privateDnsZoneArmResourceId": zones[postgres_zone],
                     "publicNetworkAccess": "Disabled"},
-        "authConfig": {"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"},
+        # Microsoft Entra authentication alongside passwords when an admin group is named (emergency access).
+        "authConfig": ({"activeDirectoryAuth": "Enabled", "passwordAuth": "Enabled", "tenantId": TENANT}
+                       if entra_group else {"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"}),
         "createMode": "Create",
         # Read from the vault when the server is written, never shown.
         "administratorLoginPassword": f"<runtime:key-vault-secret:{secrets['postgresql-admin-password']}>",
@@ -629,6 +640,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         # Azure's default keeps pg_cron loaded; keeping it avoids a restart of every new server.
         "shared_preload_libraries": "pg_cron,pg_stat_statements",
         "log_min_duration_statement": str(pg["log_min_duration_statement_ms"]),
+        # Query Store and its wait sampling: the runbooks read query_store.qs_view and the wait statistics.
+        "pg_qs.query_capture_mode": "top",
+        "pgms_wait_sampling.query_capture_mode": "all",
     }
     if pg["sku_tier"] != "Burstable":
         # Azure offers the built-in PgBouncer on General Purpose and Memory Optimized servers only.
@@ -640,6 +654,11 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     for param, value in parameters.items():
         plan.add("Microsoft.DBforPostgreSQL/flexibleServers/configurations", f"{psql_id}/configurations/{param}",
                  {"value": value, "source": "user-override"}, depends_on=[psql_id], location=None, tags=False)
+    if entra_group:
+        plan.add("Microsoft.DBforPostgreSQL/flexibleServers/administrators",
+                 f"{psql_id}/administrators/{str(entra_group['object_id']).lower()}",
+                 {"principalType": "Group", "principalName": str(entra_group["name"]), "tenantId": TENANT},
+                 depends_on=[psql_id], location=None, tags=False)
     databases = {}
     for service in services:
         db_name = name("postgresql_database", service=service)

@@ -114,6 +114,8 @@ _TYPES = [
                  serial_writes=True, restart=("properties.isConfigPendingRestart", "restart")),
     ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/databases", "2024-08-01", list_read=True, exact_maps=(),
                  create_only=("properties.charset", "properties.collation")),
+    ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/administrators", "2024-08-01", exact_maps=(),
+                 serial_writes=True),
     ResourceType("Microsoft.Cache/redis", "2024-11-01",
                  write_only=("properties.redisConfiguration.rdb-storage-connection-string",),
                  create_only=("zones",)),

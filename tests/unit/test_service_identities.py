@@ -163,3 +163,32 @@ def _with_runtime_values(document: Any) -> Any:
             start = text.rindex("<runtime:", 0, end)
             text = text[:start] + value + text[end:]
     return json.loads(text)
+
+
+def test_query_store_and_wait_sampling_are_on_in_every_tier() -> None:
+    for deployment in DEPLOYMENTS:
+        parameters = {r["name"]: r["properties"]["value"] for r in model(deployment)["resources"]
+                      if r["type"] == "Microsoft.DBforPostgreSQL/flexibleServers/configurations"}
+        assert parameters["pg_qs.query_capture_mode"] == "top"
+        assert parameters["pgms_wait_sampling.query_capture_mode"] == "all"
+
+
+def test_entra_authentication_with_an_admin_group_only_when_one_is_named() -> None:
+    def server(plan: dict[str, Any]) -> dict[str, Any]:
+        [found] = [r for r in plan["resources"] if r["type"] == "Microsoft.DBforPostgreSQL/flexibleServers"]
+        return found
+
+    plain = model()
+    assert server(plain)["properties"]["authConfig"] == {"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"}
+    assert not [r for r in plain["resources"] if r["type"].endswith("/administrators")]
+    group = {"object_id": "6B3F0A52-1F1E-4C55-9C43-6A1E2D3C4B5A", "name": "cf-db-admins"}
+    entra = model(entra_admin_group=group)
+    assert server(entra)["properties"]["authConfig"] == {"activeDirectoryAuth": "Enabled", "passwordAuth": "Enabled",
+                                                         "tenantId": "<runtime:tenant-id>"}
+    [admin] = [r for r in entra["resources"] if r["type"].endswith("/administrators")]
+    assert admin["name"] == group["object_id"].lower() and admin["role"] == "database"
+    assert admin["properties"] == {"principalType": "Group", "principalName": "cf-db-admins",
+                                   "tenantId": "<runtime:tenant-id>"}
+    bad = deployment_model.validate_inputs({**deployment_inputs(REPO / "inventories" / "westeu-test-1"),
+                                            "entra_admin_group": {"object_id": "cf-db-admins"}})
+    assert any(p.startswith("westeu-test-1: database_entra_admin_group:") for p in bad)
