@@ -57,7 +57,10 @@ TIER_SCHEMA: dict[str, tuple[str, ...]] = {
 ALERT_KEYS = ("postgresql_cpu_percent", "postgresql_storage_percent", "postgresql_failed_connections",
               "redis_memory_percent", "redis_server_load_percent", "eventhubs_throttled_requests",
               "eventhubs_server_errors", "appinsights_failed_request_percent", "appinsights_p95_response_ms",
-              "keyvault_unauthorized_requests")
+              "keyvault_unauthorized_requests", "postgresql_memory_percent", "postgresql_replication_lag_bytes",
+              "nsg_denied_flows")
+# Alerts a tier may leave out with null (a threshold that makes no sense there).
+OPTIONAL_ALERT_KEYS = ("postgresql_replication_lag_bytes",)
 
 # Every API version lives in the per-type registry; the fact keeps them by type for playbooks that read them.
 API_VERSIONS: dict[str, str] = api_versions_by_namespace()
@@ -316,6 +319,8 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
         alerts = (tier.get("monitoring") or {}).get("alerts") if isinstance(tier.get("monitoring"), Mapping) else None
         if isinstance(alerts, Mapping):
             for key in ALERT_KEYS:
+                if key in OPTIONAL_ALERT_KEYS and key in alerts and alerts[key] is None:
+                    continue
                 if not isinstance(alerts.get(key), (int, float)) or isinstance(alerts.get(key), bool):
                     problem(f"cf_tier.monitoring.alerts.{key}", "needs a numeric threshold")
         if "resource_lock" not in tier:
@@ -790,6 +795,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
          thresholds["postgresql_storage_percent"], "PT15M", 2),
         ("psql-failed-connections", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "connections_failed", "Total",
          thresholds["postgresql_failed_connections"], "PT5M", 2),
+        ("psql-memory", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "memory_percent", "Average",
+         thresholds["postgresql_memory_percent"], "PT15M", 2),
         ("redis-memory", redis_id, "Microsoft.Cache/redis", "usedmemorypercentage", "Maximum",
          thresholds["redis_memory_percent"], "PT5M", 2),
         ("redis-server-load", redis_id, "Microsoft.Cache/redis", "serverLoad", "Maximum",
@@ -799,6 +806,11 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         ("evhns-server-errors", evhns_id, "Microsoft.EventHub/namespaces", "ServerErrors", "Total",
          thresholds["eventhubs_server_errors"], "PT5M", 2),
     ]
+    if thresholds.get("postgresql_replication_lag_bytes") is not None:
+        # "Max Physical Replication Lag", emitted by the primary: how far its slowest physical replica is behind.
+        metric_alerts.append(("psql-replication-lag", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers",
+                              "physical_replication_delay_in_bytes", "Maximum",
+                              thresholds["postgresql_replication_lag_bytes"], "PT5M", 2))
     for qualifier, scope, namespace, metric, aggregation, threshold, window, severity in metric_alerts:
         alert_id = rid(f"Microsoft.Insights/metricAlerts/{name('metric_alert', qualifier=qualifier)}")
         plan.add("Microsoft.Insights/metricAlerts", alert_id, {
@@ -823,6 +835,11 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
          "requests | summarize FailedPercent = 100.0 * countif(success == false) / count()",
          thresholds["appinsights_failed_request_percent"], "PT5M", 1, "GreaterThan",
          f"Failed requests above {thresholds['appinsights_failed_request_percent']}% ({dep.name})"),
+        # Traffic analytics (the flow log, every 60 minutes): flows the NSGs denied in the last hour.
+        ("nsg-denied-flows", workspace_id,
+         'NTANetAnalytics | where SubType == "FlowLog" and FlowStatus == "D" | summarize DeniedFlows = count()',
+         thresholds["nsg_denied_flows"], "PT1H", 3, "GreaterThan",
+         f"NSG denied flows above {thresholds['nsg_denied_flows']} per hour ({dep.name})"),
         ("appi-p95-response", appi_id,
          "requests | summarize P95 = percentile(duration, 95)", thresholds["appinsights_p95_response_ms"], "PT5M", 2,
          "GreaterThan", f"p95 server response above {thresholds['appinsights_p95_response_ms']} ms ({dep.name})"),
@@ -831,7 +848,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         alert_id = rid(f"Microsoft.Insights/scheduledQueryRules/{name('log_alert', qualifier=qualifier)}")
         plan.add("Microsoft.Insights/scheduledQueryRules", alert_id, {
             "displayName": display, "severity": severity, "enabled": True, "scopes": [scope],
-            "evaluationFrequency": "PT5M", "windowSize": window,
+            # An hourly signal (traffic analytics) is looked at every 15 minutes, the others every 5.
+            "evaluationFrequency": "PT15M" if window == "PT1H" else "PT5M", "windowSize": window,
             "criteria": {"allOf": [{"query": query, "timeAggregation": "Maximum",
                                     "metricMeasureColumn": query.rsplit("summarize ", 1)[1].split(" =")[0],
                                     "operator": operator, "threshold": threshold,

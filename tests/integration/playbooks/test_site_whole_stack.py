@@ -75,6 +75,11 @@ METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier th
                      "postgresql_storage_percent"),
     "psql-failed-connections": ("microsoft.dbforpostgresql/flexibleservers", "connections_failed", "Total", "PT5M",
                                 "postgresql_failed_connections"),
+    "psql-memory": ("microsoft.dbforpostgresql/flexibleservers", "memory_percent", "Average", "PT15M",
+                    "postgresql_memory_percent"),
+    # Only where the tier sets a threshold (prod): null leaves the alert out.
+    "psql-replication-lag": ("microsoft.dbforpostgresql/flexibleservers", "physical_replication_delay_in_bytes",
+                             "Maximum", "PT5M", "postgresql_replication_lag_bytes"),
     "redis-memory": ("microsoft.cache/redis", "usedmemorypercentage", "Maximum", "PT5M", "redis_memory_percent"),
     "redis-server-load": ("microsoft.cache/redis", "serverLoad", "Maximum", "PT5M", "redis_server_load_percent"),
     "evhns-throttled": ("microsoft.eventhub/namespaces", "ThrottledRequests", "Total", "PT5M",
@@ -82,9 +87,10 @@ METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier th
     "evhns-server-errors": ("microsoft.eventhub/namespaces", "ServerErrors", "Total", "PT5M",
                             "eventhubs_server_errors"),
 }
-LOG_ALERTS = {"kv-unauthorized": "keyvault_unauthorized_requests",
-              "appi-failed-requests": "appinsights_failed_request_percent",
-              "appi-p95-response": "appinsights_p95_response_ms"}
+LOG_ALERTS = {"kv-unauthorized": ("keyvault_unauthorized_requests", "PT5M"),
+              "appi-failed-requests": ("appinsights_failed_request_percent", "PT5M"),
+              "appi-p95-response": ("appinsights_p95_response_ms", "PT5M"),
+              "nsg-denied-flows": ("nsg_denied_flows", "PT1H")}
 REQUIRED_TAGS = {"app", "env", "owner", "costCenter"}
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -501,8 +507,9 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
     thresholds = tier(deployment)["monitoring"]["alerts"]
     group = stack.planned_id(deployment, "Microsoft.Insights/actionGroups")
     metric = {a["name"].rsplit(f"{deployment}-", 1)[1]: a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")}
-    assert set(metric) == set(METRIC_ALERTS)
-    for key, (target_type, signal, aggregation, window, threshold_key) in METRIC_ALERTS.items():
+    expected = {k: v for k, v in METRIC_ALERTS.items() if thresholds[v[4]] is not None}
+    assert set(metric) == set(expected)
+    for key, (target_type, signal, aggregation, window, threshold_key) in expected.items():
         found = stack.find(str(metric[key]["id"]))
         assert found is not None, f"{key}: no alert"
         props = found["properties"]
@@ -520,12 +527,12 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
     logs = {a["name"].rsplit(f"{deployment}-", 1)[1]: a
             for a in stack.planned(deployment, "Microsoft.Insights/scheduledQueryRules")}
     assert set(logs) == set(LOG_ALERTS)
-    for key, threshold_key in LOG_ALERTS.items():
+    for key, (threshold_key, window) in LOG_ALERTS.items():
         found = stack.find(str(logs[key]["id"]))
         assert found is not None, key
         [criterion] = found["properties"]["criteria"]["allOf"]
         assert criterion["threshold"] == thresholds[threshold_key], key
-        assert found["properties"]["windowSize"] == "PT5M"
+        assert found["properties"]["windowSize"] == window, key
         assert [g.lower() for g in found["properties"]["actions"]["actionGroups"]] == [group.lower()]
     action_group = stack.resource(group)
     assert sorted(r["emailAddress"] for r in action_group["properties"]["emailReceivers"]) == \
@@ -536,6 +543,7 @@ def test_production_and_test_alert_on_different_thresholds(stack: Stack) -> None
     """Control for the test above: the tiers really differ, so reading the wrong tier would fail."""
     test, prod = (tier(d)["monitoring"]["alerts"] for d in DEPLOYMENTS)
     assert test["postgresql_failed_connections"] != prod["postgresql_failed_connections"]
+    assert test["postgresql_replication_lag_bytes"] is None and prod["postgresql_replication_lag_bytes"] is not None
     for deployment in DEPLOYMENTS:
         [cpu] = [a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")
                  if a["name"].endswith("-psql-failed-connections")]
