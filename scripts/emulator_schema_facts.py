@@ -86,6 +86,8 @@ PACKAGES: list[tuple[str, str, str, list[str]]] = [
      ["Microsoft.Insights/actionGroups"]),
     ("Microsoft.Insights", "2018-03-01", "generated/monitor_1/microsoft.insights/2018-03-01/types.json",
      ["Microsoft.Insights/metricAlerts"]),
+    ("Microsoft.Insights", "2020-10-01", "generated/monitor_1/microsoft.insights/2020-10-01/types.json",
+     ["Microsoft.Insights/activityLogAlerts"]),
     ("Microsoft.Insights", "2023-03-15-preview",
      "generated/monitor_1/microsoft.insights/2023-03-15-preview/types.json", ["Microsoft.Insights/scheduledQueryRules"]),
     ("Microsoft.Consumption", "2023-05-01", "generated/consumption/microsoft.consumption/2023-05-01/types.json",

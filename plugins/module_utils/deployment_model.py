@@ -151,6 +151,7 @@ ROLE_OF_TYPE = {
     "Microsoft.Insights/actionGroups": "monitoring",
     "Microsoft.Insights/metricAlerts": "monitoring",
     "Microsoft.Insights/scheduledQueryRules": "monitoring",
+    "Microsoft.Insights/activityLogAlerts": "monitoring",
     "Microsoft.ManagedIdentity/userAssignedIdentities": "identity",
 }
 
@@ -856,6 +857,17 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                                     "failingPeriods": {"numberOfEvaluationPeriods": 1, "minFailingPeriodsToAlert": 1}}]},
             "actions": {"actionGroups": [ag_id]}, "autoMitigate": True,
         }, depends_on=[scope, ag_id], kind="LogAlert")
+
+    # Any write or delete Azure refused or failed in the deployment's resource group (a deployment, a hand edit, a
+    # policy denial): the Activity Log's Administrative events with status Failed.
+    plan.add("Microsoft.Insights/activityLogAlerts",
+             rid(f"Microsoft.Insights/activityLogAlerts/{name('log_alert', qualifier='arm-failed-writes')}"), {
+                 "description": f"Failed Azure Resource Manager writes in {rg} (runbook: arm-write-failed.md)",
+                 "enabled": True, "scopes": [rg_id],
+                 "condition": {"allOf": [{"field": "category", "equals": "Administrative"},
+                                         {"field": "status", "equals": "Failed"}]},
+                 "actions": {"actionGroups": [{"actionGroupId": ag_id}]},
+             }, depends_on=[rg_id, ag_id], location="global")
 
     # --- guardrails -----------------------------------------------------------------------------
     budget = tier["budget"]

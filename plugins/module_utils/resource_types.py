@@ -144,6 +144,9 @@ _TYPES = [
     ResourceType("Microsoft.Insights/actionGroups", "2023-01-01"),
     ResourceType("Microsoft.Insights/metricAlerts", "2018-03-01", list_read=True, sets=("properties.scopes",),
                  list_keys={"properties.actions": ("actionGroupId",)}),
+    ResourceType("Microsoft.Insights/activityLogAlerts", "2020-10-01", sets=("properties.scopes",),
+                 list_keys={"properties.condition.allOf": ("field",),
+                            "properties.actions.actionGroups": ("actionGroupId",)}),
     ResourceType("Microsoft.Insights/scheduledQueryRules", "2023-03-15-preview", list_read=True,
                  sets=("properties.scopes", "properties.actions.actionGroups")),
 ]

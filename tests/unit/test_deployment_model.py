@@ -64,6 +64,7 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Insights/actionGroups": "action_group",
     "Microsoft.Insights/metricAlerts": "metric_alert",
     "Microsoft.Insights/scheduledQueryRules": "log_alert",
+    "Microsoft.Insights/activityLogAlerts": "log_alert",
     "Microsoft.Consumption/budgets": "budget",
     "Microsoft.Authorization/policyAssignments": "policy_assignment",
     "Microsoft.Authorization/policyDefinitions": "policy_definition",

@@ -534,6 +534,12 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
         assert criterion["threshold"] == thresholds[threshold_key], key
         assert found["properties"]["windowSize"] == window, key
         assert [g.lower() for g in found["properties"]["actions"]["actionGroups"]] == [group.lower()]
+    [activity] = stack.planned(deployment, "Microsoft.Insights/activityLogAlerts")
+    rule = stack.resource(str(activity["id"]))["properties"]
+    assert rule["scopes"] == [stack.facts[deployment]["resource_group_id"]] and rule["enabled"] is True
+    assert {(c["field"], c["equals"]) for c in rule["condition"]["allOf"]} == {("category", "Administrative"),
+                                                                                ("status", "Failed")}
+    assert [a["actionGroupId"].lower() for a in rule["actions"]["actionGroups"]] == [group.lower()]
     action_group = stack.resource(group)
     assert sorted(r["emailAddress"] for r in action_group["properties"]["emailReceivers"]) == \
         sorted(host_vars(deployment)["cf_alert_emails"])
@@ -748,7 +754,8 @@ def test_validate_names_each_broken_thing_and_site_repairs_them(stack: Stack) ->
 # --- state-changing paths (last, in this order) ------------------------------------------------------------------
 
 def test_rotation_replaces_exactly_the_named_secret(stack: Stack) -> None:
-    before = stack.secrets["second"]
+    # Read right before: the validate repair above re-created a hub, whose connection strings changed with it.
+    before = stack.read_secrets("before-rotate")
     stack.play("rotate", "--tags", "keyvault", "-e", "keyvault_rotate=jwt-signing-key", "--diff", "-vvv")
     after = stack.read_secrets("rotate")
     counters = recap(stack.runs["rotate"].stdout)
