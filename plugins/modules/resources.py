@@ -103,6 +103,15 @@ options:
     description: Recover a soft-deleted Key Vault of the planned name instead of failing to create it.
     type: bool
     default: true
+  role_options:
+    description:
+      - Options for the resources of one role, when one run applies the slices of several roles (the site
+        playbook applies the whole plan in one pass). Keys are role names, matched with each planned entry's
+        C(role); values are dictionaries of O(purge_tags), O(partial_lists), O(purge_children),
+        O(missing_dependencies), O(restart), O(recover_soft_deleted) and O(purge_identities).
+      - Entries of a role not named here, and entries without a role, follow the module's own options.
+    type: dict
+    default: {}
   parallel:
     description: How many requests run at once (reads, and the writes of one wave).
     type: int
@@ -118,6 +127,13 @@ EXAMPLES = r"""
 - name: Apply the network role's slice of the plan
   complianceflow.azure_infra.resources:
     resources: "{{ deployment.resources | selectattr('role', 'equalto', 'network') }}"
+
+- name: Two roles' slices in one pass, each with its own options
+  complianceflow.azure_infra.resources:
+    resources: "{{ deployment.resources | selectattr('role', 'in', ['messaging', 'monitoring']) }}"
+    role_options:
+      messaging: {purge_children: [consumergroups]}
+      monitoring: {missing_dependencies: skip}
 
 - name: Two resources of your own, the subnet after its virtual network
   complianceflow.azure_infra.resources:
@@ -203,6 +219,7 @@ def main() -> None:
             "missing_dependencies": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
             "restart": {"type": "bool", "default": True},
             "recover_soft_deleted": {"type": "bool", "default": True},
+            "role_options": {"type": "dict", "default": {}},
             "parallel": {"type": "int", "default": 8},
         },
     )
@@ -216,7 +233,8 @@ def main() -> None:
         purge_identities=params["purge_identities"])
     try:
         # The plan is checked before anything is sent: unknown types, bad IDs, cycles, misplaced secrets.
-        engine = Engine(None, params["resources"], options, None)  # type: ignore[arg-type]
+        engine = Engine(None, params["resources"], options, None,  # type: ignore[arg-type]
+                        role_options=params["role_options"])
     except PlanError as exc:
         az.module.fail_json(msg=f"the planned resources cannot be applied: {exc}")
     client = az.client

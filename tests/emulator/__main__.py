@@ -44,7 +44,19 @@ def _postgres_plane(mode: str, state_dir: Path) -> Any:
             sys.stderr.write("emulator: PostgreSQL data plane module missing; running without it" + "\n")
             return None
         raise
-    plane = PostgresPlane(state_dir / "postgres", None if mode == "auto" else mode)
+    plane = PostgresPlane(state_dir / "postgres", None if mode == "auto" else mode, ca_dir=state_dir)
+    plane.restart_all()
+    return plane
+
+
+def _redis_plane(mode: str, state_dir: Path) -> Any:
+    """redis-server processes behind the caches (tests/emulator/dataplanes/redis.py); `auto`: when installed."""
+    if mode == "off" or (mode == "auto" and shutil.which("redis-server") is None):
+        return None
+    from .dataplanes.redis import RedisPlane, find_redis_server
+
+    find_redis_server()  # `on` without redis-server installed: fail now, not at the first cache
+    plane = RedisPlane(state_dir / "redis", ca_dir=state_dir)
     plane.restart_all()
     return plane
 
@@ -105,6 +117,7 @@ def serve(args: argparse.Namespace) -> int:
     ca, cert, key = ensure_certificates(state_dir)
     issuer = identity.TokenIssuer(state_dir)
     planes = Planes(keyvault_secrets=_keyvault_plane(state_dir), postgres=_postgres_plane(args.postgres, state_dir))
+    planes.redis = _redis_plane(args.redis, state_dir)
     engine = ArmEngine(
         Store(state_dir),
         issuer,
@@ -133,7 +146,7 @@ def serve(args: argparse.Namespace) -> int:
              "state_dir": str(state_dir), "latency": args.latency, "time_scale": args.time_scale,
              "seed": args.seed, "read_latency": args.read_latency, "strict_schema": args.strict_schema,
              "keyvault_client_ip": args.keyvault_client_ip, "unregistered_providers": args.unregistered_providers,
-             "postgres": planes.postgres is not None, "env": env},
+             "postgres": planes.postgres is not None, "redis": planes.redis is not None, "env": env},
             indent=2,
         ),
     )
@@ -154,6 +167,8 @@ def serve(args: argparse.Namespace) -> int:
             engine.store.save()
         if planes.postgres is not None:
             planes.postgres.stop_all()
+        if planes.redis is not None:
+            planes.redis.stop_all()
         ready_file.unlink(missing_ok=True)
         sys.stderr.write("emulator: stopped" + "\n")
     return 0
@@ -185,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--faults", default="", help="e.g. 429:0.1,503:0.05,put:Microsoft.Cache/redis:lro-failed:once")
     p.add_argument("--seed", type=int, default=None, help="seed for faults and generated values")
     p.add_argument("--postgres", default="auto", help="auto (local initdb if available) | off | a DSN")
+    p.add_argument("--redis", choices=("auto", "on", "off"), default=os.environ.get("CF_EMULATOR_REDIS") or "auto",
+                   help="real redis-server behind each cache: auto (when installed) | on | off (CF_EMULATOR_REDIS)")
     p.add_argument("--page-size", type=int, default=20, help="items per page of list responses")
     p.add_argument("--read-latency", type=_seconds, default=0.0, metavar="SECONDS",
                    help="delay of every ARM and Key Vault data-plane GET (token, metadata and admin calls: none)")

@@ -214,6 +214,7 @@ class Planes:
 
     keyvault_secrets: Any = None
     postgres: Any = None
+    redis: Any = None
 
 
 # Regions ARM accepts (normalised form). A location outside this list is refused like an unknown region.
@@ -385,6 +386,18 @@ class Ctx:
 
     def type_of(self, type_name: str) -> ResourceType | None:
         return self._engine.types.get(type_name.lower())
+
+    def start_operation(self, resource: Resource, kind: str, seconds: float) -> dict[str, str]:
+        """Start a long-running operation that is not a write (a POST action such as a server restart) on
+        `resource`: it runs `seconds` x --time-scale in `realistic` latency (at once in `instant`), blocks other
+        writes through `pending_operation` meanwhile, and is polled like any other. Returns the
+        `Azure-AsyncOperation`, `Location` and `Retry-After` headers of the 202 answer."""
+        rtype = self.type_of(resource.type)
+        namespace = rtype.namespace if rtype is not None else resource.type.split("/", 1)[0]
+        _op, headers = self._engine._start_operation(
+            resource.id, namespace, resource.location, kind, self.realistic_delay(seconds), False,
+            self.api_version or "")
+        return headers
 
 
 def _mentions(value: Any, target: str) -> bool:

@@ -475,9 +475,10 @@ class Handler(BaseHTTPRequestHandler):
                 return Response(200, engine.options())
         if what == "dataplanes" and method == "GET":
             planes = engine.planes
-            pg = planes.postgres
+            pg, redis = planes.postgres, planes.redis
             return Response(200, {
                 "postgres": {"enabled": pg is not None, "servers": pg.describe() if pg is not None else {}},
+                "redis": {"enabled": redis is not None, "caches": redis.describe() if redis is not None else {}},
                 "keyvault": {"enabled": planes.keyvault_secrets is not None,
                              "resource": self.server.keyvault_resource,
                              "vault_url_template": f"{self.server.base_url}/kv/{{vault}}/"},

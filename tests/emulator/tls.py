@@ -94,3 +94,37 @@ def ensure_certificates(state_dir: Path) -> tuple[Path, Path, Path]:
     pem = serialization.Encoding.PEM
     cert_path.write_bytes(cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     return ca_cert_path, cert_path, key_path
+
+
+def issue_server_certificate(state_dir: Path, dns_names: list[str], ip_addresses: list[str]) -> tuple[bytes, bytes]:
+    """A server certificate (PEM, leaf then CA) and its private key (PEM), signed by the state directory's CA.
+
+    For the data planes (PostgreSQL, Redis): each server gets a certificate naming its Azure host name (the FQDN a
+    client verifies with ``sslmode=verify-full``) and the loopback addresses it is reached at locally.
+    """
+    ca_cert_path, _cert, _key = ensure_certificates(state_dir)
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
+    ca_key = serialization.load_pem_private_key((state_dir / "ca-key.pem").read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
+    names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ip_addresses]
+    common_name = dns_names[0] if dns_names else "localhost"
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=825))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return cert.public_bytes(pem) + ca_cert.public_bytes(pem), key_pem

@@ -27,11 +27,24 @@ SERVER = (
 )
 ADMIN = "cfadmin"
 PASSWORD = "Adm1n-Passw0rd!"
+# Every plane of this module issues its certificates from one CA, as the emulator's planes share its state CA.
+CA: dict[str, pathlib.Path] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ca_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    CA["dir"] = tmp_path_factory.mktemp("pg-ca")
+    return CA["dir"]
+
+
+def new_plane(base: pathlib.Path, dsn: str | None = None) -> PostgresPlane:
+    return PostgresPlane(base, dsn=dsn, ca_dir=CA["dir"])
 
 
 def connect(
     info: dict[str, object], user: str = ADMIN, password: str = PASSWORD, dbname: str = "postgres"
 ) -> psycopg.Connection[tuple[Any, ...]]:
+    """Log in as Azure's documentation tells clients to: TLS, the server certificate verified against the CA."""
     return psycopg.connect(
         host=str(info["host"]),
         port=int(str(info["port"])),
@@ -40,6 +53,8 @@ def connect(
         dbname=dbname,
         autocommit=True,
         connect_timeout=10,
+        sslmode="verify-full",
+        sslrootcert=str(CA["dir"] / "ca.pem"),
     )
 
 
@@ -53,7 +68,7 @@ def cleanup(plane: PostgresPlane) -> None:
 
 @pytest.fixture(scope="module")
 def shared_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresPlane]:
-    plane = PostgresPlane(tmp_path_factory.mktemp("pgplane"))
+    plane = new_plane(tmp_path_factory.mktemp("pgplane"))
     yield plane
     cleanup(plane)
 
@@ -65,7 +80,7 @@ def server(shared_plane: PostgresPlane) -> dict[str, object]:
 
 @pytest.fixture
 def plane(tmp_path: pathlib.Path) -> Iterator[PostgresPlane]:
-    plane = PostgresPlane(tmp_path / "pg")
+    plane = new_plane(tmp_path / "pg")
     yield plane
     cleanup(plane)
 
@@ -171,7 +186,7 @@ def test_delete_server_stops_and_removes_it(plane: PostgresPlane) -> None:
 
 def test_restart_all_after_stop_all_keeps_data(tmp_path: pathlib.Path) -> None:
     base = tmp_path / "pg"
-    first = PostgresPlane(base)
+    first = new_plane(base)
     try:
         server_id = SERVER.format("psql-restart")
         info = first.ensure_server(server_id, ADMIN, PASSWORD)
@@ -183,26 +198,26 @@ def test_restart_all_after_stop_all_keeps_data(tmp_path: pathlib.Path) -> None:
         with pytest.raises(psycopg.OperationalError):
             connect(info)
         # A new plane on the same directory: what a restarted emulator does.
-        second = PostgresPlane(base)
+        second = new_plane(base)
         second.restart_all()
         restarted = second.describe()[server_id]
         assert restarted["running"] is True
         with connect(restarted, dbname="kept") as conn:
             assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'survivor'").fetchone() == (1,)
     finally:
-        cleanup(PostgresPlane(base))
+        cleanup(new_plane(base))
 
 
 def test_restart_all_recovers_clusters_left_running_by_a_crash(tmp_path: pathlib.Path) -> None:
     base = tmp_path / "pg"
     try:
-        crashed = PostgresPlane(base)
+        crashed = new_plane(base)
         server_id = SERVER.format("psql-crash")
         crashed.ensure_server(server_id, ADMIN, PASSWORD)
         data_dir = pathlib.Path(crashed.describe()[server_id]["data_dir"])
         old_pid = int((data_dir / "postmaster.pid").read_text().split()[0])
         del crashed  # the emulator died without stop_all: the postmaster is still running
-        plane = PostgresPlane(base)
+        plane = new_plane(base)
         plane.restart_all()
         new_pid = int((data_dir / "postmaster.pid").read_text().split()[0])
         assert new_pid != old_pid
@@ -210,7 +225,7 @@ def test_restart_all_recovers_clusters_left_running_by_a_crash(tmp_path: pathlib
         with connect(plane.describe()[server_id]) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
-        cleanup(PostgresPlane(base))
+        cleanup(new_plane(base))
 
 
 def _is_zombie(pid: int) -> bool:
@@ -222,7 +237,7 @@ def _is_zombie(pid: int) -> bool:
 
 def test_restart_all_brings_back_the_others_when_one_cluster_is_lost(tmp_path: pathlib.Path) -> None:
     base = tmp_path / "pg"
-    plane = PostgresPlane(base)
+    plane = new_plane(base)
     try:
         lost, kept = SERVER.format("psql-lost"), SERVER.format("psql-kept")
         plane.ensure_server(lost, ADMIN, PASSWORD)
@@ -241,7 +256,7 @@ def test_shared_mode_backs_servers_with_an_existing_postgresql(plane: PostgresPl
     # The "existing server" is a managed cluster, reached as its CREATEROLE/CREATEDB administrator.
     host = plane.ensure_server(SERVER.format("psql-host"), ADMIN, PASSWORD)
     dsn = f"host={host['host']} port={host['port']} user={ADMIN} password={PASSWORD} dbname=postgres"
-    shared = PostgresPlane(tmp_path / "shared", dsn=dsn)
+    shared = new_plane(tmp_path / "shared", dsn=dsn)
     server_id = SERVER.format("psql-on-shared")
     info = shared.ensure_server(server_id, "tenantadmin", "Tenant-Passw0rd!")
     assert info == {"host": host["host"], "port": host["port"]}
@@ -259,7 +274,7 @@ def test_shared_mode_backs_servers_with_an_existing_postgresql(plane: PostgresPl
 
 def test_clusters_of_a_vanished_plane_directory_are_collected(tmp_path: pathlib.Path) -> None:
     gone_base = tmp_path / "session-that-ended" / "pg"
-    orphaned = PostgresPlane(gone_base)
+    orphaned = new_plane(gone_base)
     info = orphaned.ensure_server(SERVER.format("psql-orphan"), ADMIN, PASSWORD)
     root = orphaned.data_root
     assert root is not None
@@ -268,7 +283,7 @@ def test_clusters_of_a_vanished_plane_directory_are_collected(tmp_path: pathlib.
         pytest.skip("clusters live inside the plane directory here: nothing can be orphaned")
     shutil.rmtree(gone_base.parent)  # the session's temporary directory goes, its cluster keeps running
     connect(info).close()
-    plane = PostgresPlane(tmp_path / "next-session")
+    plane = new_plane(tmp_path / "next-session")
     try:
         plane.restart_all()
         assert not root.exists()
@@ -276,3 +291,75 @@ def test_clusters_of_a_vanished_plane_directory_are_collected(tmp_path: pathlib.
             connect(info)
     finally:
         cleanup(plane)
+
+
+def plain(info: dict[str, object], user: str = ADMIN, password: str = PASSWORD) -> psycopg.Connection[Any]:
+    return psycopg.connect(host=str(info["host"]), port=int(str(info["port"])), user=user, password=password,
+                           dbname="postgres", autocommit=True, connect_timeout=10, sslmode="disable")
+
+
+def test_tls_is_required_and_the_certificate_names_the_azure_host(server: dict[str, object]) -> None:
+    with connect(server) as conn:
+        assert conn.info.pgconn.ssl_in_use
+        assert conn.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone() in {
+            (True, "TLSv1.2"), (True, "TLSv1.3")}
+    # require_secure_transport is on by default, as in Azure: PostgreSQL itself refuses the plain connection.
+    with pytest.raises(psycopg.OperationalError, match="no encryption"):
+        plain(server)
+    # A client that resolves the Azure host name to the local address verifies the certificate against it ...
+    fqdn = "psql-shared.postgres.database.azure.com"
+    ca = str(CA["dir"] / "ca.pem")
+    with psycopg.connect(host=fqdn, hostaddr=str(server["host"]), port=int(str(server["port"])), user=ADMIN,
+                         password=PASSWORD, dbname="postgres", sslmode="verify-full", sslrootcert=ca) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    # ... and a certificate for another server's name, or from another CA, does not pass.
+    with pytest.raises(psycopg.OperationalError, match="does not match host name"):
+        psycopg.connect(host="psql-other.postgres.database.azure.com", hostaddr=str(server["host"]),
+                        port=int(str(server["port"])), user=ADMIN, password=PASSWORD, dbname="postgres",
+                        sslmode="verify-full", sslrootcert=ca)
+
+
+def test_certificate_from_another_ca_is_refused(server: dict[str, object], tmp_path: pathlib.Path) -> None:
+    from tests.emulator.tls import ensure_certificates
+
+    other_ca = ensure_certificates(tmp_path)[0]
+    with pytest.raises(psycopg.OperationalError, match="certificate verify failed"):
+        psycopg.connect(host=str(server["host"]), port=int(str(server["port"])), user=ADMIN, password=PASSWORD,
+                        dbname="postgres", sslmode="verify-full", sslrootcert=str(other_ca))
+
+
+def test_require_secure_transport_off_lets_plain_connections_in(plane: PostgresPlane) -> None:
+    server_id = SERVER.format("psql-plain")
+    info = plane.ensure_server(server_id, ADMIN, PASSWORD)
+    plane.set_parameter(server_id, "require_secure_transport", "off")
+    with plain(info) as conn:
+        assert not conn.info.pgconn.ssl_in_use
+    connect(info).close()  # TLS stays available
+    assert plane.describe()[server_id]["require_secure_transport"] is False
+    plane.set_parameter(server_id, "require_secure_transport", "on")
+    with pytest.raises(psycopg.OperationalError, match="no encryption"):
+        plain(info)
+
+
+def test_dynamic_parameters_apply_at_once_static_ones_at_restart(plane: PostgresPlane) -> None:
+    server_id = SERVER.format("psql-params")
+    info = plane.ensure_server(server_id, ADMIN, PASSWORD)
+    with connect(info) as conn:
+        started = conn.execute("SELECT pg_postmaster_start_time()").fetchone()
+        default_connections = conn.execute("SHOW max_connections").fetchone()
+    plane.set_parameter(server_id, "work_mem", "8192")
+    with connect(info) as conn:
+        assert conn.execute("SHOW work_mem").fetchone() == ("8MB",)
+    plane.set_parameter(server_id, "work_mem", "4096", is_default=True)
+    with connect(info) as conn:
+        assert conn.execute("SHOW work_mem").fetchone() == ("4MB",)  # PostgreSQL's own default again
+
+    plane.restart_server(server_id, {"max_connections": ("60", False)})
+    info = plane.describe()[server_id]
+    with connect(info) as conn:
+        assert conn.execute("SHOW max_connections").fetchone() == ("60",) != default_connections
+        assert conn.execute("SELECT pg_postmaster_start_time()").fetchone() != started
+    # A parameter the local cluster cannot run (no pg_cron here) is not applied, and does not break the start.
+    plane.restart_server(server_id, {"cron.database_name": ("postgres", False)})
+    with connect(plane.describe()[server_id]) as conn:
+        assert conn.execute("SHOW max_connections").fetchone() == ("60",)

@@ -184,6 +184,30 @@ def test_server_parameters(pg: Any, rg: str, unique: Callable[[str], str]) -> No
     assert _error(lambda: put("no_such_parameter", "1")) == (400, "ConfigurationNotExists")
 
 
+@pytest.mark.parametrize(("tier", "sku", "connections"), [
+    ("Burstable", "Standard_B1ms", "50"), ("Burstable", "Standard_B2s", "429"),
+    ("GeneralPurpose", "Standard_D2ds_v5", "859"), ("GeneralPurpose", "Standard_D4ds_v5", "1718"),
+    ("MemoryOptimized", "Standard_E4ds_v5", "3437"), ("GeneralPurpose", "Standard_D16ds_v5", "5000"),
+])
+def test_parameter_defaults_follow_azures_reference(pg: Any, rg: str, unique: Callable[[str], str], tier: str,
+                                                   sku: str, connections: str) -> None:
+    name = unique("pg-defaults-")
+    _create(pg, rg, name, _server(tier, sku))
+    max_connections = pg.configurations.get(rg, name, "max_connections")
+    # Azure computes max_connections from the SKU's memory when it provisions the server.
+    assert (max_connections.value, max_connections.default_value, max_connections.source) == \
+        (connections, connections, "system-default")
+    assert max_connections.is_dynamic_config is False
+    # Connection logging is always on and read-only on Azure.
+    for param in ("log_connections", "log_disconnections"):
+        config = pg.configurations.get(rg, name, param)
+        assert (config.value, config.is_read_only) == ("on", True)
+        assert _error(lambda p=param: pg.configurations.begin_put(
+            rg, name, p, {"properties": {"value": "off", "source": "user-override"}},
+            polling_interval=0).result()) == (400, "ReadOnlyConfiguration")
+    pg.servers.begin_delete(rg, name, polling_interval=0).result()
+
+
 def test_databases_firewall_rules_and_administrators(pg: Any, rg: str, unique: Callable[[str], str]) -> None:
     name = unique("pg-kids-")
     _create(pg, rg, name, _server())
@@ -278,7 +302,8 @@ def test_data_plane_follows_servers_and_databases(tmp_path: Path) -> None:
         pg.databases.begin_create("rg", "pg-plane", "appdb", {"properties": {}}, polling_interval=0).result()
         backed = emu.dataplanes()["postgres"]["servers"]
         entry = next(v for k, v in backed.items() if k.lower() == server.id.lower())
-        dsn = {"host": entry["host"], "port": entry["port"], "user": "cfadmin", "password": "Str0ng-Passw0rd!"}
+        dsn = {"host": entry["host"], "port": entry["port"], "user": "cfadmin", "password": "Str0ng-Passw0rd!",
+               "sslmode": "verify-full", "sslrootcert": emu.env["SSL_CERT_FILE"]}
         with psycopg.connect(dbname="appdb", **dsn) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("cfadmin",)
         pg.databases.begin_delete("rg", "pg-plane", "appdb", polling_interval=0).result()
@@ -286,6 +311,75 @@ def test_data_plane_follows_servers_and_databases(tmp_path: Path) -> None:
             assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'appdb'").fetchone() is None
         pg.servers.begin_delete("rg", "pg-plane", polling_interval=0).result()
         assert not emu.dataplanes()["postgres"]["servers"]
+    finally:
+        emu.stop()
+
+
+@pytest.mark.skipif(not _initdb_available(), reason="PostgreSQL server binaries (initdb) are not installed")
+def test_tls_require_secure_transport_and_restart_as_azure_serves_them(tmp_path: Path) -> None:
+    import psycopg
+    from azure.mgmt.postgresqlflexibleservers import PostgreSQLManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    emu = EmulatorProcess(tmp_path, postgres="auto", strict_schema=True).start()
+    try:
+        emu.mgmt_client(ResourceManagementClient).resource_groups.create_or_update("rg", {"location": "westeurope"})
+        pg = emu.mgmt_client(PostgreSQLManagementClient)
+        server = _create(pg, "rg", "pg-tls", _server("GeneralPurpose", "Standard_D2ds_v5"))
+        plane = emu.dataplanes()["postgres"]["servers"]
+        entry = next(v for k, v in plane.items() if k.lower() == server.id.lower())
+        assert entry["fqdn"] == server.fully_qualified_domain_name
+        login = {"host": server.fully_qualified_domain_name, "hostaddr": entry["host"], "port": entry["port"],
+                 "user": "cfadmin", "password": "Str0ng-Passw0rd!", "dbname": "postgres", "connect_timeout": 10}
+
+        def session(sslmode: str, **extra: Any) -> Any:
+            return psycopg.connect(sslmode=sslmode, **{**login, **extra})
+
+        # The emulator's CA (env.sh: SSL_CERT_FILE) verifies the server's certificate for its Azure host name.
+        with session("verify-full", sslrootcert=emu.env["SSL_CERT_FILE"]) as conn:
+            assert conn.info.pgconn.ssl_in_use
+        with session("verify-full", sslrootcert=emu.env["SSL_CERT_FILE"], host="127.0.0.1", hostaddr=None) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        # require_secure_transport is on by default: plain connections are refused by the server ...
+        with pytest.raises(psycopg.OperationalError, match="no encryption"):
+            session("disable")
+
+        def put(param: str, value: str) -> Any:
+            return pg.configurations.begin_put("rg", "pg-tls", param,
+                                               {"properties": {"value": value, "source": "user-override"}},
+                                               polling_interval=0).result()
+
+        # ... and accepted once a user turns it off (a dynamic parameter: at once, no restart).
+        assert put("require_secure_transport", "off").is_config_pending_restart is False
+        session("disable").close()
+        put("require_secure_transport", "on")
+        with pytest.raises(psycopg.OperationalError, match="no encryption"):
+            session("disable")
+
+        # A static parameter waits for the restart; the restart action restarts PostgreSQL and applies it.
+        verified = {"sslrootcert": emu.env["SSL_CERT_FILE"]}
+        with session("verify-full", **verified) as conn:
+            started = conn.execute("SELECT pg_postmaster_start_time()").fetchone()
+            before = conn.execute("SHOW max_connections").fetchone()
+        assert put("max_connections", "75").is_config_pending_restart is True
+        assert put("max_connections", "75").is_config_pending_restart is True, "still pending when written again"
+        with session("verify-full", **verified) as conn:
+            assert conn.execute("SHOW max_connections").fetchone() == before != ("75",)
+        requests_before = len(emu.requests())
+        pg.servers.begin_restart("rg", "pg-tls", polling_interval=0).result()
+        restart = next(r for r in emu.requests()[requests_before:] if r["method"] == "POST")
+        assert restart["path"].endswith("/pg-tls/restart") and restart["status"] == 202
+        config = pg.configurations.get("rg", "pg-tls", "max_connections")
+        assert (config.value, config.is_config_pending_restart) == ("75", False)
+        entry = next(v for k, v in emu.dataplanes()["postgres"]["servers"].items() if k.lower() == server.id.lower())
+        with session("verify-full", port=entry["port"], **verified) as conn:
+            assert conn.execute("SHOW max_connections").fetchone() == ("75",)
+            assert conn.execute("SELECT pg_postmaster_start_time()").fetchone() != started
+        # Restart with failover needs high availability, which this server does not have.
+        with pytest.raises(HttpResponseError) as excinfo:
+            pg.servers.begin_restart("rg", "pg-tls", {"restartWithFailover": True, "failoverMode": "PlannedFailover"},
+                                     polling_interval=0).result()
+        assert excinfo.value.status_code == 400
     finally:
         emu.stop()
 

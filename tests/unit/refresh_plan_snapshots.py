@@ -17,7 +17,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
+# Every deployment with an inventory: a new inventory gets its snapshot with `make plan-snapshots`.
+DEPLOYMENTS = tuple(sorted(p.parent.name for p in (REPO / "inventories").glob("*/hosts.yml")))
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
-"""The deployment model of westeu-test-1 and westeu-prod-1, built from the real registries and inventories.
+"""The deployment model of every deployment with an inventory (westeu-test-1, westeu-prod-1 ...), built from the real
+registries and inventories.
 
 The inputs are gathered as roles/preflight/tasks/main.yml does (scripts/generate_docs.deployment_inputs);
 the snapshot tests run playbooks/plan.yml for real and compare with the committed snapshots only. Refresh the
@@ -29,7 +30,8 @@ from tests.unit.test_naming_rules import AZURE_RULES
 
 REPO = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
+# Every deployment with an inventory: a new inventory gets its snapshot with `make plan-snapshots`.
+DEPLOYMENTS = tuple(sorted(p.parent.name for p in (REPO / "inventories").glob("*/hosts.yml")))
 
 # ARM type -> naming kind (test_naming_rules.AZURE_RULES); None: a name Azure or the service fixes.
 KIND_OF_TYPE: dict[str, str | None] = {
@@ -116,6 +118,38 @@ def test_westeu_prod_1_address_plan_includes_apim() -> None:
     assert vnet["properties"]["addressSpace"]["addressPrefixes"] == ["10.30.0.0/16"]
 
 
+# The seed's CIDR table (ECS-19) and region codes, restated so that an inventory in the wrong group or a changed
+# allocation fails here: deployment -> (Azure location, address space, tier's Redis SKU, APIM subnet planned).
+SEED_DEPLOYMENTS = {
+    "westeu-test-1": ("westeurope", "10.10.0.0/16", "Basic", False),
+    "westeu-stg-1": ("westeurope", "10.20.0.0/16", "Standard", False),
+    "westeu-prod-1": ("westeurope", "10.30.0.0/16", "Premium", True),
+    "eastus-prod-1": ("eastus", "10.40.0.0/16", "Premium", True),
+}
+
+
+@pytest.mark.parametrize("deployment", sorted(SEED_DEPLOYMENTS))
+def test_seed_deployment_location_address_space_and_tier(deployment: str) -> None:
+    location, address_space, redis_sku, apim = SEED_DEPLOYMENTS[deployment]
+    model = MODELS[deployment]
+    assert (model["location"], model["address_space"]) == (location, address_space)
+    assert model["tier"]["redis"]["sku_name"] == redis_sku
+    assert ("apim" in model["subnets"]) is apim
+    network = ipaddress.ip_network(address_space)
+    assert all(ipaddress.ip_network(s["address_prefix"]).subnet_of(network) for s in model["subnets"].values())
+    assert model["names"]["resource_group"] == f"rg-cf-{deployment}"
+    [group] = [r for r in by_type(model, "Microsoft.Resources/resourceGroups") if r["name"] == f"rg-cf-{deployment}"]
+    assert group["location"] == location
+
+
+def test_every_seed_deployment_has_an_inventory_and_names_do_not_collide() -> None:
+    assert set(SEED_DEPLOYMENTS) <= set(DEPLOYMENTS)
+    globally_unique = ("key_vault", "storage_account", "redis", "eventhub_namespace", "postgresql_server")
+    for kind in globally_unique:
+        names = [MODELS[d]["names"][kind] for d in DEPLOYMENTS if kind in MODELS[d]["names"]]
+        assert len(names) == len(DEPLOYMENTS) and len(set(names)) == len(names), (kind, names)
+
+
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_every_name_is_valid_for_its_azure_type(deployment: str) -> None:
     model = MODELS[deployment]
@@ -164,7 +198,8 @@ def test_every_dependency_is_in_the_plan_and_comes_first(deployment: str) -> Non
 def test_every_tagged_resource_carries_the_tag_policy(deployment: str) -> None:
     model = MODELS[deployment]
     expected = {"app": "complianceflow", "env": model["env"], "owner": "platform-team",
-                "deployment": deployment, "region": "westeurope", "managedBy": "ansible"}
+                "deployment": deployment, "region": SEED_DEPLOYMENTS.get(deployment, (model["location"],))[0],
+                "managedBy": "ansible"}
     tagged = [r for r in model["resources"] if r.get("tags")]
     assert any(r["type"] == "Microsoft.Resources/resourceGroups" for r in tagged)
     for resource in tagged:

@@ -28,8 +28,22 @@ pg_stat_statements is also in ``shared_preload_libraries``. The extensions come 
 (Debian: package ``postgresql-contrib`` or ``postgresql-15`` which ships them); without it CREATE EXTENSION
 fails with "extension ... is not available".
 
-**Authentication.** ``pg_hba.conf`` has only ``host ... scram-sha-256`` lines for 127.0.0.1 and ::1: a wrong
-password is refused by PostgreSQL itself.
+**Authentication.** ``pg_hba.conf`` has only ``scram-sha-256`` lines for 127.0.0.1 and ::1: a wrong password is
+refused by PostgreSQL itself.
+
+**TLS, as Azure serves it.** Every cluster has ``ssl = on`` (TLS 1.2 at least) with a server certificate issued by
+the emulator's CA (``ca_dir``/ca.pem, the file env.sh exports as ``SSL_CERT_FILE``) whose subject alternative
+names are the server's Azure host name ``<name>.postgres.database.azure.com``, ``localhost``, 127.0.0.1 and ::1,
+so a client connecting to the local address verifies it with ``sslmode=verify-full sslrootcert=<ca.pem>``. While
+the server parameter ``require_secure_transport`` is on (Azure's default) ``pg_hba.conf`` has only ``hostssl``
+lines, so a plain connection is refused by PostgreSQL itself (``no pg_hba.conf entry ... no encryption``); set to
+off, the lines are ``host`` and both are accepted (:meth:`set_parameter` rewrites the file and reloads).
+
+**Server parameters.** The ARM provider hands the plane each parameter write; the plane applies those that are
+PostgreSQL settings it can run locally (``APPLIED_PARAMETERS``) to an ``azure.conf`` included by
+``postgresql.conf``: dynamic ones at once (reload), static ones only when the provider's ``restart`` action calls
+:meth:`restart_server`, which stops and starts the cluster for real. A parameter back at Azure's default (source
+``system-default``) is removed from ``azure.conf`` and the cluster's own default applies.
 
 **Running as root.** initdb and postgres refuse to run as root. When the plane runs as root, the clusters run
 as the ``postgres`` account if the system has one; otherwise the plane creates a system account ``cfemu``
@@ -70,12 +84,14 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ..tls import ensure_certificates, issue_server_certificate
 
 SUPERUSER = "azuresu"
 ADMIN_GROUP = "azure_pg_admin"
@@ -103,11 +119,32 @@ SERVER_SETTINGS = {
     "logging_collector": "off",
 }
 
-PG_HBA = """\
-# Written by the emulator: password (SCRAM) authentication on loopback TCP only, as Azure requires passwords.
-host    all    all    127.0.0.1/32    scram-sha-256
-host    all    all    ::1/128         scram-sha-256
-"""
+DNS_SUFFIX = "postgres.database.azure.com"
+AZURE_CONF = "azure.conf"  # in the data directory: TLS and the applied server parameters, rewritten by the plane
+INCLUDE_LINE = f"include_if_exists = '{AZURE_CONF}'"
+# Azure server parameters that are PostgreSQL settings of the same name and meaning the local cluster can run
+# (pg_cron, PgBouncer, pgaudit and the like are not installed locally; timezone names are not checked by ARM).
+APPLIED_PARAMETERS = frozenset({
+    "ssl_min_protocol_version", "ssl_max_protocol_version", "log_min_duration_statement", "log_statement",
+    "log_connections", "log_disconnections", "log_checkpoints", "log_lock_waits", "constraint_exclusion",
+    "max_connections", "work_mem", "statement_timeout", "idle_in_transaction_session_timeout", "max_wal_size",
+    "autovacuum",
+})
+SECURE_TRANSPORT = "require_secure_transport"
+
+
+def pg_hba(require_secure_transport: bool) -> str:
+    """Password (SCRAM) authentication on loopback TCP only; TLS only while ``require_secure_transport`` is on."""
+    kind = "hostssl" if require_secure_transport else "host"
+    return (
+        "# Written by the emulator: SCRAM passwords on loopback TCP; hostssl while require_secure_transport is on.\n"
+        f"{kind}    all    all    127.0.0.1/32    scram-sha-256\n"
+        f"{kind}    all    all    ::1/128         scram-sha-256\n"
+    )
+
+
+def _conf_value(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 class PostgresPlaneError(RuntimeError):
@@ -127,6 +164,11 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _fqdn(server_id: str) -> str:
+    """The Azure host name of a flexible server: ``<name>.postgres.database.azure.com``."""
+    return f"{server_id.rstrip('/').rsplit('/', 1)[-1].lower()}.{DNS_SUFFIX}"
 
 
 def _without_password(dsn: str) -> str:
@@ -223,10 +265,13 @@ class _ServiceAccount:
 class PostgresPlane:
     """PostgreSQL clusters (or one shared server) standing behind emulated flexible servers."""
 
-    def __init__(self, base_dir: pathlib.Path, dsn: str | None = None) -> None:
+    def __init__(self, base_dir: pathlib.Path, dsn: str | None = None, ca_dir: pathlib.Path | None = None) -> None:
+        """``ca_dir``: the directory of the CA that issues the servers' certificates (the emulator's state
+        directory); by default ``base_dir`` itself gets a CA of its own."""
         self._base = pathlib.Path(base_dir).resolve()
         self._base.mkdir(parents=True, exist_ok=True)
         self._dsn = dsn
+        self._ca_dir = pathlib.Path(ca_dir).resolve() if ca_dir is not None else self._base
         self._lock = threading.RLock()
         self._state_path = self._base / STATE_FILE
         self._state: dict[str, Any] = self._load_state()
@@ -235,6 +280,11 @@ class PostgresPlane:
         self._overlay_postgres: pathlib.Path | None = None
 
     # ------------------------------------------------------------------------------------------ public API
+    @property
+    def ca_file(self) -> pathlib.Path:
+        """The CA certificate that verifies every cluster's server certificate (``sslrootcert``)."""
+        return ensure_certificates(self._ca_dir)[0]
+
     @property
     def data_root(self) -> pathlib.Path | None:
         """Where cluster files live (None until the first cluster, or in shared mode)."""
@@ -301,6 +351,31 @@ class PostgresPlane:
                 record["databases"].remove(name)
                 self._save_state()
 
+    def set_parameter(self, server_id: str, name: str, value: str, *, is_default: bool = False) -> None:
+        """A dynamic server parameter was written: apply it at once (rewrite the configuration, reload).
+
+        ``require_secure_transport`` switches ``pg_hba.conf`` between ``hostssl`` and ``host``; parameters in
+        ``APPLIED_PARAMETERS`` go to ``azure.conf`` (removed when ``is_default``); others are not run locally.
+        """
+        with self._lock:
+            record = self._state["servers"].get(server_id.lower())
+            if record is None or self._dsn is not None or not self._remember(record, name, value, is_default):
+                return
+            self._write_config(record)
+            if self._is_running(record):
+                self._pg_ctl(record, "reload")
+
+    def restart_server(self, server_id: str, pending: Mapping[str, tuple[str, bool]] | None = None) -> None:
+        """Restart the cluster for real, applying the static parameters ``pending`` ({name: (value, is_default)})."""
+        with self._lock:
+            record = self._state["servers"].get(server_id.lower())
+            if record is None or self._dsn is not None:
+                return
+            for name, (value, is_default) in (pending or {}).items():
+                self._remember(record, name, value, is_default)
+            self._stop(record)
+            self._start(record)
+
     def delete_server(self, server_id: str) -> None:
         with self._lock:
             key = server_id.lower()
@@ -319,10 +394,13 @@ class PostgresPlane:
                     "host": record["host"],
                     "port": record["port"],
                     "admin_login": record["admin_login"],
+                    "fqdn": _fqdn(record["server_id"]),
                 }
                 if self._dsn is None:
                     entry["data_dir"] = record["data_dir"]
                     entry["running"] = self._is_running(record)
+                    entry["tls"] = True
+                    entry["require_secure_transport"] = record.get(SECURE_TRANSPORT, True)
                 else:
                     entry["dsn"] = _without_password(self._dsn)
                 out[record["server_id"]] = entry
@@ -401,8 +479,7 @@ class PostgresPlane:
             raise PostgresPlaneError(f"{server_id}: initdb failed: {result.stderr.strip() or result.stdout.strip()}")
         settings = "".join(f"{name} = {value}\n" for name, value in SERVER_SETTINGS.items())
         with (data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
-            conf.write("\n# Emulator settings\n" + settings)
-        (data_dir / "pg_hba.conf").write_text(PG_HBA, encoding="utf-8")
+            conf.write("\n# Emulator settings\n" + settings + INCLUDE_LINE + "\n")
         record = {
             "server_id": server_id,
             "host": HOST,
@@ -411,9 +488,60 @@ class PostgresPlane:
             "server_dir": str(server_dir),
             "superuser_password": superuser_password,
             "databases": [],
+            SECURE_TRANSPORT: True,
+            "parameters": {},
         }
         self._start(record)
         return record
+
+    def _remember(self, record: dict[str, Any], name: str, value: str, is_default: bool) -> bool:
+        """Record a parameter's value for the cluster; False when the plane does not run it locally."""
+        if name == SECURE_TRANSPORT:
+            record[SECURE_TRANSPORT] = str(value).lower() == "on"
+        elif name in APPLIED_PARAMETERS:
+            parameters = record.setdefault("parameters", {})
+            if is_default:
+                parameters.pop(name, None)
+            else:
+                parameters[name] = str(value)
+        else:
+            return False
+        self._save_state()
+        return True
+
+    def _write_config(self, record: dict[str, Any]) -> None:
+        """Certificate, key, pg_hba.conf and azure.conf of a cluster, from the record (before a start or reload)."""
+        account = self._service_account()
+        data_dir = pathlib.Path(record["data_dir"])
+        cert_path, key_path = data_dir / "server.crt", data_dir / "server.key"
+        if not cert_path.exists() or not key_path.exists() or record.get("ca") != str(self.ca_file):
+            cert, key = issue_server_certificate(self._ca_dir, [_fqdn(record["server_id"]), "localhost"],
+                                                 [HOST, "::1"])
+            cert_path.write_bytes(cert)
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key)
+            record["ca"] = str(self.ca_file)
+            self._save_state()
+        lines = ["# Written by the emulator: TLS as Azure serves it, then the applied server parameters.",
+                 "ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'",
+                 "ssl_min_protocol_version = 'TLSv1.2'"]
+        lines += [f"{name} = {_conf_value(value)}" for name, value in sorted(record.get("parameters", {}).items())]
+        (data_dir / AZURE_CONF).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (data_dir / "pg_hba.conf").write_text(pg_hba(record.get(SECURE_TRANSPORT, True)), encoding="utf-8")
+        conf = data_dir / "postgresql.conf"
+        if INCLUDE_LINE not in conf.read_text(encoding="utf-8"):
+            # A cluster made before the plane served TLS.
+            with conf.open("a", encoding="utf-8") as handle:
+                handle.write(INCLUDE_LINE + "\n")
+        for path in (cert_path, key_path, data_dir / AZURE_CONF, data_dir / "pg_hba.conf"):
+            account.own(path)
+
+    def _pg_ctl(self, record: dict[str, Any], command: str) -> None:
+        result = self._service_account().run([str(self._bin_dir() / "pg_ctl"), command, "-D", record["data_dir"]],
+                                             cwd=pathlib.Path(record["server_dir"]))
+        if result.returncode != 0:
+            raise PostgresPlaneError(f"{record['server_id']}: pg_ctl {command} failed: {result.stderr.strip()}")
 
     def _start(self, record: dict[str, Any]) -> None:
         if self._is_running(record):
@@ -422,6 +550,7 @@ class PostgresPlane:
             raise PostgresPlaneError(f"{record['server_id']}: cluster files missing under {record['data_dir']}")
         account = self._service_account()
         postgres = self._overlay()
+        self._write_config(record)
         log = pathlib.Path(record["server_dir"]) / "postgres.log"
         last_error = ""
         for _attempt in range(3):
@@ -619,6 +748,8 @@ class PostgresPlane:
                 password=record["superuser_password"],
                 autocommit=True,
                 connect_timeout=10,
+                # The plane's own session: TLS (hostssl may be all pg_hba allows), no need to verify itself.
+                sslmode="require",
             )
         try:
             yield conn

@@ -15,7 +15,12 @@ Modelled, as Azure does it:
 - No high availability on the Burstable tier (``HANotSupportedForBurstableSkuWithMoreInfo``). VNet integration
   needs an existing subnet delegated to ``Microsoft.DBforPostgreSQL/flexibleServers`` and an existing private
   DNS zone whose name ends with ``postgres.database.azure.com``; such a server has no public network access.
-- Server parameters: a realistic catalogue with Azure's data types and allowed values; unknown names are refused
+- Server parameters: a realistic catalogue with Azure's data types, allowed values and defaults as Azure's server
+  parameter reference lists them for PostgreSQL 16 (MicrosoftDocs azure-docs, includes
+  ``server-parameters-table-16-*``): e.g. ``log_connections``/``log_disconnections`` are read-only ``on``;
+  ``max_connections`` defaults to what Azure computes from the SKU's memory at provisioning (the "maximum
+  connections" table of the flexible server limits page: 2 GiB 50, 4 GiB 429, 8 GiB 859, 16 GiB 1718,
+  32 GiB 3437, 48 GiB and more 5000); unknown names are refused
   (``ConfigurationNotExists``), values outside the allowed values too (``InvalidParameterValue``). Parameters
   that need a restart report ``isConfigPendingRestart``. Listing shows every parameter (defaults included).
 - New servers have the databases ``azure_maintenance``, ``azure_sys`` and ``postgres``.
@@ -24,8 +29,13 @@ Modelled, as Azure does it:
   ``delete_server``.
 
 - PgBouncer parameters (``pgbouncer.*``) do not exist on Burstable servers (``ConfigurationNotExists``).
+- ``POST .../restart`` (Servers_Restart: 202 with ``Azure-AsyncOperation`` and ``Location``, ServerIsBusy while
+  another operation runs) restarts the server: with the data plane on, the PostgreSQL cluster is stopped and
+  started for real with the pending static parameters; every ``isConfigPendingRestart`` is cleared. A dynamic
+  parameter write is handed to the data plane at once (``require_secure_transport`` decides whether plain
+  connections are accepted).
 
-Known gaps: restore/replica create modes, start/stop/restart actions, backups, private endpoints, virtual
+Known gaps: restore/replica create modes, start/stop actions, restart with failover, backups, private endpoints, virtual
 endpoints and per-version differences of the parameter catalogue are not modelled; the parameter catalogue is a
 subset of Azure's (about 30 of several hundred parameters).
 """
@@ -115,10 +125,12 @@ PARAMETERS: dict[str, dict[str, Any]] = {
                                          doc="runtime-config-logging.html#GUC-LOG-MIN-DURATION-STATEMENT"),
     "log_statement": _param("Enumeration", "none,ddl,mod,all", "none", "Sets the type of statements logged.",
                             doc="runtime-config-logging.html#GUC-LOG-STATEMENT"),
-    "log_connections": _param("Boolean", "on,off", "on", "Logs each successful connection.",
-                              doc="runtime-config-logging.html#GUC-LOG-CONNECTIONS"),
-    "log_disconnections": _param("Boolean", "on,off", "on", "Logs end of a session, including duration.",
-                                 doc="runtime-config-logging.html#GUC-LOG-DISCONNECTIONS"),
+    # Read-only on Azure (allowed value "on" only).
+    "log_connections": {**_param("Boolean", "on", "on", "Causes each attempted connection to the server to be "
+                                 "logged, as well as successful completion of client authentication.",
+                                 doc="runtime-config-logging.html#GUC-LOG-CONNECTIONS"), "isReadOnly": True},
+    "log_disconnections": {**_param("Boolean", "on", "on", "Logs end of a session, including duration.",
+                                    doc="runtime-config-logging.html#GUC-LOG-DISCONNECTIONS"), "isReadOnly": True},
     "log_checkpoints": _param("Boolean", "on,off", "on", "Logs each checkpoint.",
                               doc="runtime-config-logging.html#GUC-LOG-CHECKPOINTS"),
     "log_lock_waits": _param("Boolean", "on,off", "off", "Logs long lock waits.",
@@ -175,6 +187,34 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "data_directory": {**_param("String", "", "/datadrive/pg/data", "Sets the server's data directory.",
                                 dynamic=False, doc="runtime-config-file-locations.html"), "isReadOnly": True},
 }
+
+
+# Memory (GiB) of the Burstable sizes; General Purpose (D) sizes have 4 GiB per vCore, Memory Optimized (E) 8.
+BURSTABLE_MEMORY_GIB = {"B1ms": 2, "B2s": 4, "B2ms": 8, "B4ms": 16, "B8ms": 32, "B12ms": 48, "B16ms": 64, "B20ms": 80}
+# Azure's default max_connections by memory (GiB); 48 GiB and more: 5000.
+MAX_CONNECTIONS_BY_MEMORY = ((2, 50), (4, 429), (8, 859), (16, 1718), (32, 3437))
+
+
+def default_max_connections(sku_name: str) -> int:
+    """max_connections as Azure sets it when it provisions a server of this SKU."""
+    match = re.fullmatch(r"Standard_(B\w+|([DE])(\d+)\w*)", sku_name)
+    if match is None:
+        return 859
+    if match.group(2):
+        memory = int(match.group(3)) * (4 if match.group(2) == "D" else 8)
+    else:
+        memory = BURSTABLE_MEMORY_GIB.get(match.group(1), 8)
+    return next((connections for limit, connections in MAX_CONNECTIONS_BY_MEMORY if memory <= limit), 5000)
+
+
+def parameter_meta(name: str, server: Resource | None) -> dict[str, Any]:
+    """The catalogue entry of ``name`` (exact spelling) for ``server``: defaults that depend on the server filled in."""
+    meta = PARAMETERS[name]
+    if name == "max_connections" and server is not None:
+        sku = str((server.body.get("sku") or {}).get("name", ""))
+        default = str(server.internal.get("max_connections_default") or default_max_connections(sku))
+        meta = {**meta, "defaultValue": default}
+    return meta
 
 
 def normalise_value(name: str, meta: dict[str, Any], raw: Any) -> str:
@@ -267,6 +307,7 @@ class FlexibleServers(ResourceType):
     read_only_properties = ("fullyQualifiedDomainName", "state", "minorVersion", "replicaCapacity",
                             "replicationRole", "privateEndpointConnections", "administratorLoginPassword",
                             "createMode", "sourceServerResourceId", "pointInTimeUTC")
+    actions = {"restart": "restart"}
 
     def latency(self, operation: str, body: dict[str, Any]) -> float:
         ha = ((body.get("properties") or {}).get("highAvailability") or {}).get("mode", "Disabled")
@@ -460,6 +501,24 @@ class FlexibleServers(ResourceType):
     def before_delete(self, ctx: Ctx, resource: Resource) -> None:
         _check_not_busy(ctx, resource.id)
 
+    def restart(self, ctx: Ctx, resource: Resource, body: dict[str, Any]) -> ActionResult:
+        """Servers_Restart: restart the engine, which applies the static parameters waiting for it."""
+        _check_not_busy(ctx, resource.id)
+        if (body or {}).get("restartWithFailover") and \
+                (resource.properties.get("highAvailability") or {}).get("mode", "Disabled") == "Disabled":
+            raise _invalid("restartWithFailover", " A restart with failover needs high availability enabled.")
+        pending = [c for c in ctx.children(resource.id, CONFIGURATIONS.type)
+                   if c.properties.get("isConfigPendingRestart")]
+        plane = _plane(ctx)
+        if plane is not None:
+            values = {str(c.body.get("name") or c.name): (str(c.properties.get("value", "")),
+                                                           c.properties.get("source") == "system-default")
+                      for c in pending}
+            _call_plane("restart the server", lambda: plane.restart_server(resource.id, values))
+        for config in pending:
+            config.properties["isConfigPendingRestart"] = False
+        return ActionResult(202, None, ctx.start_operation(resource, "restart", 60.0))
+
 
 class _ServerChild(ResourceType):
     location = "none"
@@ -509,14 +568,27 @@ class Configurations(_ServerChild):
 
     def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
         name = next(n for n in PARAMETERS if n.lower() == req.name.lower())
-        meta = PARAMETERS[name]
+        meta = parameter_meta(name, req.parent)
         source = req.properties.get("source", "user-override")
         if source == "system-default":
             value = str(meta["defaultValue"])
         else:
             value = normalise_value(name, meta, req.properties.get("value"))
-        pending_restart = not meta["isDynamicConfig"] and value != self._current_value(req.existing, meta)
+        # A static value stays pending until a restart, also when written again unchanged meanwhile.
+        pending_restart = not meta["isDynamicConfig"] and (
+            value != self._current_value(req.existing, meta)
+            or bool(req.existing is not None and req.existing.properties.get("isConfigPendingRestart")))
         return self._document(req.id, name, meta, value, source, pending_restart=pending_restart)
+
+    def after_write(self, ctx: Ctx, resource: Resource, req: WriteRequest) -> None:
+        plane = _plane(ctx)
+        server = req.parent
+        name = str(resource.body.get("name") or resource.name)  # the catalogue's spelling
+        if plane is None or server is None or not PARAMETERS[name]["isDynamicConfig"]:
+            return  # static parameters reach the cluster with the server's restart
+        value, source = str(resource.properties.get("value", "")), resource.properties.get("source")
+        _call_plane("apply the server parameter",
+                    lambda: plane.set_parameter(server.id, name, value, is_default=source == "system-default"))
 
     @staticmethod
     def _current_value(existing: Resource | None, meta: dict[str, Any]) -> str:
@@ -538,7 +610,11 @@ class Configurations(_ServerChild):
 
     def seed(self, ctx: Ctx, server: Resource) -> None:
         """A new server lists every parameter it offers at its default, as Azure does."""
-        for name, meta in PARAMETERS.items():
+        # Computed once, at provisioning, as Azure does (a later SKU change keeps it).
+        sku = str((server.body.get("sku") or {}).get("name", ""))
+        server.internal["max_connections_default"] = default_max_connections(sku)
+        for name in PARAMETERS:
+            meta = parameter_meta(name, server)
             if not _offers(server, name):
                 continue
             config_id = f"{server.id}/configurations/{name}"

@@ -18,6 +18,11 @@ Modelled, as Azure does it:
 - The storage connection strings of persistence (``rdb-storage-connection-string``,
   ``aof-storage-connection-string-0/1``) are write-only: stored and required, never returned.
 
+- With the Redis data plane on (tests/emulator/dataplanes/redis.py), each cache is a real ``redis-server``: TLS with
+  the emulator's CA, the current primary or secondary key required (``regenerateKey`` takes effect there at once),
+  the plain port open only while ``enableNonSslPort`` is true. ARM keeps reporting 6380/6379; the local ports are
+  in ``GET /_emulator/dataplanes``.
+
 Known gaps: access keys are not echoed in the create response (only listKeys returns them), firewall rules,
 linked servers, patch schedules, import/export, flush and reboot are not modelled.
 """
@@ -61,6 +66,14 @@ MAXMEMORY_POLICIES = ("volatile-lru", "allkeys-lru", "volatile-random", "allkeys
 
 def _bad(parameter: str, detail: str = "") -> ArmError:
     return ArmError(400, "InvalidRequestBody", f"The value of the parameter '{parameter}' is invalid.{detail}")
+
+
+def _call_plane(action: str, call: Any) -> None:
+    try:
+        call()
+    except (OSError, RuntimeError, ValueError) as exc:
+        # The data plane is the emulator's own redis-server: a failure there is an internal error for the client.
+        raise ArmError(500, "InternalServerError", f"The Redis data plane failed to {action}: {exc}") from exc
 
 
 def _is_true(value: Any) -> bool:
@@ -236,6 +249,19 @@ class Caches(ResourceType):
         keys = resource.internal.setdefault("keys", {})
         keys.setdefault("primaryKey", ctx.new_key(32))
         keys.setdefault("secondaryKey", ctx.new_key(32))
+        plane = ctx.planes.redis
+        if plane is not None:
+            non_ssl = bool(resource.properties.get("enableNonSslPort"))
+            _call_plane("start the cache", lambda: plane.ensure_cache(resource.id, keys["primaryKey"],
+                                                                      keys["secondaryKey"], non_ssl_port=non_ssl))
+
+    def after_delete(self, ctx: Ctx, resource: Resource) -> None:
+        plane = ctx.planes.redis
+        if plane is not None:
+            _call_plane("delete the cache", lambda: plane.delete_cache(resource.id))
+
+    def on_discard(self, ctx: Ctx, resource: Resource) -> None:
+        self.after_delete(ctx, resource)
 
     def list_keys(self, ctx: Ctx, resource: Resource, body: dict[str, Any]) -> ActionResult:
         if resource.properties.get("disableAccessKeyAuthentication"):
@@ -248,7 +274,11 @@ class Caches(ResourceType):
         key_type = str(body.get("keyType", ""))
         if key_type not in ("Primary", "Secondary"):
             raise _bad("keyType", " Allowed values: Primary, Secondary.")
-        resource.internal.setdefault("keys", {})[f"{key_type.lower()}Key"] = ctx.new_key(32)
+        keys = resource.internal.setdefault("keys", {})
+        keys[f"{key_type.lower()}Key"] = ctx.new_key(32)
+        plane = ctx.planes.redis
+        if plane is not None:
+            _call_plane("rotate the key", lambda: plane.set_keys(resource.id, keys["primaryKey"], keys["secondaryKey"]))
         return self.list_keys(ctx, resource, {})
 
 

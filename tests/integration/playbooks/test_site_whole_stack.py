@@ -191,6 +191,15 @@ class Stack:
                                if self.find(self.facts[d]["ids"]["key_vault"])}
         return self.secrets[label]
 
+    def tls(self) -> dict[str, str]:
+        """How every client logs in to PostgreSQL: TLS, the certificate verified against the emulator's CA."""
+        return {"sslmode": "verify-full", "sslrootcert": self.emulator.env["SSL_CERT_FILE"]}
+
+    def redis_endpoint(self, deployment: str) -> dict[str, Any]:
+        caches = self.emulator.dataplanes()["redis"]["caches"]
+        wanted = self.facts[deployment]["ids"]["redis"].lower()
+        return dict(next(v for k, v in caches.items() if k.lower() == wanted))
+
     def postgres_endpoint(self, deployment: str) -> dict[str, Any]:
         servers = self.emulator.dataplanes()["postgres"]["servers"]
         wanted = self.facts[deployment]["ids"]["postgresql_server"].lower()
@@ -380,7 +389,7 @@ def test_each_service_role_reaches_only_its_own_database(stack: Stack) -> None:
             password = secrets[f"postgresql-{service}-password"]
             role = f"svc_{service}"
             with psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role, password=password,
-                                 dbname=database, connect_timeout=10) as conn:
+                                 dbname=database, connect_timeout=10, **stack.tls()) as conn:
                 owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database "
                                      "WHERE datname = current_database()").fetchone()
                 assert owner == (role,)
@@ -389,10 +398,10 @@ def test_each_service_role_reaches_only_its_own_database(stack: Stack) -> None:
             for other in (databases[s] for s in databases if s != service):
                 with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
                     psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role, password=password,
-                                    dbname=other, connect_timeout=10).close()
+                                    dbname=other, connect_timeout=10, **stack.tls()).close()
             with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
                 psycopg.connect(host=endpoint["host"], port=endpoint["port"], user=role,
-                                password=password + "x", dbname=database, connect_timeout=10).close()
+                                password=password + "x", dbname=database, connect_timeout=10, **stack.tls()).close()
 
 
 # --- Redis and Event Hubs -------------------------------------------------------------------------------------
@@ -717,8 +726,9 @@ def test_validate_passes_after_site_for_both_deployments(stack: Stack) -> None:
 
 
 def test_validate_names_each_broken_thing_and_site_repairs_them(stack: Stack) -> None:
-    """Three things broken behind the collection's back (a secret disabled, a login role's CONNECT revoked, a hub
-    deleted): validate fails naming exactly those three checks; site.yml repairs them; validate passes again."""
+    """Four things broken behind the collection's back (a secret disabled, a login role's CONNECT revoked, a hub
+    deleted, the Redis key regenerated): validate fails naming exactly those four checks; site.yml repairs them;
+    validate passes again."""
     import psycopg
 
     deployment = "westeu-test-1"
@@ -733,17 +743,22 @@ def test_validate_names_each_broken_thing_and_site_repairs_them(stack: Stack) ->
     endpoint = stack.postgres_endpoint(deployment)
     admin = stack.secrets["second"][deployment]["postgresql-admin-password"]
     with psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="cfadmin", password=admin,
-                         dbname="postgres", autocommit=True, connect_timeout=10) as conn:
+                         dbname="postgres", autocommit=True, connect_timeout=10, **stack.tls()) as conn:
         conn.execute(f'REVOKE CONNECT ON DATABASE "{facts["databases"]["case"]}" FROM svc_case')
     hub = facts["event_hubs"]["case-events"]["id"]
     status, body, _ = arm.call("DELETE", f"{hub}?api-version=2024-01-01")
     assert status in (200, 204), body
+    status, body, _ = arm.call("POST", f"{facts['ids']['redis']}/regenerateKey?api-version=2024-11-01",
+                               {"keyType": "Primary"})
+    assert status == 200, body
 
     failed = validate(stack, "validate-broken", inventories=(deployment,), succeed=False)
     assert sorted(failed[deployment]) == sorted([
         "keyvault: secret exists, enabled, not expired: jwt-signing-key",
         f"postgresql: service logs in to its database over TLS: svc_case -> {facts['databases']['case']}",
         "eventhubs: hub exists with its partition count: case-events",
+        f"redis: PING over TLS with the key from Key Vault: {facts['names']['redis']} "
+        f"({stack.redis_endpoint(deployment)['host']}:{stack.redis_endpoint(deployment)['ssl_port']})",
     ]), stack.runs["validate-broken"].stdout[-6000:]
 
     stack.play("repair", inventories=(deployment,))
@@ -779,10 +794,40 @@ def test_rotated_service_password_reaches_postgresql_on_the_next_database_run(st
     assert new != old
     endpoint = stack.postgres_endpoint(deployment)
     psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="svc_user", password=new, dbname=database,
-                    connect_timeout=10).close()
+                    connect_timeout=10, **stack.tls()).close()
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="svc_user", password=old,
-                        dbname=database, connect_timeout=10).close()
+                        dbname=database, connect_timeout=10, **stack.tls()).close()
+
+
+def test_static_parameter_changed_behind_the_back_is_restored_by_a_restart(stack: Stack) -> None:
+    import psycopg
+
+    deployment = "westeu-test-1"
+    server_id = stack.facts[deployment]["ids"]["postgresql_server"]
+    parameter = f"{server_id}/configurations/shared_preload_libraries"
+    planned = next(r for r in stack.plans[deployment] if r["id"].lower() == parameter.lower())
+    arm = stack.emulator.arm()
+    status, _, _ = arm.call("PUT", f"{parameter}?api-version=2024-08-01",
+                            {"properties": {"value": "pg_stat_statements", "source": "user-override"}})
+    assert status == 202
+    assert arm.call("GET", f"{parameter}?api-version=2024-08-01")[1]["properties"]["isConfigPendingRestart"] is True
+    endpoint = stack.postgres_endpoint(deployment)
+    admin = stack.secrets["second"][deployment]["postgresql-admin-password"]
+    login = {"user": "cfadmin", "password": admin, "dbname": "postgres", "connect_timeout": 10, **stack.tls()}
+    with psycopg.connect(host=endpoint["host"], port=endpoint["port"], **login) as conn:
+        started = conn.execute("SELECT pg_postmaster_start_time()").fetchone()
+
+    stack.play("restart-db", "--tags", "database", "-vvv", inventories=(deployment,))
+
+    # The role writes the planned value back; it is static, so the run restarts the server once to apply it.
+    assert stack.write_log["restart-db"].count(f"POST {server_id}/restart") == 1, stack.write_log["restart-db"]
+    properties = arm.call("GET", f"{parameter}?api-version=2024-08-01")[1]["properties"]
+    assert (properties["value"], properties["isConfigPendingRestart"]) == \
+        (planned["properties"]["value"], False)
+    endpoint = stack.postgres_endpoint(deployment)
+    with psycopg.connect(host=endpoint["host"], port=endpoint["port"], **login) as conn:
+        assert conn.execute("SELECT pg_postmaster_start_time()").fetchone() != started, "PostgreSQL restarted"
 
 
 def test_unknown_rotation_name_is_refused_before_any_write(stack: Stack) -> None:

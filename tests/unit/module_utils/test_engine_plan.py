@@ -56,3 +56,34 @@ def test_parent_ids_and_arm_case() -> None:
     assert parent_id(f"{VNET}/providers/Microsoft.Insights/diagnosticSettings/d") is None
     assert arm_case([{"name": "teams", "service_uri": "https://x", "use_common_alert_schema": True}]) == [
         {"name": "teams", "serviceUri": "https://x", "useCommonAlertSchema": True}]
+
+
+def test_each_role_keeps_its_own_options_in_a_pass_of_several_roles() -> None:
+    """The site playbook applies every role's slice in one run: a role's options reach only its own resources."""
+    planned = Engine(None, [  # type: ignore[arg-type]
+        {"id": NSG, "type": "Microsoft.Network/networkSecurityGroups", "role": "network"},
+        {"id": f"{NSG}/providers/Microsoft.Insights/diagnosticSettings/d",
+         "type": "Microsoft.Insights/diagnosticSettings", "role": "monitoring"},
+        {"id": VNET, "type": "Microsoft.Network/virtualNetworks"},
+    ], Options(), None, role_options={  # type: ignore[arg-type]
+        "network": {"partial_lists": {"Microsoft.Network/networkSecurityGroups": ["properties.securityRules"]},
+                    "purge_tags": False},
+        "monitoring": {"missing_dependencies": "skip"},
+    })
+    options = {i.id.rsplit("/", 1)[-1]: i.options for i in planned.items}
+    assert options["n"].purge_tags is False
+    assert options["n"].partial_lists == {"microsoft.network/networksecuritygroups": ["properties.securityRules"]}
+    assert options["n"].missing_dependencies == "fail"
+    assert options["d"].missing_dependencies == "skip" and options["d"].purge_tags is True
+    assert options["v"] == Options()
+
+
+@pytest.mark.parametrize(("role_options", "words"), [
+    ({"network": {"purge_everything": True}}, "unknown option"),
+    ({"monitoring": {"missing_dependencies": "ignore"}}, "fail or skip"),
+])
+def test_role_options_the_engine_does_not_know_are_refused_before_any_request(role_options: dict,
+                                                                               words: str) -> None:
+    with pytest.raises(PlanError, match=words):
+        Engine(None, [{"id": NSG, "type": "Microsoft.Network/networkSecurityGroups", "role": "network"}],  # type: ignore[arg-type]
+               Options(), None, role_options=role_options)  # type: ignore[arg-type]
