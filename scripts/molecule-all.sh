@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make molecule: run every Molecule scenario under molecule/ against ONE local Azure emulator.
-# Starts the emulator, exports its env.sh (AZURE_* credentials, CA bundle), runs each scenario's full test
-# sequence (destroy, syntax, create, [prepare,] converge, idempotence, verify, destroy), stops the emulator.
+# make molecule: run every Molecule scenario under molecule/ against local Azure emulators, in lanes.
+# Each lane starts an emulator, exports its env.sh (AZURE_* credentials, CA bundle), runs its scenarios' full test
+# sequence (destroy, syntax, create, [prepare,] converge, idempotence, verify, destroy), stops its emulator.
 # Exits non-zero when any scenario fails (all scenarios still run).  Usage: scripts/molecule-all.sh [scenario...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,39 +18,68 @@ if [ ${#scenarios[@]} -eq 0 ]; then
   for dir in molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$dir")")"); done
 fi
 
-# A state directory of its own per run: a second `make molecule` in the same tree must not replace this
-# emulator's CA certificate and credentials under its feet.
+# Scenarios run in lanes (MOLECULE_LANES, default 2: the machine's cores), each lane with an emulator of its own,
+# because every scenario builds the same deployments (the repository's inventories). A scenario's output is
+# printed when it ends, in one piece. A state directory of its own per lane and run: a second `make molecule` in
+# the same tree must not replace this emulator's CA certificate and credentials under its feet.
+lanes=${MOLECULE_LANES:-2}
+[ "$lanes" -ge 1 ] 2>/dev/null || lanes=1
+[ "$lanes" -gt ${#scenarios[@]} ] && lanes=${#scenarios[@]}
 mkdir -p "$repo/build/molecule"
-state=$(mktemp -d "$repo/build/molecule/emulator.XXXXXX")
-log=$state.log
-"$bin/python" -m tests.emulator serve --state-dir "$state" --port 0 --strict-schema >"$log" 2>&1 &
-emulator_pid=$!
-stop_emulator() {
-  kill -TERM "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
-  rm -rf "$state"
+run_dir=$(mktemp -d "$repo/build/molecule/run.XXXXXX")
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$run_dir"
   return 0
 }
-trap stop_emulator EXIT
-for _ in $(seq 1 150); do
-  [ -f "$state/env.sh" ] && break
-  kill -0 "$emulator_pid" 2>/dev/null || { echo "the emulator exited:" >&2; cat "$log" >&2; exit 1; }
-  sleep 0.2
-done
-[ -f "$state/env.sh" ] || { echo "the emulator did not start within 30 s" >&2; cat "$log" >&2; exit 1; }
-# shellcheck disable=SC1090,SC1091
-source "$state/env.sh"
-echo "molecule: emulator at $AZURE_CLOUD_ENVIRONMENT (state $state)"
+trap stop_all EXIT
 
+lane() {  # lane <number> <scenario>...: one emulator, its scenarios one after another
+  local number=$1 state=$run_dir/emulator.$1 log=$run_dir/emulator.$1.log scenario emulator_pid
+  shift
+  mkdir -p "$state"
+  "$bin/python" -m tests.emulator serve --state-dir "$state" --port 0 --strict-schema >"$log" 2>&1 &
+  emulator_pid=$!
+  trap 'kill -TERM $emulator_pid 2>/dev/null; wait $emulator_pid 2>/dev/null' EXIT
+  for _ in $(seq 1 150); do
+    [ -f "$state/env.sh" ] && break
+    kill -0 "$emulator_pid" 2>/dev/null || { echo "lane $number: the emulator exited:" >&2; cat "$log" >&2; exit 1; }
+    sleep 0.2
+  done
+  [ -f "$state/env.sh" ] || { echo "lane $number: the emulator did not start within 30 s" >&2; cat "$log" >&2; exit 1; }
+  # shellcheck disable=SC1090,SC1091
+  source "$state/env.sh"
+  for scenario in "$@"; do
+    local started=$SECONDS
+    echo "== molecule test -s $scenario (lane $number, emulator $AZURE_CLOUD_ENVIRONMENT)" >"$run_dir/$scenario.log"
+    if "$bin/molecule" test -s "$scenario" >>"$run_dir/$scenario.log" 2>&1; then
+      echo "ok" >"$run_dir/$scenario.result"
+    else
+      { echo "failed; the emulator's log of lane $number follows"; cat "$log"; } >>"$run_dir/$scenario.log"
+      echo "failed" >"$run_dir/$scenario.result"
+    fi
+    echo "molecule: $scenario $(cat "$run_dir/$scenario.result") in $((SECONDS - started)) s (lane $number)"
+  done
+}
+
+for ((n = 0; n < lanes; n++)); do
+  mine=()
+  for ((i = n; i < ${#scenarios[@]}; i += lanes)); do mine+=("${scenarios[$i]}"); done
+  lane "$n" "${mine[@]}" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+
+# Every scenario's whole output, in order, once all have ended.
 failed=()
 for scenario in "${scenarios[@]}"; do
-  echo "== molecule test -s $scenario"
-  if ! "$bin/molecule" test -s "$scenario"; then
-    failed+=("$scenario")
-  fi
+  cat "$run_dir/$scenario.log" 2>/dev/null || echo "== $scenario did not run"
+  [ "$(cat "$run_dir/$scenario.result" 2>/dev/null)" = ok ] || failed+=("$scenario")
 done
-
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "molecule: FAILED scenarios: ${failed[*]} (emulator log: $log)" >&2
+  echo "molecule: FAILED scenarios: ${failed[*]}" >&2
   exit 1
 fi
-echo "molecule: all scenarios passed (${scenarios[*]})"
+echo "molecule: all scenarios passed (${scenarios[*]}) in $lanes lane(s)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 from pathlib import Path
 
 from cryptography import x509
@@ -128,3 +129,19 @@ def issue_server_certificate(state_dir: Path, dns_names: list[str], ip_addresses
     pem = serialization.Encoding.PEM
     key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return cert.public_bytes(pem) + ca_cert.public_bytes(pem), key_pem
+
+
+def ensure_server_certificate(state_dir: Path, directory: Path, dns_names: list[str], ip_addresses: list[str],
+                              record: dict[str, object], ca_file: Path) -> bool:
+    """``server.crt`` and ``server.key`` (owner-only) of one data-plane server in ``directory``, issued when
+    missing or when the CA changed (``record["ca"]`` names the CA file they come from). True when issued."""
+    cert_path, key_path = directory / "server.crt", directory / "server.key"
+    if cert_path.exists() and key_path.exists() and record.get("ca") == str(ca_file):
+        return False
+    cert, key = issue_server_certificate(state_dir, dns_names, ip_addresses)
+    cert_path.write_bytes(cert)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    record["ca"] = str(ca_file)
+    return True

@@ -91,7 +91,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ..tls import ensure_certificates, issue_server_certificate
+from ..tls import ensure_certificates, ensure_server_certificate
 
 SUPERUSER = "azuresu"
 ADMIN_GROUP = "azure_pg_admin"
@@ -514,14 +514,8 @@ class PostgresPlane:
         account = self._service_account()
         data_dir = pathlib.Path(record["data_dir"])
         cert_path, key_path = data_dir / "server.crt", data_dir / "server.key"
-        if not cert_path.exists() or not key_path.exists() or record.get("ca") != str(self.ca_file):
-            cert, key = issue_server_certificate(self._ca_dir, [_fqdn(record["server_id"]), "localhost"],
-                                                 [HOST, "::1"])
-            cert_path.write_bytes(cert)
-            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key)
-            record["ca"] = str(self.ca_file)
+        if ensure_server_certificate(self._ca_dir, data_dir, [_fqdn(record["server_id"]), "localhost"],
+                                     [HOST, "::1"], record, self.ca_file):
             self._save_state()
         lines = ["# Written by the emulator: TLS as Azure serves it, then the applied server parameters.",
                  "ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'",

@@ -51,7 +51,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..tls import ensure_certificates, issue_server_certificate
+from ..tls import ensure_certificates, ensure_server_certificate
 
 HOST = "127.0.0.1"
 DNS_SUFFIX = "redis.cache.windows.net"
@@ -198,14 +198,8 @@ class RedisPlane:
     def _write_config(self, record: dict[str, Any]) -> pathlib.Path:
         cache_dir = pathlib.Path(record["dir"])
         cert_path, key_path = cache_dir / "server.crt", cache_dir / "server.key"
-        if not cert_path.exists() or not key_path.exists() or record.get("ca") != str(self.ca_file):
-            cert, key = issue_server_certificate(self._ca_dir, [_host_name(record["cache_id"]), "localhost"],
-                                                 [HOST, "::1"])
-            cert_path.write_bytes(cert)
-            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key)
-            record["ca"] = str(self.ca_file)
+        ensure_server_certificate(self._ca_dir, cache_dir, [_host_name(record["cache_id"]), "localhost"],
+                                  [HOST, "::1"], record, self.ca_file)
         passwords = " ".join(f"#{_digest(k)}" for k in record["keys"])
         plain = record["port"] if record["non_ssl_port"] else 0
         lines = [
