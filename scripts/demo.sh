@@ -73,3 +73,8 @@ case "$recap" in
 esac
 [ "$writes" -eq 0 ] || { echo "NOT idempotent: the second run sent $writes write requests" >&2; exit 1; }
 echo "idempotent: the second run reported changed=0 and sent no write request"
+echo
+echo "== Validate: the platform as its services use it (playbooks/validate.yml, read-only)"
+"$bin/ansible-playbook" playbooks/validate.yml -i "inventories/$deployment" -e @tests/integration/emulator-site-vars.yml \
+  | tee "$logs/validate.log"
+echo "outputs document:     build/outputs/$deployment.json (and Key Vault secret deployment-outputs)"

@@ -105,6 +105,9 @@ def deployment_inputs(inventory_dir: Path, repo: Path = REPO) -> dict[str, Any]:
         "keyvault_runner_ip_ranges": v.get("keyvault_runner_ip_ranges", []),
         "policy_enforcement_mode": v.get("governance_enforcement_mode", "Default"),
         "defender_for_containers": v.get("registry_defender_for_containers", True),
+        "database_role_prefix": v.get("database_role_prefix", "svc_"),
+        "container_registry_id": v.get("identity_container_registry_id", ""),
+        "entra_admin_group": v.get("database_entra_admin_group"),
         "subscription_id": v.get("cf_subscription_id")
         or v.get("cf_placeholder_subscription_id", deployment_model.PLACEHOLDER_SUBSCRIPTION),
     }

@@ -37,6 +37,7 @@ EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 SUBSCRIPTION_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+GUID_RE = SUBSCRIPTION_RE
 
 # Every tier file (group_vars/env_<env>.yml) must define each of these keys under cf_tier.
 TIER_SCHEMA: dict[str, tuple[str, ...]] = {
@@ -57,13 +58,23 @@ TIER_SCHEMA: dict[str, tuple[str, ...]] = {
 ALERT_KEYS = ("postgresql_cpu_percent", "postgresql_storage_percent", "postgresql_failed_connections",
               "redis_memory_percent", "redis_server_load_percent", "eventhubs_throttled_requests",
               "eventhubs_server_errors", "appinsights_failed_request_percent", "appinsights_p95_response_ms",
-              "keyvault_unauthorized_requests")
+              "keyvault_unauthorized_requests", "postgresql_memory_percent", "postgresql_replication_lag_bytes",
+              "nsg_denied_flows")
+# Alerts a tier may leave out with null (a threshold that makes no sense there).
+OPTIONAL_ALERT_KEYS = ("postgresql_replication_lag_bytes",)
 
 # Every API version lives in the per-type registry; the fact keeps them by type for playbooks that read them.
 API_VERSIONS: dict[str, str] = api_versions_by_namespace()
 
 # Built-in role and policy definitions (their IDs are the same in every Azure cloud).
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+EVENT_HUBS_DATA_SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
+EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+# The outputs document's version: a consumer that reads a newer major version must not guess.
+OUTPUTS_SCHEMA_VERSION = 1
+OUTPUTS_SECRET = "deployment-outputs"
 POLICY_REQUIRE_TAG = "/providers/Microsoft.Authorization/policyDefinitions/871b6d14-10aa-478d-b590-94f262ecfa99"
 POLICY_NOT_ALLOWED_RESOURCE_TYPES = (
     "/providers/Microsoft.Authorization/policyDefinitions/6c112d4e-5bc7-47ae-a041-ea2d9dccd749"
@@ -131,6 +142,7 @@ ROLE_OF_TYPE = {
     "Microsoft.DBforPostgreSQL/flexibleServers": "database",
     "Microsoft.DBforPostgreSQL/flexibleServers/configurations": "database",
     "Microsoft.DBforPostgreSQL/flexibleServers/databases": "database",
+    "Microsoft.DBforPostgreSQL/flexibleServers/administrators": "database",
     "Microsoft.Cache/redis": "redis",
     "Microsoft.EventHub/namespaces": "messaging",
     "Microsoft.EventHub/namespaces/networkRuleSets": "messaging",
@@ -148,6 +160,8 @@ ROLE_OF_TYPE = {
     "Microsoft.ContainerRegistry/registries": "registry",
     # Subscription-wide: shared by every deployment of the subscription, kept by destroy.yml.
     "Microsoft.Security/pricings": "registry",
+    "Microsoft.Insights/activityLogAlerts": "monitoring",
+    "Microsoft.ManagedIdentity/userAssignedIdentities": "identity",
 }
 
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c3d2a-8a71-4f6e-9a43-3c1f0e1b7c55")
@@ -258,6 +272,17 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
     mode = inputs.get("policy_enforcement_mode")
     if mode is not None and mode not in ("Default", "DoNotEnforce"):
         problem("governance_enforcement_mode", f"{mode!r} is neither Default nor DoNotEnforce")
+    entra = inputs.get("entra_admin_group")
+    entra_invalid = not isinstance(entra, Mapping) or not GUID_RE.match(str(entra.get("object_id") or "")) \
+        or _missing(entra.get("name"))
+    if entra not in (None, "", {}) and entra_invalid:
+        problem("database_entra_admin_group", "needs object_id (the group's object ID, a GUID) and name (its "
+                                              "display name)")
+    registry = inputs.get("container_registry_id")
+    if registry not in (None, "") and not re.match(
+            r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerRegistry/registries/[^/]+$",
+            str(registry), re.IGNORECASE):
+        problem("identity_container_registry_id", f"{registry!r} is not a container registry's resource ID")
 
     subscription = inputs.get("subscription_id")
     if not _missing(subscription) and not SUBSCRIPTION_RE.match(str(subscription)):
@@ -284,9 +309,10 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
             partitions = hub.get("partitions")
             if not isinstance(partitions, int) or isinstance(partitions, bool) or not 1 <= partitions <= 32:
                 problem(f"cf_event_hubs[{hub['name']}].partitions", f"{partitions!r} is not 1-32 (Standard tier)")
-            for consumer in hub.get("consumers") or []:
-                if isinstance(services, Sequence) and consumer not in services:
-                    problem(f"cf_event_hubs[{hub['name']}].consumers", f"{consumer!r} is not in cf_services")
+            for field_name in ("consumers", "producers"):
+                for service in hub.get(field_name) or []:
+                    if isinstance(services, Sequence) and service not in services:
+                        problem(f"cf_event_hubs[{hub['name']}].{field_name}", f"{service!r} is not in cf_services")
 
     tier = inputs.get("tier")
     if not isinstance(tier, Mapping):
@@ -303,6 +329,8 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
         alerts = (tier.get("monitoring") or {}).get("alerts") if isinstance(tier.get("monitoring"), Mapping) else None
         if isinstance(alerts, Mapping):
             for key in ALERT_KEYS:
+                if key in OPTIONAL_ALERT_KEYS and key in alerts and alerts[key] is None:
+                    continue
                 if not isinstance(alerts.get(key), (int, float)) or isinstance(alerts.get(key), bool):
                     problem(f"cf_tier.monitoring.alerts.{key}", "needs a numeric threshold")
         if "resource_lock" not in tier:
@@ -637,6 +665,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     # --- database -------------------------------------------------------------------------------
     pg = tier["postgresql"]
+    entra_group = inputs.get("entra_admin_group") or None
     psql_name = name("postgresql_server")
     psql_id = rid(f"Microsoft.DBforPostgreSQL/flexibleServers/{psql_name}")
     plan.add("Microsoft.DBforPostgreSQL/flexibleServers", psql_id, {
@@ -647,7 +676,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "highAvailability": {"mode": pg["high_availability"]},
         "network": {"delegatedSubnetResourceId": subnets["db"]["id"], "privateDnsZoneArmResourceId": zones[postgres_zone],
                     "publicNetworkAccess": "Disabled"},
-        "authConfig": {"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"},
+        # Microsoft Entra authentication alongside passwords when an admin group is named (emergency access).
+        "authConfig": ({"activeDirectoryAuth": "Enabled", "passwordAuth": "Enabled", "tenantId": TENANT}
+                       if entra_group else {"activeDirectoryAuth": "Disabled", "passwordAuth": "Enabled"}),
         "createMode": "Create",
         # Read from the vault when the server is written, never shown.
         "administratorLoginPassword": f"<runtime:key-vault-secret:{secrets['postgresql-admin-password']}>",
@@ -660,6 +691,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         # Azure's default keeps pg_cron loaded; keeping it avoids a restart of every new server.
         "shared_preload_libraries": "pg_cron,pg_stat_statements",
         "log_min_duration_statement": str(pg["log_min_duration_statement_ms"]),
+        # Query Store and its wait sampling: the runbooks read query_store.qs_view and the wait statistics.
+        "pg_qs.query_capture_mode": "top",
+        "pgms_wait_sampling.query_capture_mode": "all",
     }
     if pg["sku_tier"] != "Burstable":
         # Azure offers the built-in PgBouncer on General Purpose and Memory Optimized servers only.
@@ -671,6 +705,11 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     for param, value in parameters.items():
         plan.add("Microsoft.DBforPostgreSQL/flexibleServers/configurations", f"{psql_id}/configurations/{param}",
                  {"value": value, "source": "user-override"}, depends_on=[psql_id], location=None, tags=False)
+    if entra_group:
+        plan.add("Microsoft.DBforPostgreSQL/flexibleServers/administrators",
+                 f"{psql_id}/administrators/{str(entra_group['object_id']).lower()}",
+                 {"principalType": "Group", "principalName": str(entra_group["name"]), "tenantId": TENANT},
+                 depends_on=[psql_id], location=None, tags=False)
     databases = {}
     for service in services:
         db_name = name("postgresql_database", service=service)
@@ -755,6 +794,22 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                  {"contentType": secret_types[secret], "value": value},
                  depends_on=[kv_id, runner_assignment, source], location=None, role=writer)
 
+    # --- service identities, their grants, and the outputs document ------------------------------
+    # AcrPull on the deployment's own registry, or on the registry identity_container_registry_id names.
+    identities = _service_identities(plan, rid, name, sub_id, services, hubs, secrets, event_hubs,
+                                     inputs.get("container_registry_id") or registry["id"])
+    outputs = _outputs_document(dep.name, location, sub_id, rg, services, hubs, secrets, event_hubs, identities,
+                                databases, zones, {"key_vault": kv_id, "postgresql_server": psql_id,
+                                                   "redis": redis_id, "eventhub_namespace": evhns_id},
+                                str(inputs.get("database_role_prefix") or "svc_"))
+    outputs_id = f"{kv_id}/secrets/{name('key_vault_secret', secret=OUTPUTS_SECRET)}"
+    secrets[OUTPUTS_SECRET] = outputs_id
+    # A secret that holds no secret: the vault is where services and AWX already read from, with their identity.
+    plan.add("Microsoft.KeyVault/vaults/secrets", outputs_id, {"contentType": "application/json", "value": outputs},
+             depends_on=[kv_id, runner_assignment, psql_id, redis_id, evhns_id,
+                         *(i["id"] for i in identities.values())],
+             location=None, role="identity", publish=True)
+
     # --- diagnostics and alerts -----------------------------------------------------------------
     diag_name = name("diagnostic_setting")
     diagnosed = ([psql_id, redis_id, evhns_id, kv_id, registry["id"], vnet_id, storage_id]
@@ -792,6 +847,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
          thresholds["postgresql_storage_percent"], "PT15M", 2),
         ("psql-failed-connections", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "connections_failed", "Total",
          thresholds["postgresql_failed_connections"], "PT5M", 2),
+        ("psql-memory", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers", "memory_percent", "Average",
+         thresholds["postgresql_memory_percent"], "PT15M", 2),
         ("redis-memory", redis_id, "Microsoft.Cache/redis", "usedmemorypercentage", "Maximum",
          thresholds["redis_memory_percent"], "PT5M", 2),
         ("redis-server-load", redis_id, "Microsoft.Cache/redis", "serverLoad", "Maximum",
@@ -801,6 +858,11 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         ("evhns-server-errors", evhns_id, "Microsoft.EventHub/namespaces", "ServerErrors", "Total",
          thresholds["eventhubs_server_errors"], "PT5M", 2),
     ]
+    if thresholds.get("postgresql_replication_lag_bytes") is not None:
+        # "Max Physical Replication Lag", emitted by the primary: how far its slowest physical replica is behind.
+        metric_alerts.append(("psql-replication-lag", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers",
+                              "physical_replication_delay_in_bytes", "Maximum",
+                              thresholds["postgresql_replication_lag_bytes"], "PT5M", 2))
     for qualifier, scope, namespace, metric, aggregation, threshold, window, severity in metric_alerts:
         alert_id = rid(f"Microsoft.Insights/metricAlerts/{name('metric_alert', qualifier=qualifier)}")
         plan.add("Microsoft.Insights/metricAlerts", alert_id, {
@@ -825,6 +887,11 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
          "requests | summarize FailedPercent = 100.0 * countif(success == false) / count()",
          thresholds["appinsights_failed_request_percent"], "PT5M", 1, "GreaterThan",
          f"Failed requests above {thresholds['appinsights_failed_request_percent']}% ({dep.name})"),
+        # Traffic analytics (the flow log, every 60 minutes): flows the NSGs denied in the last hour.
+        ("nsg-denied-flows", workspace_id,
+         'NTANetAnalytics | where SubType == "FlowLog" and FlowStatus == "D" | summarize DeniedFlows = count()',
+         thresholds["nsg_denied_flows"], "PT1H", 3, "GreaterThan",
+         f"NSG denied flows above {thresholds['nsg_denied_flows']} per hour ({dep.name})"),
         ("appi-p95-response", appi_id,
          "requests | summarize P95 = percentile(duration, 95)", thresholds["appinsights_p95_response_ms"], "PT5M", 2,
          "GreaterThan", f"p95 server response above {thresholds['appinsights_p95_response_ms']} ms ({dep.name})"),
@@ -833,13 +900,25 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         alert_id = rid(f"Microsoft.Insights/scheduledQueryRules/{name('log_alert', qualifier=qualifier)}")
         plan.add("Microsoft.Insights/scheduledQueryRules", alert_id, {
             "displayName": display, "severity": severity, "enabled": True, "scopes": [scope],
-            "evaluationFrequency": "PT5M", "windowSize": window,
+            # An hourly signal (traffic analytics) is looked at every 15 minutes, the others every 5.
+            "evaluationFrequency": "PT15M" if window == "PT1H" else "PT5M", "windowSize": window,
             "criteria": {"allOf": [{"query": query, "timeAggregation": "Maximum",
                                     "metricMeasureColumn": query.rsplit("summarize ", 1)[1].split(" =")[0],
                                     "operator": operator, "threshold": threshold,
                                     "failingPeriods": {"numberOfEvaluationPeriods": 1, "minFailingPeriodsToAlert": 1}}]},
             "actions": {"actionGroups": [ag_id]}, "autoMitigate": True,
         }, depends_on=[scope, ag_id], kind="LogAlert")
+
+    # Any write or delete Azure refused or failed in the deployment's resource group (a deployment, a hand edit, a
+    # policy denial): the Activity Log's Administrative events with status Failed.
+    plan.add("Microsoft.Insights/activityLogAlerts",
+             rid(f"Microsoft.Insights/activityLogAlerts/{name('log_alert', qualifier='arm-failed-writes')}"), {
+                 "description": f"Failed Azure Resource Manager writes in {rg} (runbook: arm-write-failed.md)",
+                 "enabled": True, "scopes": [rg_id],
+                 "condition": {"allOf": [{"field": "category", "equals": "Administrative"},
+                                         {"field": "status", "equals": "Failed"}]},
+                 "actions": {"actionGroups": [{"actionGroupId": ag_id}]},
+             }, depends_on=[rg_id, ag_id], location="global")
 
     # --- guardrails -----------------------------------------------------------------------------
     budget = tier["budget"]
@@ -919,6 +998,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "registry": registry,
         "databases": databases,
         "event_hubs": event_hubs,
+        "identities": identities,
+        "outputs": outputs,
         "secrets": secrets,
         "postgresql_parameters": parameters,
         "resources": plan.resources,
@@ -970,6 +1051,119 @@ def _plan_registry(plan: _Plan, rid: Any, name: Any, settings: Mapping[str, Any]
             "extensions": [{"name": e, "isEnabled": "True"} for e in DEFENDER_CONTAINER_EXTENSIONS],
         }, location=None, tags=False)
     return result
+
+
+def _grant(plan: _Plan, sub_id: str, scope: str, role_guid: str, service: str, identity: Mapping[str, str],
+           depends_on: Sequence[str] = ()) -> str:
+    grant_id = (f"{scope}/providers/Microsoft.Authorization/roleAssignments/"
+                f"{role_assignment_name(scope, role_guid, f'service:{service}')}")
+    plan.add("Microsoft.Authorization/roleAssignments", grant_id, {
+        "roleDefinitionId": f"{sub_id}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}",
+        "principalId": identity["principal_id"],
+        # Named, so that Azure does not look up a principal created seconds ago in a directory replica.
+        "principalType": "ServicePrincipal",
+    }, depends_on=[scope, identity["id"], *depends_on], location=None, tags=False, role="identity")
+    return grant_id
+
+
+def _service_identities(plan: _Plan, rid: Any, name: Any, sub_id: str, services: Sequence[str],
+                        hubs: Sequence[Mapping[str, Any]], secrets: Mapping[str, str],
+                        event_hubs: Mapping[str, Mapping[str, Any]], registry_id: Any) -> dict[str, dict[str, Any]]:
+    """One user-assigned identity per service and its least-privilege grants: Key Vault Secrets User on each secret
+    it reads (its own password, the Redis key, App Insights, its hubs' connection strings; never the vault), Event
+    Hubs Data Sender / Receiver on exactly the hubs it produces to / consumes from, AcrPull on the registry."""
+    identities: dict[str, dict[str, Any]] = {}
+    for service in services:
+        identity_id = rid(f"Microsoft.ManagedIdentity/userAssignedIdentities/"
+                          f"{name('managed_identity', qualifier=service)}")
+        plan.add("Microsoft.ManagedIdentity/userAssignedIdentities", identity_id, {},
+                 depends_on=[identity_id.split("/providers/", 1)[0]])
+        identity = {"id": identity_id, "name": identity_id.rsplit("/", 1)[1],
+                    "principal_id": f"<runtime:public-property:{identity_id}:properties.principalId>",
+                    "client_id": f"<runtime:public-property:{identity_id}:properties.clientId>"}
+        produces = [h["name"] for h in hubs if service in (h.get("producers") or [])]
+        consumes = [h["name"] for h in hubs if service in (h.get("consumers") or [])]
+        readable = [f"postgresql-{service}-password", "redis-primary-key", "appinsights-connection-string"]
+        readable += [f"eventhub-{hub}-send-connection-string" for hub in produces]
+        readable += [f"eventhub-{hub}-listen-connection-string" for hub in consumes]
+        grants = [_grant(plan, sub_id, secrets[secret], KEY_VAULT_SECRETS_USER, service, identity)
+                  for secret in readable]
+        grants += [_grant(plan, sub_id, event_hubs[hub]["id"], EVENT_HUBS_DATA_SENDER, service, identity)
+                   for hub in produces]
+        grants += [_grant(plan, sub_id, event_hubs[hub]["id"], EVENT_HUBS_DATA_RECEIVER, service, identity)
+                   for hub in consumes]
+        if registry_id:
+            grants.append(_grant(plan, sub_id, str(registry_id), ACR_PULL, service, identity))
+        identities[service] = {**identity, "secrets": readable, "produces": produces, "consumes": consumes,
+                               "grants": grants}
+    return identities
+
+
+def _outputs_document(deployment: str, location: str, sub_id: str, rg: str, services: Sequence[str],
+                      hubs: Sequence[Mapping[str, Any]], secrets: Mapping[str, str],
+                      event_hubs: Mapping[str, Mapping[str, Any]], identities: Mapping[str, Mapping[str, Any]],
+                      databases: Mapping[str, str], zones: Mapping[str, str], ids: Mapping[str, str],
+                      role_prefix: str) -> dict[str, Any]:
+    """What a service (or AWX) needs to use the deployment: where things are and which secret holds what; never a
+    secret's value. docs/outputs.md and docs/outputs.schema.json describe it. Values Azure assigns (client ids,
+    host names, the vault's URI) are read back when the document is written."""
+
+    def public(resource_id: str, path: str) -> str:
+        return f"<runtime:public-property:{resource_id}:{path}>"
+
+    def secret_name(key: str) -> str:
+        return secrets[key].rsplit("/", 1)[1]
+
+    fqdn = public(ids["postgresql_server"], "properties.fullyQualifiedDomainName")
+    namespace = ids["eventhub_namespace"].rsplit("/", 1)[1]
+    return {
+        "schema_version": OUTPUTS_SCHEMA_VERSION,
+        "deployment": deployment,
+        "location": location,
+        "subscription_id": sub_id.rsplit("/", 1)[1],
+        "resource_group": rg,
+        "key_vault": {"name": ids["key_vault"].rsplit("/", 1)[1], "id": ids["key_vault"],
+                      "uri": public(ids["key_vault"], "properties.vaultUri")},
+        "postgresql": {
+            "server": ids["postgresql_server"].rsplit("/", 1)[1], "id": ids["postgresql_server"], "fqdn": fqdn,
+            "port": 5432, "sslmode": "require",
+            "connection_string_template": f"postgresql://{{user}}:{{password}}@{fqdn}:5432/{{database}}?sslmode=require",
+        },
+        "redis": {"name": ids["redis"].rsplit("/", 1)[1], "id": ids["redis"],
+                  "host": public(ids["redis"], "properties.hostName"),
+                  "ssl_port": public(ids["redis"], "properties.sslPort"), "key_secret": secret_name("redis-primary-key")},
+        "event_hubs": {
+            "namespace": namespace, "id": ids["eventhub_namespace"],
+            "fqdn": f"{namespace}.servicebus.windows.net",
+            "service_bus_endpoint": public(ids["eventhub_namespace"], "properties.serviceBusEndpoint"),
+            "kafka_endpoint": f"{namespace}.servicebus.windows.net:9093",
+            "hubs": {hub["name"]: {"name": event_hubs[hub["name"]]["name"], "partitions": hub["partitions"],
+                                   "consumer_groups": list(event_hubs[hub["name"]]["consumer_groups"]),
+                                   "producers": list(hub.get("producers") or []),
+                                   "consumers": list(hub.get("consumers") or [])} for hub in hubs},
+        },
+        "app_insights": {"connection_string_secret": secret_name("appinsights-connection-string")},
+        "private_dns_zones": dict(zones),
+        "services": {service: {
+            "identity": {"name": identities[service]["name"], "id": identities[service]["id"],
+                         "client_id": identities[service]["client_id"],
+                         "principal_id": identities[service]["principal_id"]},
+            "postgresql": {"database": databases[service], "login_role": f"{role_prefix}{service}",
+                           "password_secret": secret_name(f"postgresql-{service}-password")},
+            "redis": {"key_secret": secret_name("redis-primary-key")},
+            "event_hubs": {
+                "produces": {hub: {"hub": event_hubs[hub]["name"],
+                                   "connection_string_secret": secret_name(f"eventhub-{hub}-send-connection-string")}
+                             for hub in identities[service]["produces"]},
+                "consumes": {hub: {"hub": event_hubs[hub]["name"],
+                                   "consumer_group": f"{service}-consumer",
+                                   "connection_string_secret": secret_name(f"eventhub-{hub}-listen-connection-string")}
+                             for hub in identities[service]["consumes"]},
+            },
+            "app_insights_connection_string_secret": secret_name("appinsights-connection-string"),
+            "secrets": [secret_name(s) for s in identities[service]["secrets"]],
+        } for service in services},
+    }
 
 
 def _private_endpoint(plan: _Plan, rid: Any, name: Any, target: str, target_id: str, group_id: str,

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -41,11 +43,15 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resourc
 )
 
 RUNTIME_RE = re.compile(r"^<runtime:([a-z][a-z0-9-]*)(?::(.+))?>$")
+# Public values may also stand inside a longer string (a connection-string template naming the server's FQDN).
+EMBEDDED_RE = re.compile(r"<runtime:public-property:([^<>]+)>")
 # Plan fields that describe the entry rather than the ARM body.
-META_KEYS = frozenset({"id", "type", "name", "depends_on", "api_version", "role", "manage", "state"})
+META_KEYS = frozenset({"id", "type", "name", "depends_on", "api_version", "role", "manage", "state", "publish"})
 # Runtime values that cost a request or read a secret: resolved only when a write needs them.
 LAZY_VALUES = frozenset({"storage-connection-string", "key-vault-secret"})
 SECRET_TYPE = "Microsoft.KeyVault/vaults/secrets"
+IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 ENGINE_ERRORS = (AzureApiError, KeyVaultError)
 
 
@@ -123,7 +129,11 @@ class Item:
     # Key Vault secrets (data plane): the vault's URI, whether a soft-deleted secret waits, the value to write.
     vault_uri: str | None = None
     deleted: bool = False
+    disabled: bool = False
     new_value: str | None = None
+    # A secret whose value holds no secret (the outputs document): its value is returned, never masked.
+    publish: bool = False
+    published: Any = None
 
     @property
     def key(self) -> str:
@@ -136,6 +146,8 @@ class Item:
             out["message"] = self.message
         if self.error:
             out["error"] = self.error
+        if self.published is not None:
+            out["value"] = self.published
         return out
 
 
@@ -209,10 +221,14 @@ class RuntimeValues:
                     return f"<runtime:{name}:{argument}>"
                 raise
             return self._secret(keys.get(field_name), name, argument)
-        if name == "property" and argument:
+        if name in ("property", "public-property") and argument:
             source, path = argument.rsplit(":", 1)
             found = self.client.get(source, resource_type(type_of_id(source)).api_version)
-            return self._secret(rec._get_path(found, path) if found else None, name, argument)
+            value = rec._get_path(found, path) if found else None
+            if name == "public-property":
+                # Not a secret (an identity's principal id, a host name): shown in results and diffs.
+                return value if value not in (None, "") else f"<runtime:{name}:{argument}>"
+            return self._secret(value, name, argument)
         if name == "storage-connection-string" and argument:
             return self._storage_connection_string(argument)
         if name == "key-vault-secret" and argument:
@@ -263,7 +279,7 @@ class RuntimeValues:
 
 # The options a role may set for its own resources in one run of several roles (``role_options``).
 ROLE_OPTIONS = ("purge_tags", "partial_lists", "purge_children", "missing_dependencies", "restart",
-                "recover_soft_deleted")
+                "recover_soft_deleted", "purge_identities")
 
 
 @dataclass
@@ -281,6 +297,10 @@ class Options:
     missing_dependencies: str = "fail"
     restart: bool = True
     recover_soft_deleted: bool = True
+    # Managed identities of the planned resource groups that the plan no longer lists (a service that left the
+    # registry) are deleted, with every role assignment under those groups that names a purged or planned identity
+    # and is not planned itself.
+    purge_identities: bool = False
 
 
 class Engine:
@@ -362,9 +382,11 @@ class Engine:
                 if name in LAZY_VALUES and not rec.under(path, rtype.write_only):
                     problems.append(f"{rid}: <runtime:{name}> may only stand in a write-only path, not {path}")
             depends = [str(d) for d in entry.get("depends_on") or []]
+            if entry.get("publish") and rtype.type != SECRET_TYPE:
+                problems.append(f"{rid}: publish applies to Key Vault secrets only")
             items.append(Item(rid, rtype.type, rtype, body, [d.lower() for d in depends], present=state == "present",
                               create_only_entry=entry.get("manage") == "create", role=str(entry.get("role") or ""),
-                              options=self.options))
+                              options=self.options, publish=bool(entry.get("publish"))))
         if problems:
             raise PlanError("; ".join(problems))
         return items
@@ -425,6 +447,9 @@ class Engine:
             match = RUNTIME_RE.match(value)
             if match and not (eager_only and (match.group(1) in LAZY_VALUES or rec.under(path, skip))):
                 return self.runtime.get(match.group(1), match.group(2), self.options.check_mode)
+            if not match and "<runtime:public-property:" in value:
+                return EMBEDDED_RE.sub(
+                    lambda m: str(self.runtime.get("public-property", m.group(1), self.options.check_mode)), value)
         return value
 
     # --- read ----------------------------------------------------------------------------------------------
@@ -530,6 +555,11 @@ class Engine:
         try:
             item.actual = client.get(name)
         except KeyVaultError as exc:
+            if exc.code == "SecretDisabled":
+                # Someone disabled it: nothing can read it (the services neither); the plan has it enabled.
+                item.disabled = True
+                item.actual = None
+                return
             vault = self.by_key.get((parent_id(item.id) or "").lower())
             if not (exc.code == "ForbiddenByFirewall" and vault is not None and vault.present):
                 raise
@@ -543,7 +573,7 @@ class Engine:
                 first.release()
         if item.actual is None:
             item.deleted = client.get_deleted(name) is not None
-        elif item.actual.get("value"):
+        elif item.actual.get("value") and not item.publish:
             self.runtime.on_secret(str(item.actual["value"]))
 
     def _decide_secret(self, item: Item) -> None:
@@ -556,6 +586,11 @@ class Engine:
                 item.action = "skipped"
                 item.message = f"waits for Key Vault {vault.rsplit('/', 1)[-1]} (the keyvault role creates it)"
                 return
+        if item.disabled:
+            item.action = "update"
+            item.differences = ["attributes.enabled"]
+            self._record(item, {"attributes": {"enabled": False}}, {"attributes": {"enabled": True}})
+            return
         generated = spec is not None and spec.group(1) == "generate"
         rotate = self.runtime.given.get("rotate") or []
         rotate = [rotate] if isinstance(rotate, str) else list(rotate)
@@ -569,7 +604,9 @@ class Engine:
                 item.new_value = generate_secret(kind, length)
                 self.runtime.on_secret(item.new_value)
         else:
-            wanted_value = self._resolve(props.get("value"), eager_only=True)
+            wanted_value = secret_text(self._resolve(props.get("value"), eager_only=True))
+            if item.publish and not RUNTIME_RE.match(str(wanted_value)):
+                item.published = json.loads(wanted_value)
         paths: list[str] = []
         tags = item.body.get("tags")
         content_type = props.get("contentType")
@@ -609,6 +646,12 @@ class Engine:
         name = item.id.rstrip("/").rsplit("/", 1)[-1]
         props = item.body.get("properties") or {}
         tags = item.body.get("tags")
+        was_disabled = item.disabled
+        if was_disabled:
+            # Enable it, then decide on what it holds, as for any secret (a generated value is kept).
+            client.enable(name)
+            item.disabled = False
+            read_without_vault = True
         if read_without_vault:
             # The vault was created or recovered in this run: a recovered vault brings its secrets back, and a
             # generated secret that is there again must keep its value. Decide again on what the vault now holds.
@@ -619,6 +662,11 @@ class Engine:
                     self.runtime.on_secret(str(item.actual["value"]))
                 item.new_value = None
                 self._decide_secret(item)
+                if was_disabled:
+                    item.differences = ["attributes.enabled", *item.differences]
+                    unchanged, item.action = item.action == "unchanged", "update"
+                    if unchanged:
+                        return
                 if item.action == "unchanged":
                     return
         if item.actual is None and item.deleted:
@@ -630,10 +678,12 @@ class Engine:
                 if spec and spec.group(1) == "generate":
                     return
         if item.new_value is None and (item.actual is None or "properties.value" in item.differences):
-            value = self._resolve(props.get("value"), eager_only=False)
+            value = secret_text(self._resolve(props.get("value"), eager_only=False))
             if isinstance(value, str) and RUNTIME_RE.match(value):
                 raise PlanError(f"no value at write time for {item.id} ({value})")
             item.new_value = value
+            if item.publish:
+                item.published = json.loads(value)
         if item.new_value is not None:
             client.set(name, str(item.new_value), props.get("contentType"), tags)
         else:
@@ -919,16 +969,79 @@ class Engine:
         self._purged = extra
         return extra
 
+    def plan_purge_identities(self) -> list[Item]:
+        """With ``purge_identities``: unplanned identities carrying this plan's ``deployment`` tag in the groups of
+        the planned ones, and unplanned role assignments of any of the groups' identities (read only)."""
+        planned = [i for i in self.items if i.type == IDENTITY_TYPE and i.present and self._opts(i).purge_identities]
+        if not planned:
+            return []
+        identity_api = planned[0].rtype.api_version
+        grant_type = resource_type(ROLE_ASSIGNMENT_TYPE)
+        extra: list[Item] = []
+        principals: dict[str, str] = {}
+        for group in sorted({collection_of(i.id) for i in planned}):
+            try:
+                listed = self._list(group, identity_api) or []
+            except ENGINE_ERRORS as exc:
+                for item in planned:
+                    self._fail(item, exc)
+                return []
+            tag = next((i.body.get("tags", {}).get("deployment") for i in planned if i.body.get("tags")), None)
+            for found in listed:
+                fid = str(found.get("id") or "")
+                principal = str((found.get("properties") or {}).get("principalId") or "")
+                if fid.lower() in self.by_key:
+                    if principal:
+                        principals[principal] = group
+                    continue
+                if tag is not None and (found.get("tags") or {}).get("deployment") != tag:
+                    continue  # not this deployment's identity: never touched
+                if principal:
+                    principals[principal] = group
+                doomed = Item(fid, IDENTITY_TYPE, planned[0].rtype, {}, [], present=False, actual=found,
+                              action="delete", differences=["(delete: not planned)"], level=0)
+                self._record(doomed, {"name": found.get("name")}, {})
+                extra.append(doomed)
+
+        def grants_of(principal: str, group: str) -> None:
+            scope = group.split("/providers/", 1)[0]
+            query = urllib.parse.quote(f"principalId eq '{principal}'")
+            try:
+                listed = self.client.list(f"{scope}/providers/{ROLE_ASSIGNMENT_TYPE}?$filter={query}",
+                                          grant_type.api_version)
+            except ENGINE_ERRORS as exc:
+                for item in planned:
+                    self._fail(item, exc)
+                return
+            for grant in listed or []:
+                gid = str(grant.get("id") or "")
+                if gid.lower() in self.by_key or not gid.lower().startswith(scope.lower() + "/"):
+                    continue
+                doomed = Item(gid, ROLE_ASSIGNMENT_TYPE, grant_type, {}, [], present=False, actual=grant,
+                              action="delete", differences=["(delete: not planned)"], level=1)
+                self._record(doomed, {"roleDefinitionId": (grant.get("properties") or {}).get("roleDefinitionId"),
+                                      "principalId": principal}, {})
+                with self._lock:
+                    extra.append(doomed)
+
+        # Only identities the plan keeps, and whose planned grants were read, have a known principal here.
+        with self._pool() as pool:
+            list(pool.map(lambda pair: grants_of(*pair), principals.items()))
+        self._purged = self._purged + extra
+        return extra
+
     def _purge_children(self) -> None:
         doomed = self._purged
-        if doomed:
-            self._wave(doomed)
+        # Grants before the identities they name; children before their parents.
+        for level in sorted({i.level for i in doomed}, reverse=True):
+            self._wave([i for i in doomed if i.level == level])
 
     # --- the whole run ---------------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         self.read()
         self.decide()
         purged = self.plan_purge()
+        purged += self.plan_purge_identities()
         self.write()
         everything = self.items + purged
         counts = dict.fromkeys(("create", "update", "delete", "unchanged", "skipped", "failed", "not attempted"), 0)
@@ -939,6 +1052,20 @@ class Engine:
         return {"changed": changed, "results": [i.result() for i in everything], "counts": counts,
                 "restarted": list(self.restarted),
                 "failed": [f"{i.id}: {i.message}" for i in failed]}
+
+
+def secret_text(value: Any) -> Any:
+    """A secret's value as the vault stores it: a document (dict or list) becomes stable JSON once every placeholder
+    in it is resolved; while one is not, that placeholder stands for the whole value."""
+    if not isinstance(value, (dict, list)):
+        return value
+    unresolved = _paths_with_placeholders(value)
+    if unresolved:
+        _path, name, argument = unresolved[0]
+        return f"<runtime:{name}{':' + argument if argument else ''}>"
+    text = json.dumps(value, indent=2, sort_keys=True)
+    embedded = EMBEDDED_RE.search(text)
+    return embedded.group(0) if embedded else text
 
 
 def arm_case(value: Any) -> Any:

@@ -214,6 +214,22 @@ class SecretsClient:
             body["tags"] = tags
         self._send("PATCH", f"secrets/{self._name(name)}/{self._name(version)}", body)
 
+    def enable(self, name: str) -> None:
+        """Enable the latest version of a secret (a disabled one cannot be read, not even by its writer)."""
+        self._send("PATCH", f"secrets/{self._name(name)}/", {"attributes": {"enabled": True}})
+
+    def list_properties(self) -> dict[str, dict[str, Any]]:
+        """Every secret's attributes (enabled, exp, ...) and content type, by name; never a value."""
+        found: dict[str, dict[str, Any]] = {}
+        path: str | None = "secrets"
+        while path:
+            _status, body = self._send("GET", path)
+            for item in (body or {}).get("value") or []:
+                found[str(item.get("id", "")).rstrip("/").rsplit("/", 1)[-1]] = item
+            next_link = (body or {}).get("nextLink")
+            path = next_link if isinstance(next_link, str) and next_link.startswith(self.vault_uri) else None
+        return found
+
     def list_names(self) -> list[str]:
         names: list[str] = []
         path: str | None = "secrets"

@@ -103,6 +103,8 @@ NAME_RULES: dict[str, NameRule] = {
     "policy_assignment": NameRule("Microsoft.Authorization/policyAssignments", 1, 64, r"[^%&\\?/<>*#+:@{}]+"),
     "policy_definition": NameRule("Microsoft.Authorization/policyDefinitions", 1, 64, r"[^%&\\?/<>*#+:@{}]+"),
     "management_lock": NameRule("Microsoft.Authorization/locks", 1, 90, r"[^<>*%&:\\?+/]+"),
+    "managed_identity": NameRule("Microsoft.ManagedIdentity/userAssignedIdentities", 3, 128,
+                                 r"[A-Za-z0-9][A-Za-z0-9_-]*"),
 }
 
 # Kinds that follow ``<abbreviation>-cf-<deployment>[-<qualifier>]``.
@@ -127,6 +129,7 @@ ABBREVIATIONS: dict[str, str] = {
     "policy_assignment": "pa",
     "policy_definition": "pd",
     "management_lock": "lock",
+    "managed_identity": "id",
 }
 
 GLOBALLY_UNIQUE = frozenset(kind for kind, rule in NAME_RULES.items() if rule.scope == "global")

@@ -114,6 +114,8 @@ _TYPES = [
                  serial_writes=True, restart=("properties.isConfigPendingRestart", "restart")),
     ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/databases", "2024-08-01", list_read=True, exact_maps=(),
                  create_only=("properties.charset", "properties.collation")),
+    ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/administrators", "2024-08-01", exact_maps=(),
+                 serial_writes=True),
     ResourceType("Microsoft.Cache/redis", "2024-11-01",
                  write_only=("properties.redisConfiguration.rdb-storage-connection-string",),
                  create_only=("zones",)),
@@ -140,6 +142,9 @@ _TYPES = [
     ResourceType("Microsoft.EventHub/namespaces/eventhubs/consumergroups", "2024-01-01", list_read=True, exact_maps=()),
     ResourceType("Microsoft.EventHub/namespaces/eventhubs/authorizationRules", "2024-01-01", list_read=True, exact_maps=(),
                  sets=("properties.rights",)),
+    # Its principal and client ids are Azure's (read-only); a grant names the principal id.
+    ResourceType("Microsoft.ManagedIdentity/userAssignedIdentities", "2023-01-31",
+                 read_only=("properties.principalId", "properties.clientId", "properties.tenantId")),
     ResourceType("Microsoft.OperationalInsights/workspaces", "2023-09-01"),
     ResourceType("Microsoft.Insights/components", "2020-02-02", create_only=("kind",)),
     ResourceType("Microsoft.Insights/diagnosticSettings", MONITOR_DIAGNOSTICS, exact_maps=(),
@@ -148,6 +153,9 @@ _TYPES = [
     ResourceType("Microsoft.Insights/actionGroups", "2023-01-01"),
     ResourceType("Microsoft.Insights/metricAlerts", "2018-03-01", list_read=True, sets=("properties.scopes",),
                  list_keys={"properties.actions": ("actionGroupId",)}),
+    ResourceType("Microsoft.Insights/activityLogAlerts", "2020-10-01", sets=("properties.scopes",),
+                 list_keys={"properties.condition.allOf": ("field",),
+                            "properties.actions.actionGroups": ("actionGroupId",)}),
     ResourceType("Microsoft.Insights/scheduledQueryRules", "2023-03-15-preview", list_read=True,
                  sets=("properties.scopes", "properties.actions.actionGroups")),
 ]

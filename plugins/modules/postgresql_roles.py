@@ -262,6 +262,11 @@ def main() -> None:
             if db_row[1]:
                 run(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)),
                     changes, "CONNECT revoked from PUBLIC")
+            if role_row is not None and not admin.execute("SELECT has_database_privilege(%s, %s, 'CONNECT')",
+                                                          (name, database)).fetchone()[0]:
+                # Someone revoked it (even an owner's own CONNECT can be revoked): the service could not log in.
+                run(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), sql.Identifier(name)),
+                    changes, "CONNECT granted")
             if role_row is not None or not az.check_mode:
                 with connect(params["admin_user"], admin_password, database) as db:
                     installed = {r[0] for r in db.execute("SELECT extname FROM pg_extension").fetchall()}

@@ -20,7 +20,8 @@ description:
     names every failed resource with Azure's error code and message.
   - Values the plan leaves to run time are placeholders, C(<runtime:NAME>) or C(<runtime:NAME:ARGUMENT>). The
     module resolves C(tenant-id) and C(principal-id) (from the caller's token), C(month-start),
-    C(workspace-customer-id:<id>), C(list-keys:<id>:<field>), C(property:<id>:<path>),
+    C(workspace-customer-id:<id>), C(list-keys:<id>:<field>), C(property:<id>:<path>) (a secret),
+    C(public-property:<id>:<path>) (not a secret, such as an identity's principal id or a host name),
     C(storage-connection-string:<account id>), C(key-vault-secret:<secret id>) and C(generate:password|base64);
     other names come from O(runtime). Secret values resolved here are never returned, shown in a diff or logged.
   - Key Vault secrets (C(Microsoft.KeyVault/vaults/secrets)) are written through the vault's data plane, never
@@ -34,7 +35,9 @@ options:
         C(sku), C(kind), C(zones), ...), and optionally C(depends_on) (resource IDs), C(api_version) (must match
         the collection's registry), C(state) (V(present) or V(absent)) and C(manage=create) (create when
         missing, never update).
-      - Planned entries carry C(name) and C(role) too; they are ignored.
+      - Planned entries carry C(name) and C(role) too; they are ignored. A Key Vault secret entry with
+        C(publish=true) holds no secret (a document built from public values); its value is returned in
+        RV(results[].value), never masked.
     type: list
     elements: dict
     required: true
@@ -73,6 +76,15 @@ options:
     type: list
     elements: str
     default: []
+  purge_identities:
+    description:
+      - Delete the user-assigned managed identities in the resource groups of the planned ones that carry the same
+        C(deployment) tag and are not planned (a service that left the registry), and every role assignment under
+        those resource groups that names one of the group's identities and is not planned (its grants, and grants
+        a remaining service no longer needs). Identities of other deployments and other principals' role
+        assignments are never touched.
+    type: bool
+    default: false
   missing_dependencies:
     description:
       - V(fail) sends every write and lets Azure refuse one whose dependency is missing.
@@ -96,7 +108,7 @@ options:
       - Options for the resources of one role, when one run applies the slices of several roles (the site
         playbook applies the whole plan in one pass). Keys are role names, matched with each planned entry's
         C(role); values are dictionaries of O(purge_tags), O(partial_lists), O(purge_children),
-        O(missing_dependencies), O(restart) and O(recover_soft_deleted).
+        O(missing_dependencies), O(restart), O(recover_soft_deleted) and O(purge_identities).
       - Entries of a role not named here, and entries without a role, follow the module's own options.
     type: dict
     default: {}
@@ -157,6 +169,11 @@ results:
         V(create), V(update), V(delete), V(unchanged), V(skipped) (a dependency does not exist), V(failed) or
         V(not attempted) (an earlier wave failed). In check mode, what would be done.
       type: str
+    value:
+      description: >-
+        The resolved value of a Key Vault secret planned with C(publish=true), a document that holds no secret (the
+        deployment's outputs); absent while a value it is made of does not exist yet.
+      type: raw
     differences:
       description: The paths that differ (C(properties.securityRules[allow-https].properties.priority)); no values.
       type: list
@@ -198,6 +215,7 @@ def main() -> None:
             "purge_tags": {"type": "bool", "default": True},
             "partial_lists": {"type": "dict", "default": {}},
             "purge_children": {"type": "list", "elements": "str", "default": []},
+            "purge_identities": {"type": "bool", "default": False},
             "missing_dependencies": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
             "restart": {"type": "bool", "default": True},
             "recover_soft_deleted": {"type": "bool", "default": True},
@@ -211,7 +229,8 @@ def main() -> None:
         parallel=max(1, min(32, params["parallel"])), purge_tags=params["purge_tags"],
         partial_lists={str(k).lower(): list(v or []) for k, v in params["partial_lists"].items()},
         purge_children=params["purge_children"], missing_dependencies=params["missing_dependencies"],
-        restart=params["restart"], recover_soft_deleted=params["recover_soft_deleted"])
+        restart=params["restart"], recover_soft_deleted=params["recover_soft_deleted"],
+        purge_identities=params["purge_identities"])
     try:
         # The plan is checked before anything is sent: unknown types, bad IDs, cycles, misplaced secrets.
         engine = Engine(None, params["resources"], options, None,  # type: ignore[arg-type]

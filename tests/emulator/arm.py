@@ -769,6 +769,17 @@ class ArmEngine:
             items.append(item)
         return self._page(items, query)
 
+    def _scope_exists(self, scope: str) -> bool:
+        """A stored resource, or a Key Vault secret: it lives in the vault's data plane, and ARM still takes its ID
+        (``<vault>/secrets/<name>``) as the scope of a role assignment."""
+        if scope.lower() in self.store.records:
+            return True
+        match = re.match(r"^(.*/providers/microsoft\.keyvault/vaults/([^/]+))/secrets/([^/]+)$", scope, re.IGNORECASE)
+        plane = self.planes.keyvault_secrets
+        if match is None or plane is None or match.group(1).lower() not in self.store.records:
+            return False
+        return bool(plane.secret_exists(match.group(2), match.group(3)))
+
     def _check_parents(self, ctx: Ctx, route: Route, resource_id: str, *, creating: bool) -> None:
         assert route.rtype is not None
         low = [s.lower() for s in route.scope_segments]
@@ -779,7 +790,7 @@ class ArmEngine:
                 raise ArmError(404, "ResourceGroupNotFound",
                                f"Resource group '{route.scope_segments[3]}' could not be found.")
         top = self._top_type(rtype)
-        if top.scope is Scope.EXTENSION and len(low) > 4 and route.scope.lower() not in self.store.records:
+        if top.scope is Scope.EXTENSION and len(low) > 4 and not self._scope_exists(route.scope):
             raise ArmError(404, "ResourceNotFound",
                            f"The Resource '{route.scope}' was not found. It is the scope of the request.")
         depth = len(route.names) if route.kind != "collection" else len(route.names) + 1

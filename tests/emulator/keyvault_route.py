@@ -104,6 +104,16 @@ def handle_keyvault(server: EmulatorServer | VaultServer, method: str, path: str
     return Response(status, body, dict(out_headers))
 
 
+def secret_scope(vault_id: str, subpath: str) -> str:
+    """The ARM scope an operation on one secret is authorized at: ``<vault>/secrets/<name>`` (a role assigned there
+    grants that secret only, as Key Vault RBAC allows); operations on the vault's collections are checked on the
+    vault."""
+    parts = [p for p in subpath.strip("/").split("/") if p]
+    if len(parts) >= 2 and parts[0].lower() == "secrets" and parts[1].lower() not in ("restore",):
+        return f"{vault_id}/secrets/{parts[1]}"
+    return vault_id
+
+
 def _firewall(client_ip: str | None, vault: Resource, caller: Caller) -> Response | None:
     """Key Vault's firewall, for clients the emulator places at `client_ip` (its `keyvault_client_ip` option).
 
@@ -139,7 +149,7 @@ def _authorize(ctx: Ctx, vault: Resource, caller: Caller, method: str, subpath: 
     data_action, permission = required_permission(method, subpath)
     props = vault.body.get("properties", {})
     if props.get("enableRbacAuthorization"):
-        if has_data_action(ctx, caller.object_id, vault.id, data_action):
+        if has_data_action(ctx, caller.object_id, secret_scope(vault.id, subpath), data_action):
             return None
         return _error(
             403,

@@ -398,8 +398,18 @@ class Handler(BaseHTTPRequestHandler):
         if not resource:
             return Response(400, {"error": {"code": "BadRequest", "message": "Missing 'resource' parameter."}})
         wanted = query.get("client_id") or query.get("principal_id") or query.get("mi_res_id")
-        principal = identity.MANAGED_IDENTITY
-        if wanted and wanted not in (principal.client_id, principal.object_id):
+        principal: identity.Principal | None = identity.MANAGED_IDENTITY
+        if wanted and wanted not in (identity.MANAGED_IDENTITY.client_id, identity.MANAGED_IDENTITY.object_id):
+            # A user-assigned identity of the store, as a workload it is attached to asks for it.
+            from .providers.managedidentity import USER_ASSIGNED, identity_principal
+
+            engine = self.server.engine
+            with engine.lock:
+                records = [dict(r["body"]) for r in engine.store.records.values()
+                           if str(r.get("type", "")).lower() == USER_ASSIGNED.lower()]
+            principal = identity_principal(records, client_id=query.get("client_id"),
+                                           object_id=query.get("principal_id"), resource_id=query.get("mi_res_id"))
+        if principal is None:
             return Response(400, {"error": {"code": "BadRequest",
                                             "message": f"No managed identity found for '{wanted}'."}})
         audience = resource[: -len("/.default")] if resource.endswith("/.default") else resource

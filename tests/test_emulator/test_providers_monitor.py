@@ -371,3 +371,34 @@ def test_microsoft_monitoring_examples(emulator: Any, rg: str, unique: Callable[
     request["properties"]["actions"]["actionGroups"] = [group["id"]]
     put("Microsoft.Insights/2026-03-01/createOrUpdateSimpleLogAlertScheduledQueryRule.json",
         f"{base}/Microsoft.Insights/scheduledQueryRules/{unique('sqr-ex-')}", request, "201")
+
+
+def test_activity_log_alerts(emulator: Any, rg: str, unique: Callable[[str], str]) -> None:
+    """Activity log alert rules (2020-10-01): scopes, a category in the condition, Activity Log fields only."""
+    sub = emulator.env["AZURE_SUBSCRIPTION_ID"]
+    scope = f"/subscriptions/{sub}/resourceGroups/{rg}"
+    arm = emulator.arm()
+    url = f"{scope}/providers/Microsoft.Insights/activityLogAlerts/{unique('ala-')}?api-version=2020-10-01"
+    rule = {"location": "global", "properties": {
+        "scopes": [scope], "enabled": True, "actions": {"actionGroups": []},
+        "condition": {"allOf": [{"field": "category", "equals": "Administrative"},
+                                {"field": "status", "equals": "Failed"}]}}}
+    status, body, _ = arm.call("PUT", url, rule)
+    assert status == 201, body
+    assert body["properties"]["condition"] == rule["properties"]["condition"] and body["location"] == "global"
+    status, _, _ = arm.call("PUT", url, rule)
+    assert status == 200
+    no_category = {**rule, "properties": {**rule["properties"], "condition": {"allOf": [
+        {"field": "status", "equals": "Failed"}]}}}
+    status, body, _ = arm.call("PUT", url, no_category)
+    assert status == 400 and "category" in body["error"]["message"]
+    odd_field = {**rule, "properties": {**rule["properties"], "condition": {"allOf": [
+        {"field": "category", "equals": "Administrative"}, {"field": "colour", "equals": "red"}]}}}
+    status, body, _ = arm.call("PUT", url, odd_field)
+    assert status == 400 and "colour" in body["error"]["message"]
+    status, body, _ = arm.call("PUT", url, {**rule, "properties": {**rule["properties"], "scopes": []}})
+    assert status == 400
+    missing_group = {**rule, "properties": {**rule["properties"], "actions": {"actionGroups": [
+        {"actionGroupId": f"{scope}/providers/Microsoft.Insights/actionGroups/none"}]}}}
+    status, body, _ = arm.call("PUT", url, missing_group)
+    assert status == 400 and body["error"]["code"] == "ResourceNotFound"

@@ -93,6 +93,9 @@ AZURE_RULES: dict[str, AzureRule] = {
     "policy_assignment": AzureRule(1, 64, r"[^<>*%&:\\?/+#]+"),
     "policy_definition": AzureRule(1, 64, r"[^<>*%&:\\?/+#]+"),
     "management_lock": AzureRule(1, 90, r"[^<>*%&:\\?/+#]+"),
+    # resource-name-rules: Microsoft.ManagedIdentity userAssignedIdentities, 3-128, alphanumerics, hyphens and
+    # underscores, starting with a letter or number.
+    "managed_identity": AzureRule(3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*"),
 }
 
 
@@ -129,6 +132,7 @@ QUALIFIERS: dict[str, list[dict[str, str]]] = {
     "postgresql_database": [{"service": s} for s in SERVICES],
     "event_hub": [{"hub": h} for h in HUBS],
     "consumer_group": [{"service": s} for s in SERVICES],
+    "managed_identity": [{"qualifier": s} for s in SERVICES],
     "sas_rule": [{"right": "send"}, {"right": "listen"}],
     "key_vault_secret": [{"secret": s} for s in SECRETS],
     "metric_alert": [{"qualifier": q} for q in METRIC_ALERTS],

@@ -460,6 +460,16 @@ class KeyVaultSecretsPlane:
             json.dump(vault, handle)
         os.replace(tmp, path)
 
+    def secret_exists(self, vault_name: str, name: str) -> bool:
+        """Whether a live (not deleted) secret of that name is in the vault: an ARM scope role assignments can name."""
+        with self._lock:
+            try:
+                vault = self._vault(vault_name, create=False)
+            except KeyError:
+                return False
+            entry = vault["secrets"].get(name.lower())
+            return entry is not None and not entry["deleted"]
+
     def snapshot(self, vault_name: str) -> dict[str, Any]:
         """A deep copy of one vault's stored state, for the admin API and tests."""
         with self._lock:

@@ -25,7 +25,7 @@ from ..framework import (
     WriteRequest,
     id_equal,
 )
-from ..identity import principal_by_object_id
+from ..identity import Principal, principal_by_object_id
 
 RBAC_PROPAGATION_S = 60.0  # realistic mode: a new role assignment reaches data planes after this (x time-scale)
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -146,6 +146,18 @@ BUILTIN_ROLES: dict[str, dict[str, Any]] = {
               "Read metadata of key vaults and its certificates, keys, and secrets.", _KV_READ_ACTIONS,
               data_actions=["Microsoft.KeyVault/vaults/*/read",
                             "Microsoft.KeyVault/vaults/secrets/readMetadata/action"]),
+        _role("Azure Event Hubs Data Owner", "f526a384-b230-433a-b45c-95f59c4a2dec",
+              "Allows for full access to Azure Event Hubs resources.", ["Microsoft.EventHub/*"],
+              data_actions=["Microsoft.EventHub/*"]),
+        _role("Azure Event Hubs Data Sender", "2b629674-e913-4c01-ae53-ef4638d8f975",
+              "Allows send access to Azure Event Hubs resources.", ["Microsoft.EventHub/*/eventhubs/read"],
+              data_actions=["Microsoft.EventHub/*/send/action"]),
+        _role("Azure Event Hubs Data Receiver", "a638d3c7-ab3a-418d-83e6-5f17a39d4fde",
+              "Allows receive access to Azure Event Hubs resources.",
+              ["Microsoft.EventHub/*/eventhubs/consumergroups/read"],
+              data_actions=["Microsoft.EventHub/*/receive/action"]),
+        _role("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d", "acr pull",
+              ["Microsoft.ContainerRegistry/registries/pull/read"]),
         _role("Monitoring Contributor", "749f88d5-cbae-40b8-bcfc-e573ddc772fa",
               "Can read all monitoring data and update monitoring settings.",
               ["*/read", "Microsoft.Insights/*", "Microsoft.OperationalInsights/workspaces/*",
@@ -224,6 +236,22 @@ class RoleAssignments(ResourceType):
         principal_id = str(props.get("principalId") or "")
         if not GUID_RE.match(principal_id):
             raise ArmError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
+        principal = _principal(ctx, principal_id)
+        if principal is None:
+            # Azure looks the principal up in the tenant's directory: an id that is not an object there (a client
+            # id given instead of the principal id, an identity deleted since) is refused.
+            raise ArmError(400, "PrincipalNotFound",
+                           f"Principal {principal_id.replace('-', '')} does not exist in the directory "
+                           f"{ctx.caller.tenant_id if ctx.caller else ''}. Check that you have the correct principal "
+                           "ID. If you are creating this principal and then immediately assigning a role, this error "
+                           "might be related to a replication delay. In this case, set the role assignment "
+                           "principalType property to a value, such as ServicePrincipal, User, or Group. See "
+                           "https://aka.ms/docs-principaltype")
+        wanted_type = props.get("principalType")
+        if wanted_type is not None and str(wanted_type).lower() != principal.principal_type.lower():
+            raise ArmError(400, "UnmatchedPrincipalType",
+                           f"The PrincipalId '{principal_id.replace('-', '')}' has type '{principal.principal_type}', "
+                           f"which is different from specified PrincipalType '{wanted_type}'.")
         existing = req.existing
         if existing is not None:
             old = existing.properties
@@ -245,7 +273,7 @@ class RoleAssignments(ResourceType):
         props = body["properties"]
         guid = role_definition_guid(str(props["roleDefinitionId"]))
         props["roleDefinitionId"] = f"{_subscription_part(req.scope)}{ROLE_DEFINITIONS_PREFIX}{guid}"
-        principal = principal_by_object_id(str(props["principalId"]))
+        principal = _principal(ctx, str(props["principalId"]))
         if "principalType" not in props:
             props["principalType"] = principal.principal_type if principal else "User"
         props["scope"] = req.scope
@@ -285,6 +313,14 @@ class RoleAssignments(ResourceType):
                 continue
             out.append(self.render(ctx, record))
         return sorted(out, key=lambda b: b["id"].lower())
+
+
+def _principal(ctx: Ctx, object_id: str) -> Principal | None:
+    """An emulator principal, or the principal of a user-assigned managed identity that exists now."""
+    from .managedidentity import USER_ASSIGNED, identity_principal
+
+    return principal_by_object_id(object_id) or identity_principal(
+        [r.body for r in ctx.find(USER_ASSIGNED)], object_id=object_id)
 
 
 def has_data_action(ctx: Ctx, principal_object_id: str, resource_id: str, data_action: str) -> bool:

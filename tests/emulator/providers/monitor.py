@@ -594,5 +594,67 @@ class ScheduledQueryRules(ResourceType):
         return out
 
 
+ACTIVITY_LOG_FIELDS = ("resourceid", "category", "caller", "level", "operationname", "resourcegroup",
+                       "resourceprovider", "status", "substatus", "resourcetype")
+ACTIVITY_LOG_CATEGORIES = ("administrative", "servicehealth", "resourcehealth", "alert", "autoscale", "recommendation",
+                           "security", "policy")
+
+
+class ActivityLogAlerts(ResourceType):
+    """Activity log alert rules (2020-10-01): a condition on Activity Log events under the rule's scopes."""
+
+    type = "Microsoft.Insights/activityLogAlerts"
+    name_rule = GENERIC_NAME
+    # The REST spec: Global (the default), West Europe or North Europe; the emulator keeps rules global.
+    location = "global"
+    # ActivityLogAlerts_CreateOrUpdate answers 200 or 201; Update (tags, enabled) 200; Delete 200/204.
+    put = OpStyle(Lro.NONE, done=200, created_done=201)
+    patch = OpStyle(Lro.NONE, done=200)
+    delete = SYNC_DELETE
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        props = req.properties
+        scopes = props.get("scopes") or []
+        if not scopes:
+            raise _bad("The scopes of an activity log alert rule must contain at least one item.")
+        subscriptions = {str(scope).split("/")[2].lower() for scope in scopes if str(scope).count("/") >= 2}
+        if len(subscriptions) != 1:
+            raise _bad("All the scopes of an activity log alert rule must be in one subscription.")
+        for scope in scopes:
+            _require_if_emulated(ctx, str(scope), "scope")
+        conditions = (props.get("condition") or {}).get("allOf") or []
+        if not conditions:
+            raise _bad("The condition of an activity log alert rule needs at least one item in 'allOf'.")
+        leaves = []
+        for item in conditions:
+            leaves.extend(item.get("anyOf") or [item])
+        for leaf in leaves:
+            field = str(leaf.get("field") or "")
+            if field.lower() not in ACTIVITY_LOG_FIELDS and not field.lower().startswith("properties"):
+                raise _bad(f"The field '{field}' is not a field of Activity Log events.")
+            if leaf.get("equals") is None and not leaf.get("containsAny"):
+                raise _bad(f"The condition on '{field}' needs 'equals' or 'containsAny'.")
+        categories = [str(leaf.get("equals", "")).lower() for leaf in leaves
+                      if str(leaf.get("field", "")).lower() == "category"]
+        if not categories:
+            raise _bad("The condition of an activity log alert rule must name a 'category'.")
+        for category in categories:
+            if category not in ACTIVITY_LOG_CATEGORIES:
+                raise _bad(f"The category '{category}' is not an Activity Log category.")
+        for group in (props.get("actions") or {}).get("actionGroups") or []:
+            _require_if_emulated(ctx, str(group.get("actionGroupId") or ""), "action group")
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        body = super().build(ctx, req)
+        body["properties"].setdefault("enabled", True)
+        body["properties"].pop("provisioningState", None)
+        return body
+
+    def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
+        out = super().render(ctx, resource)
+        (out.get("properties") or {}).pop("provisioningState", None)
+        return out
+
+
 RESOURCE_TYPES: list[ResourceType] = [Workspaces(), Components(), DiagnosticSettings(), ActionGroups(),
-                                      MetricAlerts(), ScheduledQueryRules()]
+                                      MetricAlerts(), ScheduledQueryRules(), ActivityLogAlerts()]

@@ -153,6 +153,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "pg_qs.query_capture_mode": _param("Enumeration", "all,top,none", "none",
                                        "Selects which statements are tracked by the query store.",
                                        doc="https://go.microsoft.com/fwlink/?linkid=2274607"),
+    "pgms_wait_sampling.query_capture_mode": _param("Enumeration", "all,none", "none",
+                                                    "Selects which statements are tracked by the wait sampling "
+                                                    "of the query store (no effect while pg_qs.query_capture_mode "
+                                                    "is none).", doc="https://go.microsoft.com/fwlink/?linkid=2274607"),
     "constraint_exclusion": _param("Enumeration", "partition,on,off", "partition",
                                    "Controls the query planner's use of table constraints to optimize queries.",
                                    doc="runtime-config-query.html#GUC-CONSTRAINT-EXCLUSION"),

@@ -56,7 +56,7 @@ CONSUMERS = {  # event hub -> (partitions, consuming services), group_vars/all.y
     "notification-events": (4, {"analytics"}),
     "analytics-events": (2, {"analytics"}),
 }
-STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string",
+STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string", "deployment-outputs",
                  *(f"eventhub-{hub}-{right}-connection-string" for hub in CONSUMERS for right in ("send", "listen"))])
 # docs/monitoring.md: what each diagnosed type sends (logs, metrics), and the alert -> tier threshold key.
 DIAGNOSTICS = {
@@ -76,6 +76,11 @@ METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier th
                      "postgresql_storage_percent"),
     "psql-failed-connections": ("microsoft.dbforpostgresql/flexibleservers", "connections_failed", "Total", "PT5M",
                                 "postgresql_failed_connections"),
+    "psql-memory": ("microsoft.dbforpostgresql/flexibleservers", "memory_percent", "Average", "PT15M",
+                    "postgresql_memory_percent"),
+    # Only where the tier sets a threshold (prod): null leaves the alert out.
+    "psql-replication-lag": ("microsoft.dbforpostgresql/flexibleservers", "physical_replication_delay_in_bytes",
+                             "Maximum", "PT5M", "postgresql_replication_lag_bytes"),
     "redis-memory": ("microsoft.cache/redis", "usedmemorypercentage", "Maximum", "PT5M", "redis_memory_percent"),
     "redis-server-load": ("microsoft.cache/redis", "serverLoad", "Maximum", "PT5M", "redis_server_load_percent"),
     "evhns-throttled": ("microsoft.eventhub/namespaces", "ThrottledRequests", "Total", "PT5M",
@@ -83,11 +88,13 @@ METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier th
     "evhns-server-errors": ("microsoft.eventhub/namespaces", "ServerErrors", "Total", "PT5M",
                             "eventhubs_server_errors"),
 }
-LOG_ALERTS = {"kv-unauthorized": "keyvault_unauthorized_requests",
-              "appi-failed-requests": "appinsights_failed_request_percent",
-              "appi-p95-response": "appinsights_p95_response_ms"}
+LOG_ALERTS = {"kv-unauthorized": ("keyvault_unauthorized_requests", "PT5M"),
+              "appi-failed-requests": ("appinsights_failed_request_percent", "PT5M"),
+              "appi-p95-response": ("appinsights_p95_response_ms", "PT5M"),
+              "nsg-denied-flows": ("nsg_denied_flows", "PT1H")}
 REQUIRED_TAGS = {"app", "env", "owner", "costCenter"}
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 
 
 def tier(deployment: str) -> dict[str, Any]:
@@ -126,7 +133,9 @@ class Stack:
         command = [ANSIBLE_PLAYBOOK, playbook]
         for name in inventories:
             command += ["-i", f"inventories/{name}"]
-        command += [*(EMULATOR_VARS if playbook == "site.yml" else ()), *args]
+        command += [*(EMULATOR_VARS if playbook in ("site.yml", "playbooks/validate.yml") else ()), *args]
+        if playbook == "site.yml":
+            command += ["-e", f"identity_outputs_dir={self.workdir / 'outputs'}"]
         env = {**os.environ, **{k: str(v) for k, v in self.emulator.env.items()},
                "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
         mark = len(self.emulator.requests())
@@ -186,6 +195,11 @@ class Stack:
     def tls(self) -> dict[str, str]:
         """How every client logs in to PostgreSQL: TLS, the certificate verified against the emulator's CA."""
         return {"sslmode": "verify-full", "sslrootcert": self.emulator.env["SSL_CERT_FILE"]}
+
+    def redis_endpoint(self, deployment: str) -> dict[str, Any]:
+        caches = self.emulator.dataplanes()["redis"]["caches"]
+        wanted = self.facts[deployment]["ids"]["redis"].lower()
+        return dict(next(v for k, v in caches.items() if k.lower() == wanted))
 
     def postgres_endpoint(self, deployment: str) -> dict[str, Any]:
         servers = self.emulator.dataplanes()["postgres"]["servers"]
@@ -311,7 +325,13 @@ def test_runner_holds_secrets_officer_on_the_vault(stack: Stack) -> None:
         grants = [r for r in stack.emulator.resources()
                   if r["type"].lower() == "microsoft.authorization/roleassignments"
                   and r["id"].lower().startswith(vault_id + "/")]
-        assert [g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in grants] == [SECRETS_OFFICER]
+        at_vault = [g for g in grants if g["id"].lower().startswith(vault_id + "/providers/")]
+        assert [g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in at_vault] == [SECRETS_OFFICER]
+        # Below the vault, only the services' identities, each reading single secrets (the identity role).
+        below = [g for g in grants if g not in at_vault]
+        assert below and {g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in below} == {SECRETS_USER}
+        assert all("/secrets/" in g["id"].lower() and g["properties"]["principalType"] == "ServicePrincipal"
+                   for g in below)
 
 
 @pytest.mark.parametrize(("deployment", "expected"), [
@@ -528,8 +548,9 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
     thresholds = tier(deployment)["monitoring"]["alerts"]
     group = stack.planned_id(deployment, "Microsoft.Insights/actionGroups")
     metric = {a["name"].rsplit(f"{deployment}-", 1)[1]: a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")}
-    assert set(metric) == set(METRIC_ALERTS)
-    for key, (target_type, signal, aggregation, window, threshold_key) in METRIC_ALERTS.items():
+    expected = {k: v for k, v in METRIC_ALERTS.items() if thresholds[v[4]] is not None}
+    assert set(metric) == set(expected)
+    for key, (target_type, signal, aggregation, window, threshold_key) in expected.items():
         found = stack.find(str(metric[key]["id"]))
         assert found is not None, f"{key}: no alert"
         props = found["properties"]
@@ -547,13 +568,19 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
     logs = {a["name"].rsplit(f"{deployment}-", 1)[1]: a
             for a in stack.planned(deployment, "Microsoft.Insights/scheduledQueryRules")}
     assert set(logs) == set(LOG_ALERTS)
-    for key, threshold_key in LOG_ALERTS.items():
+    for key, (threshold_key, window) in LOG_ALERTS.items():
         found = stack.find(str(logs[key]["id"]))
         assert found is not None, key
         [criterion] = found["properties"]["criteria"]["allOf"]
         assert criterion["threshold"] == thresholds[threshold_key], key
-        assert found["properties"]["windowSize"] == "PT5M"
+        assert found["properties"]["windowSize"] == window, key
         assert [g.lower() for g in found["properties"]["actions"]["actionGroups"]] == [group.lower()]
+    [activity] = stack.planned(deployment, "Microsoft.Insights/activityLogAlerts")
+    rule = stack.resource(str(activity["id"]))["properties"]
+    assert rule["scopes"] == [stack.facts[deployment]["resource_group_id"]] and rule["enabled"] is True
+    assert {(c["field"], c["equals"]) for c in rule["condition"]["allOf"]} == {("category", "Administrative"),
+                                                                                ("status", "Failed")}
+    assert [a["actionGroupId"].lower() for a in rule["actions"]["actionGroups"]] == [group.lower()]
     action_group = stack.resource(group)
     assert sorted(r["emailAddress"] for r in action_group["properties"]["emailReceivers"]) == \
         sorted(host_vars(deployment)["cf_alert_emails"])
@@ -563,6 +590,7 @@ def test_production_and_test_alert_on_different_thresholds(stack: Stack) -> None
     """Control for the test above: the tiers really differ, so reading the wrong tier would fail."""
     test, prod = (tier(d)["monitoring"]["alerts"] for d in DEPLOYMENTS)
     assert test["postgresql_failed_connections"] != prod["postgresql_failed_connections"]
+    assert test["postgresql_replication_lag_bytes"] is None and prod["postgresql_replication_lag_bytes"] is not None
     for deployment in DEPLOYMENTS:
         [cpu] = [a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")
                  if a["name"].endswith("-psql-failed-connections")]
@@ -657,10 +685,137 @@ def test_premium_registry_is_refused_by_the_test_tiers_deny_policy(stack: Stack)
     assert own["sku"]["name"] == "Standard"
 
 
+# --- services: identities, outputs, validation ------------------------------------------------------------------
+
+def outputs_of(stack: Stack, deployment: str) -> dict[str, Any]:
+    return dict(json.loads((stack.workdir / "outputs" / f"{deployment}.json").read_text()))
+
+
+def test_outputs_document_validates_and_holds_no_secret_value(stack: Stack) -> None:
+    import jsonschema
+
+    schema = json.loads((REPO / "docs" / "outputs.schema.json").read_text())
+    for deployment in DEPLOYMENTS:
+        document = outputs_of(stack, deployment)
+        jsonschema.validate(document, schema)
+        assert json.loads(stack.secrets["second"][deployment]["deployment-outputs"]) == document, \
+            "the file and the Key Vault secret deployment-outputs are the same document"
+        text = json.dumps(document)
+        secrets = {n: v for n, v in stack.secrets["second"][deployment].items() if n != "deployment-outputs"}
+        assert leaks(set(secrets.values()) | stack.keys, text) == []
+        identities = {r["name"]: r for r in stack.of_type(deployment, "Microsoft.ManagedIdentity/userAssignedIdentities")}
+        assert sorted(identities) == sorted(f"id-cf-{deployment}-{s}" for s in SERVICES)
+        for service in SERVICES:
+            entry = document["services"][service]
+            azure = identities[entry["identity"]["name"]]["properties"]
+            assert (entry["identity"]["client_id"], entry["identity"]["principal_id"]) == \
+                (azure["clientId"], azure["principalId"])
+            assert entry["postgresql"]["database"] == stack.facts[deployment]["databases"][service]
+            assert set(entry["secrets"]) <= set(secrets)
+        server = stack.resource(stack.facts[deployment]["ids"]["postgresql_server"])
+        assert document["postgresql"]["connection_string_template"] == (
+            f"postgresql://{{user}}:{{password}}@{server['properties']['fullyQualifiedDomainName']}:5432/"
+            "{database}?sslmode=require")
+        vault = stack.resource(stack.facts[deployment]["ids"]["key_vault"])
+        assert document["key_vault"]["uri"] == vault["properties"]["vaultUri"]
+
+
+def test_service_identity_reads_its_own_password_and_not_anothers(stack: Stack,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the user service would at start-up: its managed identity's token, the vault's RBAC per secret."""
+    from azure.core.exceptions import HttpResponseError
+    from azure.identity import ManagedIdentityCredential
+    from azure.keyvault.secrets import SecretClient
+
+    stack.emulator.apply_env()
+    monkeypatch.setenv("IDENTITY_ENDPOINT", stack.emulator.env["AZURE_EMULATOR_IDENTITY_ENDPOINT"])
+    monkeypatch.setenv("IDENTITY_HEADER", stack.emulator.env["AZURE_EMULATOR_IDENTITY_HEADER"])
+    for deployment in DEPLOYMENTS:
+        document = outputs_of(stack, deployment)
+        user = document["services"]["user"]
+        client = SecretClient(document["key_vault"]["uri"],
+                              ManagedIdentityCredential(client_id=user["identity"]["client_id"]))
+        password = client.get_secret(user["postgresql"]["password_secret"]).value
+        assert password == stack.secrets["second"][deployment]["postgresql-user-password"]
+        assert client.get_secret(user["redis"]["key_secret"]).value
+        for forbidden in (document["services"]["form"]["postgresql"]["password_secret"], "postgresql-admin-password",
+                          "jwt-signing-key", "eventhub-review-events-listen-connection-string"):
+            with pytest.raises(HttpResponseError) as refused:
+                client.get_secret(forbidden)
+            assert refused.value.status_code == 403, forbidden
+
+
+def validate(stack: Stack, label: str, inventories: tuple[str, ...] = DEPLOYMENTS,
+             succeed: bool = True) -> dict[str, list[str]]:
+    """Run validate.yml; the failed checks per deployment, as ``area: check: target`` (its JSON reports)."""
+    reports = stack.workdir / "validate" / label
+    reports.mkdir(parents=True)
+    run = stack.play(label, "-e", f"validate_report_dir={reports}", playbook="playbooks/validate.yml",
+                     inventories=inventories, succeed=succeed)
+    assert (run.returncode == 0) == succeed, run.stdout[-6000:]
+    failed = {}
+    for deployment in inventories:
+        report = json.loads((reports / f"{deployment}.json").read_text())
+        assert report["counts"]["pass"] > 40, report["counts"]
+        failed[deployment] = [f"{c['area']}: {c['check']}: {c['target']}" for c in report["checks"]
+                              if c["status"] == "fail"]
+    return failed
+
+
+def test_validate_passes_after_site_for_both_deployments(stack: Stack) -> None:
+    failed = validate(stack, "validate")
+    assert failed == {d: [] for d in DEPLOYMENTS}
+    assert stack.write_log["validate"] == [], "validate.yml is read-only"
+    for deployment in DEPLOYMENTS:
+        assert f"validate: {deployment} passed" in stack.runs["validate"].stdout
+
+
+def test_validate_names_each_broken_thing_and_site_repairs_them(stack: Stack) -> None:
+    """Four things broken behind the collection's back (a secret disabled, a login role's CONNECT revoked, a hub
+    deleted, the Redis key regenerated): validate fails naming exactly those four checks; site.yml repairs them;
+    validate passes again."""
+    import psycopg
+
+    deployment = "westeu-test-1"
+    facts = stack.facts[deployment]
+    from azure.keyvault.secrets import SecretClient
+
+    vault = stack.resource(facts["ids"]["key_vault"])
+    stack.emulator.apply_env()
+    SecretClient(vault["properties"]["vaultUri"], stack.emulator.credential()).update_secret_properties(
+        "jwt-signing-key", enabled=False)
+    arm = stack.emulator.arm()
+    endpoint = stack.postgres_endpoint(deployment)
+    admin = stack.secrets["second"][deployment]["postgresql-admin-password"]
+    with psycopg.connect(host=endpoint["host"], port=endpoint["port"], user="cfadmin", password=admin,
+                         dbname="postgres", autocommit=True, connect_timeout=10, **stack.tls()) as conn:
+        conn.execute(f'REVOKE CONNECT ON DATABASE "{facts["databases"]["case"]}" FROM svc_case')
+    hub = facts["event_hubs"]["case-events"]["id"]
+    status, body, _ = arm.call("DELETE", f"{hub}?api-version=2024-01-01")
+    assert status in (200, 204), body
+    status, body, _ = arm.call("POST", f"{facts['ids']['redis']}/regenerateKey?api-version=2024-11-01",
+                               {"keyType": "Primary"})
+    assert status == 200, body
+
+    failed = validate(stack, "validate-broken", inventories=(deployment,), succeed=False)
+    assert sorted(failed[deployment]) == sorted([
+        "keyvault: secret exists, enabled, not expired: jwt-signing-key",
+        f"postgresql: service logs in to its database over TLS: svc_case -> {facts['databases']['case']}",
+        "eventhubs: hub exists with its partition count: case-events",
+        f"redis: PING over TLS with the key from Key Vault: {facts['names']['redis']} "
+        f"({stack.redis_endpoint(deployment)['host']}:{stack.redis_endpoint(deployment)['ssl_port']})",
+    ]), stack.runs["validate-broken"].stdout[-6000:]
+
+    stack.play("repair", inventories=(deployment,))
+    assert validate(stack, "validate-repaired", inventories=(deployment,)) == {deployment: []}
+    stack.read_secrets("repaired")
+
+
 # --- state-changing paths (last, in this order) ------------------------------------------------------------------
 
 def test_rotation_replaces_exactly_the_named_secret(stack: Stack) -> None:
-    before = stack.secrets["second"]
+    # Read right before: the validate repair above re-created a hub, whose connection strings changed with it.
+    before = stack.read_secrets("before-rotate")
     stack.play("rotate", "--tags", "keyvault", "-e", "keyvault_rotate=jwt-signing-key", "--diff", "-vvv")
     after = stack.read_secrets("rotate")
     counters = recap(stack.runs["rotate"].stdout)
@@ -785,8 +940,10 @@ def test_destroy_removes_both_deployments(stack: Stack) -> None:
 def test_no_secret_value_in_any_output(stack: Stack) -> None:
     """Every log of this file (check --diff, build and second run at -vvv, rotation --diff, recovery, destroy) against
     every value any vault held at any point, every key Azure reported and the service principal's secret."""
+    # deployment-outputs is the one secret that holds no secret (the outputs document, written to a file and shown
+    # by design); test_outputs_document_validates_and_holds_no_secret_value proves it holds no other secret's value.
     values = {v for per_label in stack.secrets.values() for per_deployment in per_label.values()
-              for v in per_deployment.values()}
+              for name, v in per_deployment.items() if name != "deployment-outputs"}
     values |= stack.keys
     values.add(stack.emulator.env["AZURE_SECRET"])
     assert len(values) >= len(STORED) * len(DEPLOYMENTS) + 3, "too few secret values to make the scan mean much"
