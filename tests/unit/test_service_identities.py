@@ -80,10 +80,15 @@ def test_event_hubs_roles_follow_the_service_to_hub_map() -> None:
     assert sent == {(s, h["name"]) for h in HUBS for s in h.get("producers", [])}
     assert received == {(s, h["name"]) for h in HUBS for s in h.get("consumers", [])}
     assert ("user", "user-events") in sent and ("user", "user-events") not in received
-    assert not any(role == ACR_PULL for _s, role, _scope in grants(plan)), "no registry, no AcrPull"
 
 
-def test_acr_pull_once_a_registry_is_given() -> None:
+def test_acr_pull_on_the_deployments_own_registry_by_default() -> None:
+    plan = model()
+    own = plan["ids"]["container_registry"]
+    assert {(s, scope) for s, role, scope in grants(plan) if role == ACR_PULL} == {(s, own) for s in SERVICES}
+
+
+def test_acr_pull_on_another_registry_when_one_is_given() -> None:
     registry = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shared/providers/"
                 "Microsoft.ContainerRegistry/registries/crcf")
     plan = model(container_registry_id=registry)
