@@ -468,6 +468,8 @@ class Handler(BaseHTTPRequestHandler):
             pg = planes.postgres
             return Response(200, {
                 "postgres": {"enabled": pg is not None, "servers": pg.describe() if pg is not None else {}},
+                "blob": {"enabled": planes.blob is not None,
+                         "accounts": planes.blob.describe() if planes.blob is not None else {}},
                 "keyvault": {"enabled": planes.keyvault_secrets is not None,
                              "resource": self.server.keyvault_resource,
                              "vault_url_template": f"{self.server.base_url}/kv/{{vault}}/"},

@@ -110,6 +110,9 @@ class StorageAccounts(ResourceType):
         props["statusOfPrimary"] = "available"
         endpoints = {svc: f"https://{name}.{svc}.core.windows.net/" for svc in ("blob", "queue", "table", "file",
                                                                                 "dfs", "web")}
+        if ctx.planes.blob is not None:
+            # Azurite serves the account's blobs (tests/emulator/dataplanes/azurite.py).
+            endpoints["blob"] = ctx.planes.blob.endpoint(name)
         props["primaryEndpoints"] = endpoints
         if any(tag in sku for tag in ("GRS", "GZRS")):
             props["secondaryLocation"] = PAIRED_REGION.get(location, location)
@@ -122,6 +125,15 @@ class StorageAccounts(ResourceType):
     def after_write(self, ctx: Ctx, resource: Resource, req: WriteRequest) -> None:
         if "keys" not in resource.internal:
             resource.internal["keys"] = {"key1": ctx.new_key(64), "key2": ctx.new_key(64)}
+        if ctx.planes.blob is not None:
+            ctx.planes.blob.ensure_account(resource.name, resource.internal["keys"]["key1"])
+
+    def after_delete(self, ctx: Ctx, resource: Resource) -> None:
+        if ctx.planes.blob is not None:
+            ctx.planes.blob.delete_account(resource.name)
+
+    def on_discard(self, ctx: Ctx, resource: Resource) -> None:
+        self.after_delete(ctx, resource)
 
     def list_keys(self, ctx: Ctx, resource: Resource, body: dict[str, Any]) -> ActionResult:
         if resource.properties.get("allowSharedKeyAccess") is False:
