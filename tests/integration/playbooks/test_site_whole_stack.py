@@ -125,7 +125,7 @@ class Stack:
         command = [ANSIBLE_PLAYBOOK, playbook]
         for name in inventories:
             command += ["-i", f"inventories/{name}"]
-        command += [*(EMULATOR_VARS if playbook == "site.yml" else ()), *args]
+        command += [*(EMULATOR_VARS if playbook in ("site.yml", "playbooks/destroy.yml") else ()), *args]
         env = {**os.environ, **{k: str(v) for k, v in self.emulator.env.items()},
                "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
         mark = len(self.emulator.requests())

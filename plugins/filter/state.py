@@ -1,0 +1,22 @@
+# Copyright: ComplianceFlow platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""State storage filters: thin wrappers over plugins/module_utils/deployment_state.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import deployment_state
+
+
+def state_bootstrap_plan(subscription_id: str, location: str, sku: str = "Standard_ZRS",
+                         tags: dict[str, Any] | None = None, account: str | None = None,
+                         resource_group: str = deployment_state.STATE_RESOURCE_GROUP, runner_object_id: str = "",
+                         runner_principal_type: str = "ServicePrincipal") -> list[dict[str, Any]]:
+    return deployment_state.bootstrap_plan(str(subscription_id), location, sku, tags, account or None,
+                                           resource_group, runner_object_id or "", runner_principal_type)
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"state_bootstrap_plan": state_bootstrap_plan, "ledger_line": deployment_state.ledger_line}
