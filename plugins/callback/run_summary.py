@@ -11,7 +11,7 @@ version_added: 0.3.0
 description:
   - Aggregates the per-resource results of the collection's C(resources) tasks (and of the background jobs they
     join) and prints, at the end of every run and per deployment, C(N to add, N to change, N to destroy,
-    N unchanged) (C(to would add) ... in check mode) with the changed resources listed by type and name. The
+    N unchanged) (prefixed C(would:) in check mode) with the changed resources listed by type and name. The
     same is written as JSON to O(summary_dir).
   - For every deployment whose run took the lock (or, in check mode, found the state storage) with
     C(complianceflow.azure_infra.deployment_lock), writes the run's ledger record to the state container (who,
@@ -161,10 +161,8 @@ class CallbackModule(CallbackBase):
             self._display.display(f"drift report: {report}")
 
     def _print(self, host: str, summary: dict[str, Any], outcome: str) -> None:
-        verb = "Plan" if summary["check_mode"] else "Changes"
         self._display.banner(f"CHANGE SUMMARY [{host}]")
-        self._display.display(f"{host}: {verb}: {summary['line']}" + ("" if outcome == "succeeded" else
-                                                                       " (the run failed)"))
+        self._display.display(f"{host}: {summary['line']}" + ("" if outcome == "succeeded" else " (the run failed)"))
         for change in summary["changes"]:
             self._display.display(f"  {SYMBOL.get(change['action'], '?')} {change['type']} {change['name']}")
 

@@ -87,9 +87,10 @@ def summarise(resources: Mapping[str, Mapping[str, Any]], check_mode: bool) -> d
 
 
 def summary_line(counts: Mapping[str, int], check_mode: bool) -> str:
-    verb = "would " if check_mode else ""
-    line = (f"{counts.get(ADD, 0)} to {verb}add, {counts.get(CHANGE, 0)} to {verb}change, "
-            f"{counts.get(DESTROY, 0)} to {verb}destroy, {counts.get(UNCHANGED, 0)} unchanged")
+    """``1 to add, 2 to change, 0 to destroy, 40 unchanged``; in check mode prefixed ``would:`` (nothing changed)."""
+    line = ("would: " if check_mode else "") + (
+        f"{counts.get(ADD, 0)} to add, {counts.get(CHANGE, 0)} to change, "
+        f"{counts.get(DESTROY, 0)} to destroy, {counts.get(UNCHANGED, 0)} unchanged")
     if counts.get("failed"):
         line += f", {counts['failed']} failed"
     return line

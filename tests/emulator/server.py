@@ -216,6 +216,8 @@ class Handler(BaseHTTPRequestHandler):
                 "status": response.status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "client_request_id": headers.get("x-ms-client-request-id"),
+                # As Azure's activity and resource logs record it: tells concurrent clients apart.
+                "user_agent": headers.get("user-agent"),
                 "request_id": request_id,
             }
             if self.command in ("PUT", "PATCH", "POST") and raw and path.lower().startswith("/subscriptions/"):
