@@ -18,8 +18,6 @@ description:
     when, collection version, git commit, inventory hash, playbook, check mode, per-resource actions, outcome,
     duration), stores the applied plan after a successful apply, and then releases the lock. This happens at the
     end of the playbook whether the run succeeded or failed; only a run killed outright leaves its lock behind.
-  - With O(drift_report), also writes a drift report (every resource a check-mode run would change, with the
-    differing paths and no values) to that file (C(playbooks/drift.yml) sets it).
   - Enable it with C(callbacks_enabled = complianceflow.azure_infra.run_summary) in the C([defaults]) section of
     C(ansible.cfg) (the repository's C(ansible.cfg) does), or C(ANSIBLE_CALLBACKS_ENABLED) (in AWX, set it in the
     job template's environment or the execution environment's ansible.cfg). C(deployment_lock) refuses to take
@@ -36,13 +34,6 @@ options:
     ini:
       - section: callback_run_summary
         key: summary_dir
-  drift_report:
-    description: When set, the file the drift report of the run is written to (JSON).
-    type: path
-    env:
-      - name: CF_DRIFT_REPORT
-    vars:
-      - name: cf_drift_report
 """
 
 import datetime as dt
@@ -140,7 +131,6 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats: Any) -> None:
         check_mode = bool(context.CLIARGS.get("check", False))
         finished = dt.datetime.now(dt.UTC)
-        drift: list[dict[str, Any]] = []
         for host in sorted(set(self._resources) | set(self._stores)):
             summary = ds.summarise(self._resources.get(host, {}), check_mode)
             host_stats = stats.summarize(host)
@@ -150,15 +140,8 @@ class CallbackModule(CallbackBase):
                         "started": self._started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         "finished": finished.strftime("%Y-%m-%dT%H:%M:%SZ"), "outcome": outcome, **summary}
             self._write_summary(host, document)
-            drift.append(ds.drift_report(host, self._resources.get(host, {})))
             if host in self._stores:
                 self._record(host, summary, outcome, check_mode, finished)
-        report = self.get_option("drift_report")
-        if report and drift:
-            Path(report).parent.mkdir(parents=True, exist_ok=True)
-            Path(report).write_text(json.dumps({"check_mode": check_mode, "drifted": any(d["drifted"] for d in drift),
-                                                "deployments": drift}, indent=2) + "\n")
-            self._display.display(f"drift report: {report}")
 
     def _print(self, host: str, summary: dict[str, Any], outcome: str) -> None:
         self._display.banner(f"CHANGE SUMMARY [{host}]")

@@ -17,6 +17,16 @@ def state_bootstrap_plan(subscription_id: str, location: str, sku: str = "Standa
                                            resource_group, runner_object_id or "", runner_principal_type)
 
 
+def drift_report(task_results: list[Any], deployment: str) -> dict[str, Any]:
+    """The drift report of a check-mode run from the registered results of its resources tasks."""
+    merged: dict[str, dict[str, Any]] = {}
+    for result in task_results or []:
+        if isinstance(result, dict) and isinstance(result.get("results"), list):
+            deployment_state.merge_results(merged, result["results"])
+    return deployment_state.drift_report(deployment, merged)
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"state_bootstrap_plan": state_bootstrap_plan, "ledger_line": deployment_state.ledger_line}
+        return {"state_bootstrap_plan": state_bootstrap_plan, "ledger_line": deployment_state.ledger_line,
+                "drift_report": drift_report}

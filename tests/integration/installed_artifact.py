@@ -29,7 +29,7 @@ from tests.integration.request_log import writes
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOYMENT = "westeu-test-1"
-SLICE = ("--tags", "resource_group,network", "-e", "cf_deployment_lock=off")
+SLICE = ("--tags", "resource_group,network", "-e", "deployment_lock_mode=off")
 SHARED_GROUP = "NetworkWatcherRG"  # the region's Network Watcher group: shared, created when missing, never planned
 
 

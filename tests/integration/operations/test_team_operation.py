@@ -25,7 +25,7 @@ from tests.integration.request_log import write_requests, writes
 
 EMULATOR_VARS = ("-e", f"@{REPO / 'tests/integration/emulator-site-vars.yml'}")
 # emulator-site-vars.yml turns the lock off for the other suites; these tests run as production does.
-LOCKED = ("-e", "cf_deployment_lock=required")
+LOCKED = ("-e", "deployment_lock_mode=required")
 QUICK = ("--tags", "resource_group")
 STORAGE_API = "2023-05-01"
 BLOB_VERSION = "2024-11-04"
@@ -285,3 +285,69 @@ def test_ledger_summary_and_history_record_every_run(bootstrapped: Any, tmp_path
     assert history.stdout.count("site.yml") == 2 and "site.yml (check mode)" in history.stdout, history.output
     listed = play(emulator, "playbooks/history.yml", deployment, "-e", "history_list_deployments=true")
     assert listed.returncode == 0 and f"- {deployment}" in listed.stdout, listed.output
+
+
+DRIFT_SLICE = ("--tags", "resource_group,network,keyvault,database")
+
+
+def test_drift_report_names_exactly_the_changed_resources_and_site_repairs_them(bootstrapped: Any,
+                                                                                  tmp_path: Path) -> None:
+    emulator = bootstrapped
+    deployment = "westeu-test-1"
+    built = play(emulator, "site.yml", deployment, *DRIFT_SLICE, *EMULATOR_VARS, *LOCKED)
+    assert built.returncode == 0, built.output
+    report_dir = ("-e", f"drift_report_dir={tmp_path}")
+    clean = play(emulator, "playbooks/drift.yml", deployment, "--check", *DRIFT_SLICE, *EMULATOR_VARS, *report_dir)
+    assert clean.returncode == 0, clean.output
+    assert json.loads((tmp_path / f"{deployment}.json").read_text())["resources"] == []
+
+    # Behind the collection's back: a rule of an NSG, a tag of the resource group, a PostgreSQL parameter.
+    arm = emulator.arm()
+    resources = emulator.resources()
+    rg = next(r for r in resources if str(r.get("type")).lower() == "microsoft.resources/resourcegroups"
+              and r["name"] == "rg-cf-westeu-test-1")
+    nsg = next(r for r in resources if str(r.get("type")).lower() == "microsoft.network/networksecuritygroups"
+               and r["properties"].get("securityRules") and "/resourcegroups/rg-cf-westeu-test-1/" in r["id"].lower())
+    parameter = next(r for r in resources
+                     if str(r.get("type")).lower() == "microsoft.dbforpostgresql/flexibleservers/configurations"
+                     and r["name"] == "log_min_duration_statement")
+    rule = nsg["properties"]["securityRules"][0]
+    status, body, _ = arm.call("PUT", f"{rule['id']}?api-version=2024-05-01",
+                               {"properties": {**{k: v for k, v in rule["properties"].items()
+                                                  if k not in ("provisioningState",)},
+                                               "description": "changed by hand"}})
+    assert status in (200, 201), body
+    status, body, _ = arm.call("PATCH", f"{rg['id']}?api-version=2024-03-01",
+                               {"tags": {**rg["tags"], "costCenter": "changed-by-hand"}})
+    assert status == 200, body
+    status, body, _ = arm.call("PUT", f"{parameter['id']}?api-version=2024-08-01",
+                               {"properties": {"value": "12345", "source": "user-override"}})
+    assert status in (200, 201, 202), body
+
+    drifted = play(emulator, "playbooks/drift.yml", deployment, "--check", *DRIFT_SLICE, *EMULATOR_VARS,
+                   *report_dir)
+    assert drifted.returncode != 0, "drift must fail the run so that a scheduled job alerts\n" + drifted.output
+    report = json.loads((tmp_path / f"{deployment}.json").read_text())
+    assert report["drifted"] is True
+    found = {r["id"].lower(): r["paths"] for r in report["resources"]}
+    assert sorted(found) == sorted(i.lower() for i in (rg["id"], nsg["id"], parameter["id"])), found
+    assert found[rg["id"].lower()] == ["tags.costCenter"]
+    assert found[parameter["id"].lower()] == ["properties.value"]
+    assert any(rule["name"] in p and p.endswith(".description") for p in found[nsg["id"].lower()]), found
+    assert "changed-by-hand" not in json.dumps(report) and "12345" not in json.dumps(report)
+
+    repaired = play(emulator, "site.yml", deployment, *DRIFT_SLICE, *EMULATOR_VARS, *LOCKED)
+    assert repaired.returncode == 0, repaired.output
+    assert re.search(rf"^{deployment}: 0 to add, 3 to change, 0 to destroy, \d+ unchanged$", repaired.stdout,
+                     re.MULTILINE), repaired.output
+    again = play(emulator, "playbooks/drift.yml", deployment, "--check", *DRIFT_SLICE, *EMULATOR_VARS, *report_dir)
+    assert again.returncode == 0, again.output
+    assert json.loads((tmp_path / f"{deployment}.json").read_text()) == {"deployment": deployment, "drifted": False,
+                                                                        "resources": []}
+
+
+def test_drift_refuses_to_run_without_check_mode(bootstrapped: Any) -> None:
+    mark = len(bootstrapped.requests())
+    run = play(bootstrapped, "playbooks/drift.yml", "westeu-test-1", *EMULATOR_VARS)
+    assert run.returncode != 0 and "run drift.yml with --check" in run.stdout, run.output
+    assert writes(bootstrapped.requests()[mark:]) == []

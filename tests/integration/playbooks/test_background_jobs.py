@@ -14,7 +14,7 @@ def test_a_failed_redis_job_fails_the_run_with_azures_words_and_leaves_no_status
     async_dir = tmp_path / "async"
     fresh.set_faults("put:Microsoft.Cache/redis:lro-failed:always")
     run = run_playbook(fresh, "site.yml", "westeu-test-1", "--tags", "resource_group,redis",
-                       "-e", "cf_deployment_lock=off",
+                       "-e", "deployment_lock_mode=off",
                        extra_env={"ANSIBLE_ASYNC_DIR": str(async_dir)})
     assert run.returncode != 0, run.output
     assert run.recap.get("failed") == 1, run.output

@@ -20,7 +20,7 @@ WATCHER_GROUP = "NetworkWatcherRG"
 # This file proves the network slice; test_site_whole_stack.py runs the whole stack.
 SLICE = ("--tags", "resource_group,network")
 # These tests run on a subscription without the state storage account (tests/integration/operations/ test the lock).
-NO_LOCK = ("-e", "cf_deployment_lock=off")
+NO_LOCK = ("-e", "deployment_lock_mode=off")
 
 
 def build(emulator: Any, deployment: str, *args: str) -> Any:
