@@ -205,7 +205,7 @@ def test_two_deployments_run_concurrently_unhindered(bootstrapped: Any) -> None:
     runs = {d: start(bootstrapped, "site.yml", d, *QUICK, *EMULATOR_VARS, *LOCKED, marker=f"cf-{d}")
             for d in ("westeu-test-1", "westeu-prod-1")}
     results = {d: finish(p, d) for d, p in runs.items()}
-    for deployment, run in results.items():
+    for run in results.values():
         assert run.returncode == 0, run.output
         assert "is locked" not in run.stdout
     reader = StateReader(bootstrapped)
