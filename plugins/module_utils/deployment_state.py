@@ -282,24 +282,28 @@ def lock_path(container: str, deployment: str) -> str:
 
 def acquire_lock(client: BlobClient, container: str, deployment: str, who: str, host: str,
                  playbook: str) -> dict[str, str]:
-    """Take the deployment's lease (infinite) and record the holder; raises :class:`LockHeld` when taken."""
+    """Take the deployment's lease (infinite) and record the holder; raises :class:`LockHeld` when taken.
+
+    The lease is tried first (two requests on the usual path: lease, metadata); the lock blob and the container
+    are created on first use."""
     path = lock_path(container, deployment)
-    try:
-        client.put_blob(path, b"", "application/octet-stream", {"If-None-Match": "*"})
-    except BlobError as exc:
-        if exc.code == "ContainerNotFound":
-            client.create_container(container)
-            return acquire_lock(client, container, deployment, who, host, playbook)
-        # The blob exists already (leased or not): the lease decides.
-        if exc.status not in (409, 412):
-            raise
     lock_id = str(uuid.uuid4())
     try:
         client.lease(path, "acquire", proposed=lock_id)
     except BlobError as exc:
         if exc.code == "LeaseAlreadyPresent":
             raise LockHeld(deployment, metadata_of(client.properties(path) or {})) from exc
-        raise
+        if exc.status != 404:
+            raise
+        if exc.code == "ContainerNotFound":
+            client.create_container(container)
+        try:
+            client.put_blob(path, b"", "application/octet-stream", {"If-None-Match": "*"})
+        except BlobError as created:
+            # Another run created it at the same moment: the lease decides.
+            if created.status not in (409, 412):
+                raise
+        return acquire_lock(client, container, deployment, who, host, playbook)
     holder = lock_holder(who, host, playbook, lock_id)
     client.set_metadata(path, holder, lock_id)
     return holder
