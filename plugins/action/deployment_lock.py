@@ -24,7 +24,6 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils import 
 display = Display()
 
 CALLBACK = "complianceflow.azure_infra.run_summary"
-STATES = ("locked", "unlocked", "history", "deployments")
 # Options of ansible-playbook that take a value which is not a playbook (an inventory may be a hosts.yml).
 VALUE_OPTIONS = frozenset({"-i", "--inventory", "--inventory-file", "-e", "--extra-vars", "--vault-password-file",
                            "--vault-id", "-l", "--limit", "-t", "--tags", "--skip-tags", "-u", "--user",
@@ -64,21 +63,16 @@ def callback_enabled() -> bool:
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset({"deployment", "state", "lock_id", "last", "mode", "state_account",
-                             "state_resource_group", "container"})
+    _VALID_ARGS = frozenset(ds.LOCK_ARGUMENT_SPEC)
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        args = self._task.args
+        args = self.validate_argument_spec(argument_spec=ds.LOCK_ARGUMENT_SPEC)[1]
         deployment = str(args.get("deployment") or "")
-        state = str(args.get("state") or "locked")
-        mode = str(args.get("mode") or "required")
-        container = str(args.get("container") or ds.STATE_CONTAINER)
-        if state not in STATES:
-            raise AnsibleActionFail(f"state must be one of {', '.join(STATES)}, got {state!r}")
-        if mode not in ("required", "off"):
-            raise AnsibleActionFail(f"mode must be 'required' or 'off', got {mode!r}")
+        state = str(args["state"])
+        mode = str(args["mode"])
+        container = str(args["container"])
         if not deployment and state != "deployments":
             raise AnsibleActionFail("deployment is required (the inventory host, e.g. westeu-test-1)")
         if state == "unlocked" and not args.get("lock_id"):
@@ -117,7 +111,7 @@ class ActionModule(ActionBase):
             if state == "unlocked":
                 return self._unlock(result, client, store, str(args["lock_id"]))
             if state == "history":
-                records = ds.read_history(client, container, deployment, int(args.get("last") or 10))
+                records = ds.read_history(client, container, deployment, int(args["last"]))
                 result.update(changed=False, records=records, state_store=store)
                 return result
             result.update(changed=False, deployments=ds.list_deployments(client, container), state_store=store)

@@ -196,7 +196,7 @@ class CallbackModule(CallbackBase):
         }
         client = None
         try:
-            client, _ = ds.controller_client(store["endpoint"])
+            client = ds.controller_client(store["endpoint"])[0]
             ds.write_record(client, store["container"], host, record)
             if outcome == "succeeded" and not check_mode and fact is not None and self._resources.get(host):
                 ds.write_applied_plan(client, store["container"], host,
@@ -208,7 +208,7 @@ class CallbackModule(CallbackBase):
             return
         try:
             if client is None:
-                client, _ = ds.controller_client(store["endpoint"])
+                client = ds.controller_client(store["endpoint"])[0]
             ds.release_lock(client, store["container"], host, lock_id)
             self._display.display(f"{host}: deployment lock released (lock id {lock_id})")
         except Exception as exc:

@@ -39,6 +39,18 @@ APPLIED_PLAN_BLOB = "applied-plan.json"
 # Blob metadata keys of the lock's holder (metadata names must be C# identifiers).
 HOLDER_KEYS = ("lockid", "who", "host", "since", "playbook")
 
+# Options of complianceflow.azure_infra.deployment_lock (the action plugin validates with it; the module documents it).
+LOCK_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "deployment": {"type": "str"},
+    "state": {"type": "str", "default": "locked", "choices": ["locked", "unlocked", "history", "deployments"]},
+    "lock_id": {"type": "str"},
+    "last": {"type": "int", "default": 10},
+    "mode": {"type": "str", "default": "required", "choices": ["required", "off"]},
+    "state_account": {"type": "str"},
+    "state_resource_group": {"type": "str", "default": STATE_RESOURCE_GROUP},
+    "container": {"type": "str", "default": STATE_CONTAINER},
+}
+
 # Terraform's words, per engine action.
 ADD, CHANGE, DESTROY, UNCHANGED = "add", "change", "destroy", "unchanged"
 ACTION_KIND = {"create": ADD, "update": CHANGE, "delete": DESTROY, "unchanged": UNCHANGED}
@@ -335,7 +347,7 @@ def write_applied_plan(client: BlobClient, container: str, deployment: str, plan
 
 
 def read_history(client: BlobClient, container: str, deployment: str, last: int) -> list[dict[str, Any]]:
-    names, _ = client.list_blobs(container, f"{deployment}/runs/")
+    names = client.list_blobs(container, f"{deployment}/runs/")[0]
     records = []
     for name in sorted(names)[-last:] if last > 0 else []:
         data = client.get_blob(f"{container}/{name}")
@@ -345,7 +357,7 @@ def read_history(client: BlobClient, container: str, deployment: str, last: int)
 
 
 def list_deployments(client: BlobClient, container: str) -> list[str]:
-    _, prefixes = client.list_blobs(container, delimiter="/")
+    prefixes = client.list_blobs(container, delimiter="/")[1]
     return sorted(p.rstrip("/") for p in prefixes)
 
 
@@ -391,11 +403,11 @@ def _assignment(scope: str, subscription_id: str, role: str, principal: str, pri
     from .deployment_model import role_assignment_name
 
     name = role_assignment_name(scope, role, label)
+    definition = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
     return {"id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
             "type": "Microsoft.Authorization/roleAssignments", "name": name, "depends_on": [scope],
-            "properties": {"roleDefinitionId": f"/subscriptions/{subscription_id}/providers/"
-                                                f"Microsoft.Authorization/roleDefinitions/{role}",
-                           "principalId": principal, "principalType": principal_type}}
+            "properties": {"roleDefinitionId": definition, "principalId": principal,
+                           "principalType": principal_type}}
 
 
 def bootstrap_plan(subscription_id: str, location: str, sku: str = "Standard_ZRS",

@@ -134,9 +134,11 @@ deployments:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.deployment_state import LOCK_ARGUMENT_SPEC
+
 
 def main() -> None:
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=LOCK_ARGUMENT_SPEC, supports_check_mode=True)
     module.fail_json(msg="complianceflow.azure_infra.deployment_lock runs on the controller (action plugin)")
 
 
