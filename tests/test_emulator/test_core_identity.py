@@ -165,8 +165,9 @@ def test_unknown_subscription(emulator: Any) -> None:
 
 def test_admin_dataplanes_reports_planes(emulator: Any) -> None:
     planes = emulator.dataplanes()
-    assert set(planes) == {"postgres", "keyvault"}
+    assert set(planes) == {"postgres", "keyvault", "blob"}
     assert isinstance(planes["postgres"]["servers"], dict)
+    assert isinstance(planes["blob"]["accounts"], dict)
     assert planes["keyvault"]["enabled"] is True
 
 

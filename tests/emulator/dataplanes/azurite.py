@@ -135,7 +135,9 @@ class AzuritePlane:
         log = (self.directory / f"{name}.log").open("ab")
         args = [*self.command, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(data),
                 "--oauth", "basic", "--cert", str(self.cert), "--key", str(self.key), "--disableTelemetry",
-                "--silent"]
+                # Azure serves every published API version; Azurite refuses those newer than its release, which the
+                # newest azure-storage-blob sends by default.
+                "--skipApiVersionCheck", "--silent"]
         env = {**os.environ, "AZURITE_ACCOUNTS": f"{name}:{record['key']}"}
         process = self._spawner.submit(
             subprocess.Popen, args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
