@@ -413,12 +413,17 @@ def _assignment(scope: str, subscription_id: str, role: str, principal: str, pri
 def bootstrap_plan(subscription_id: str, location: str, sku: str = "Standard_ZRS",
                    tags: Mapping[str, str] | None = None, account: str | None = None,
                    resource_group: str = STATE_RESOURCE_GROUP, runner_object_id: str = "",
-                   runner_principal_type: str = "ServicePrincipal") -> list[dict[str, Any]]:
-    """The state resource group, the state storage account (TLS 1.2, no public blob access, no shared keys: Entra
-    ID only) and the runner's Storage Blob Data Contributor role on it; with ``runner_object_id``, that principal
-    gets the role (and Reader on the subscription) instead of the caller."""
+                   runner_principal_type: str = "ServicePrincipal", retention_days: int = 30,
+                   version_days: int = 90, workspace_id: str = "") -> list[dict[str, Any]]:
+    """The subscription's state storage as planned resources: the resource group; the account (TLS 1.2, HTTPS only,
+    no public blob access, no shared keys: Entra ID only); its blob service with versioning and blob and container
+    soft delete (``retention_days``); a lifecycle rule deleting versions older than ``version_days``; the blob
+    service's diagnostic logs (StorageRead/Write/Delete and Transaction metrics) to ``workspace_id``, or to a
+    workspace ``log-cf-state`` in the group; and the runner's Storage Blob Data Contributor role on the account (the
+    caller, or ``runner_object_id``, which also gets Reader on the subscription)."""
     rg_id = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
     account_id = state_account_id(subscription_id, account, resource_group)
+    blob_id = f"{account_id}/blobServices/default"
     principal = runner_object_id or "<runtime:principal-id>"
     principal_type = runner_principal_type if runner_object_id else "<runtime:principal-type>"
     label = runner_object_id or "runner"
@@ -430,8 +435,32 @@ def bootstrap_plan(subscription_id: str, location: str, sku: str = "Standard_ZRS
          "kind": "StorageV2",
          "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False, "allowSharedKeyAccess": False,
                         "supportsHttpsTrafficOnly": True, "publicNetworkAccess": "Enabled"}},
-        _assignment(account_id, subscription_id, STORAGE_BLOB_DATA_CONTRIBUTOR, principal, principal_type, label),
+        {"id": blob_id, "type": "Microsoft.Storage/storageAccounts/blobServices", "name": "default",
+         "depends_on": [account_id],
+         "properties": {"isVersioningEnabled": True,
+                        "deleteRetentionPolicy": {"enabled": True, "days": retention_days},
+                        "containerDeleteRetentionPolicy": {"enabled": True, "days": retention_days}}},
+        {"id": f"{account_id}/managementPolicies/default", "type": "Microsoft.Storage/storageAccounts/managementPolicies",
+         "name": "default", "depends_on": [blob_id],
+         "properties": {"policy": {"rules": [{
+             "enabled": True, "name": "deleteOldVersions", "type": "Lifecycle",
+             "definition": {"actions": {"version": {"delete": {"daysAfterCreationGreaterThan": version_days}}},
+                            "filters": {"blobTypes": ["blockBlob"]}}}]}}},
     ]
+    if not workspace_id:
+        workspace_id = f"{rg_id}/providers/Microsoft.OperationalInsights/workspaces/log-cf-state"
+        plan.append({"id": workspace_id, "type": "Microsoft.OperationalInsights/workspaces", "name": "log-cf-state",
+                     "depends_on": [rg_id], "location": location, "tags": dict(tags or {}),
+                     "properties": {"sku": {"name": "PerGB2018"}, "retentionInDays": 90}})
+    plan.append({"id": f"{blob_id}/providers/Microsoft.Insights/diagnosticSettings/diag-cf-state",
+                 "type": "Microsoft.Insights/diagnosticSettings", "name": "diag-cf-state",
+                 "depends_on": [blob_id] + ([workspace_id] if workspace_id.lower().startswith(rg_id.lower()) else []),
+                 "properties": {"workspaceId": workspace_id,
+                                "logs": [{"category": c, "enabled": True}
+                                         for c in ("StorageRead", "StorageWrite", "StorageDelete")],
+                                "metrics": [{"category": "Transaction", "enabled": True}]}})
+    plan.append(_assignment(account_id, subscription_id, STORAGE_BLOB_DATA_CONTRIBUTOR, principal, principal_type,
+                            label))
     if runner_object_id:
         plan.append(_assignment(f"/subscriptions/{subscription_id}", subscription_id, READER, principal,
                                 principal_type, label))

@@ -147,6 +147,22 @@ def test_bootstrap_registers_providers_creates_entra_only_state_and_is_idempoten
                        and str(r["id"]).lower().startswith(str(reader.account["id"]).lower() + "/")]
         assert [a["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for a in assignments] == \
             ["ba92f5b4-2d11-453d-a403-e96b0029c9fe"], assignments
+        account_id = reader.account["id"]
+        status, blob, _ = arm.call("GET", f"{account_id}/blobServices/default?api-version={STORAGE_API}")
+        assert status == 200 and blob["properties"]["isVersioningEnabled"] is True, blob
+        assert blob["properties"]["deleteRetentionPolicy"] == {"enabled": True, "days": 30}, blob
+        assert blob["properties"]["containerDeleteRetentionPolicy"] == {"enabled": True, "days": 30}, blob
+        status, policy, _ = arm.call("GET", f"{account_id}/managementPolicies/default?api-version={STORAGE_API}")
+        assert status == 200, policy
+        (rule,) = policy["properties"]["policy"]["rules"]
+        assert rule["definition"]["actions"] == {"version": {"delete": {"daysAfterCreationGreaterThan": 90}}}
+        status, settings, _ = arm.call("GET", f"{account_id}/blobServices/default/providers/Microsoft.Insights/"
+                                              "diagnosticSettings?api-version=2021-05-01-preview")
+        assert status == 200, settings
+        (setting,) = settings["value"]
+        assert {log["category"] for log in setting["properties"]["logs"] if log["enabled"]} == \
+            {"StorageRead", "StorageWrite", "StorageDelete"}
+        assert setting["properties"]["workspaceId"].lower().endswith("/workspaces/log-cf-state")
 
         mark = len(fresh.requests())
         second = play(fresh, "playbooks/bootstrap.yml", "localhost")
