@@ -13,10 +13,12 @@ def state_bootstrap_plan(subscription_id: str, location: str, sku: str = "Standa
                          tags: dict[str, Any] | None = None, account: str | None = None,
                          resource_group: str = deployment_state.STATE_RESOURCE_GROUP, runner_object_id: str = "",
                          runner_principal_type: str = "ServicePrincipal", retention_days: int = 30,
-                         version_days: int = 90, workspace_id: str = "") -> list[dict[str, Any]]:
+                         version_days: int = 90, workspace_id: str = "",
+                         runner_deployments: dict[str, str] | None = None) -> list[dict[str, Any]]:
     return deployment_state.bootstrap_plan(str(subscription_id), location, sku, tags, account or None,
                                            resource_group, runner_object_id or "", runner_principal_type,
-                                           int(retention_days), int(version_days), workspace_id or "")
+                                           int(retention_days), int(version_days), workspace_id or "",
+                                           dict(runner_deployments or {}))
 
 
 def drift_report(task_results: list[Any], deployment: str) -> dict[str, Any]:

@@ -392,6 +392,8 @@ def subscription_from_env(env: Mapping[str, str] | None = None) -> str:
 # --- bootstrap: the subscription's state storage, as a plan for the resources module ----------------------------
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 # Every namespace the collection writes to (Microsoft.Resources and Microsoft.Authorization are always registered).
 PROVIDER_NAMESPACES = ("Microsoft.Network", "Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.DBforPostgreSQL",
                        "Microsoft.Cache", "Microsoft.EventHub", "Microsoft.Insights", "Microsoft.OperationalInsights",
@@ -414,13 +416,19 @@ def bootstrap_plan(subscription_id: str, location: str, sku: str = "Standard_ZRS
                    tags: Mapping[str, str] | None = None, account: str | None = None,
                    resource_group: str = STATE_RESOURCE_GROUP, runner_object_id: str = "",
                    runner_principal_type: str = "ServicePrincipal", retention_days: int = 30,
-                   version_days: int = 90, workspace_id: str = "") -> list[dict[str, Any]]:
+                   version_days: int = 90, workspace_id: str = "",
+                   runner_deployments: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """The subscription's state storage as planned resources: the resource group; the account (TLS 1.2, HTTPS only,
     no public blob access, no shared keys: Entra ID only); its blob service with versioning and blob and container
     soft delete (``retention_days``); a lifecycle rule deleting versions older than ``version_days``; the blob
     service's diagnostic logs (StorageRead/Write/Delete and Transaction metrics) to ``workspace_id``, or to a
     workspace ``log-cf-state`` in the group; and the runner's Storage Blob Data Contributor role on the account (the
-    caller, or ``runner_object_id``, which also gets Reader on the subscription)."""
+    caller, or ``runner_object_id``, which also gets Reader on the subscription).
+
+    With ``runner_object_id`` and ``runner_deployments`` (deployment -> Azure location), the runner's
+    least-privilege set on each deployment: its resource group ``rg-cf-<deployment>`` (created when missing, never
+    updated: site.yml tags it) with Contributor and Role Based Access Control Administrator, and Contributor on the
+    shared ``NetworkWatcherRG``."""
     rg_id = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
     account_id = state_account_id(subscription_id, account, resource_group)
     blob_id = f"{account_id}/blobServices/default"
@@ -465,4 +473,14 @@ def bootstrap_plan(subscription_id: str, location: str, sku: str = "Standard_ZRS
         plan.append(_assignment(f"/subscriptions/{subscription_id}", subscription_id, READER, principal,
                                 principal_type, label))
         plan[-1]["depends_on"] = []
+        groups = [(f"rg-cf-{d}", region, (CONTRIBUTOR, RBAC_ADMINISTRATOR))
+                  for d, region in sorted((runner_deployments or {}).items())]
+        if groups:
+            groups.append(("NetworkWatcherRG", groups[0][1], (CONTRIBUTOR,)))
+        for group, region, roles in groups:
+            group_id = f"/subscriptions/{subscription_id}/resourceGroups/{group}"
+            plan.append({"id": group_id, "type": "Microsoft.Resources/resourceGroups", "name": group,
+                         "location": region, "manage": "create"})
+            plan.extend(_assignment(group_id, subscription_id, role, principal, principal_type, label)
+                        for role in roles)
     return plan

@@ -173,6 +173,42 @@ def test_bootstrap_registers_providers_creates_entra_only_state_and_is_idempoten
         fresh.set_options(unregistered_providers={})
 
 
+def test_bootstrap_grants_a_given_runner_its_least_privilege_set(fresh: Any) -> None:
+    from tests.emulator import identity
+
+    runner = identity.READER_APP.object_id
+    args = ("-e", f"bootstrap_runner_object_id={runner}", "-e", '{"bootstrap_runner_deployments": ["westeu-test-1"]}')
+    first = play(fresh, "playbooks/bootstrap.yml", "localhost", *args)
+    assert first.returncode == 0, first.output
+    subscription = f"/subscriptions/{fresh.env['AZURE_SUBSCRIPTION_ID']}"
+    roles = {"b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor", "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+             "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "RBAC Administrator",
+             "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor"}
+    granted = sorted((a["id"].lower().split("/providers/microsoft.authorization/")[0].replace(subscription.lower(), ""),
+                      roles[a["properties"]["roleDefinitionId"].rsplit("/", 1)[-1]])
+                     for a in fresh.resources()
+                     if str(a.get("type", "")).lower() == "microsoft.authorization/roleassignments"
+                     and a["properties"]["principalId"] == runner)
+    account = StateReader(fresh).account["name"]
+    assert granted == sorted([
+        ("", "Reader"),
+        ("/resourcegroups/networkwatcherrg", "Contributor"),
+        ("/resourcegroups/rg-cf-state/providers/microsoft.storage/storageaccounts/" + account,
+         "Storage Blob Data Contributor"),
+        ("/resourcegroups/rg-cf-westeu-test-1", "Contributor"),
+        ("/resourcegroups/rg-cf-westeu-test-1", "RBAC Administrator"),
+    ]), granted
+    caller = [a for a in fresh.resources() if str(a.get("type", "")).lower() == "microsoft.authorization/roleassignments"
+              and a["properties"]["principalId"] == identity.DEPLOYER.object_id]
+    assert caller == [], "with a runner object id, the caller gets nothing"
+    mark = len(fresh.requests())
+    second = play(fresh, "playbooks/bootstrap.yml", "localhost", *args)
+    assert second.returncode == 0 and second.recap.get("changed") == 0, second.output
+    assert writes(fresh.requests()[mark:]) == []
+    built = play(fresh, "site.yml", "westeu-test-1", *QUICK, *EMULATOR_VARS)
+    assert built.returncode == 0, "the group bootstrap created must suit the deployment\n" + built.output
+
+
 def test_a_run_without_the_state_account_is_refused_before_any_write(fresh: Any) -> None:
     run = play(fresh, "site.yml", "westeu-test-1", *QUICK, *EMULATOR_VARS, *LOCKED)
     assert run.returncode != 0
