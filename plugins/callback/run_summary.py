@@ -17,7 +17,9 @@ description:
     C(complianceflow.azure_infra.deployment_lock), writes the run's ledger record to the state container (who,
     when, collection version, git commit, inventory hash, playbook, check mode, per-resource actions, outcome,
     duration), stores the applied plan after a successful apply, and then releases the lock. This happens at the
-    end of the playbook whether the run succeeded or failed; only a run killed outright leaves its lock behind.
+    end of the playbook whether the run succeeded or failed, and when it is interrupted with Ctrl-C (the record's
+    outcome is then C(interrupted)); only a run killed outright (SIGKILL, SIGTERM, a lost machine) leaves its lock
+    behind.
   - Enable it with C(callbacks_enabled = complianceflow.azure_infra.run_summary) in the C([defaults]) section of
     C(ansible.cfg) (the repository's C(ansible.cfg) does), or C(ANSIBLE_CALLBACKS_ENABLED) (in AWX, set it in the
     job template's environment or the execution environment's ansible.cfg). C(deployment_lock) refuses to take
@@ -36,6 +38,7 @@ options:
         key: summary_dir
 """
 
+import atexit
 import datetime as dt
 import json
 import os
@@ -97,6 +100,8 @@ class CallbackModule(CallbackBase):
         self._resources: dict[str, dict[str, dict[str, Any]]] = {}
         self._stores: dict[str, dict[str, str]] = {}
         self._locks: dict[str, str] = {}
+        self._finished: set[str] = set()
+        self._at_exit = False
         self._variable_manager: Any = None
 
     # --- collecting ---------------------------------------------------------------------------------------------
@@ -126,6 +131,10 @@ class CallbackModule(CallbackBase):
             self._stores[host] = dict(res["state_store"])
             if res.get("locked") and res.get("lock_id"):
                 self._locks[host] = str(res["lock_id"])
+                if not self._at_exit:
+                    # Ctrl-C ends ansible-playbook without the stats callback: release what this run holds anyway.
+                    atexit.register(self._interrupted)
+                    self._at_exit = True
 
     # --- at the end of the playbook, also after failures --------------------------------------------------------
     def v2_playbook_on_stats(self, stats: Any) -> None:
@@ -142,6 +151,13 @@ class CallbackModule(CallbackBase):
             self._write_summary(host, document)
             if host in self._stores:
                 self._record(host, summary, outcome, check_mode, finished)
+
+    def _interrupted(self) -> None:
+        finished = dt.datetime.now(dt.UTC)
+        check_mode = bool(context.CLIARGS.get("check", False))
+        for host in sorted(set(self._locks) - self._finished):
+            summary = ds.summarise(self._resources.get(host, {}), check_mode)
+            self._record(host, summary, "interrupted", check_mode, finished)
 
     def _print(self, host: str, summary: dict[str, Any], outcome: str) -> None:
         self._display.banner(f"CHANGE SUMMARY [{host}]")
@@ -178,6 +194,7 @@ class CallbackModule(CallbackBase):
 
     def _record(self, host: str, summary: dict[str, Any], outcome: str, check_mode: bool,
                 finished: dt.datetime) -> None:
+        self._finished.add(host)
         store = self._stores[host]
         lock_id = self._locks.get(host)
         fact = self._host_fact(host, "deployment")

@@ -403,3 +403,17 @@ def test_drift_refuses_to_run_without_check_mode(bootstrapped: Any) -> None:
     run = play(bootstrapped, "playbooks/drift.yml", "westeu-test-1", *EMULATOR_VARS)
     assert run.returncode != 0 and "run drift.yml with --check" in run.stdout, run.output
     assert writes(bootstrapped.requests()[mark:]) == []
+
+
+def test_an_interrupted_run_releases_its_lock_and_is_recorded(bootstrapped: Any) -> None:
+    reader = StateReader(bootstrapped)
+    deployment = "westeu-test-1"
+    interrupted = start(bootstrapped, "site.yml", deployment, "--tags", "resource_group,network", *EMULATOR_VARS,
+                        *LOCKED, marker="cf-interrupted")
+    holder = wait_for_lock(reader, deployment, interrupted)
+    os.kill(interrupted.pid, signal.SIGINT)  # Ctrl-C reaches ansible-playbook
+    run = finish(interrupted, deployment)
+    assert run.returncode != 0, run.output
+    assert not reader.lock(deployment)["leased"], "Ctrl-C must not leave the lock behind\n" + run.output
+    (record,) = reader.records(deployment)
+    assert record["outcome"] == "interrupted" and record["lock_id"] == holder["lockid"], record
