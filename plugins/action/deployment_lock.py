@@ -20,6 +20,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import deployment_state as ds
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.azure_auth import AUTH_ARGUMENT_SPEC
 
 display = Display()
 
@@ -70,34 +71,43 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = self.validate_argument_spec(argument_spec=ds.LOCK_ARGUMENT_SPEC)[1]
         deployment = str(args.get("deployment") or "")
-        state = str(args["state"])
+        operation = str(args["operation"])
         mode = str(args["mode"])
         container = str(args["container"])
-        if not deployment and state != "deployments":
+        auth = {k: args.get(k) for k in AUTH_ARGUMENT_SPEC}
+        if not deployment and operation != "deployments":
             raise AnsibleActionFail("deployment is required (the inventory host, e.g. westeu-test-1)")
-        if state == "unlocked" and not args.get("lock_id"):
+        if operation == "unlock" and not args.get("lock_id"):
             raise AnsibleActionFail(
                 f"refusing to break the lock of {deployment} without its lock id: pass -e lock_id=<id> with the id "
                 "shown in the refusal of the run that found the lock (or in playbooks/history.yml), after making "
                 "sure that its holder is no longer running")
-        if state == "locked" and mode == "off":
+        if operation == "lock" and mode == "off":
             result.update(changed=False, locked=False, msg=f"{deployment}: deployment lock off (mode=off)")
             return result
-        if state == "locked" and not self._play_context.check_mode and not callback_enabled():
+        applying = operation == "lock" and not self._play_context.check_mode
+        if applying and not callback_enabled():
             raise AnsibleActionFail(
                 f"the callback {CALLBACK} is not enabled: it releases the deployment lock and writes the run ledger "
                 "at the end of the run. Enable it (ansible.cfg [defaults] callbacks_enabled, or "
                 "ANSIBLE_CALLBACKS_ENABLED) before applying a deployment; see docs/operations.md")
+        if applying and ds.controller_identity(auth) != ds.controller_identity():
+            raise AnsibleActionFail(
+                f"{deployment}: the deployment lock is released at the end of the run with the controller's "
+                "credentials (AZURE_* environment, ~/.azure/credentials profile, managed identity or Azure CLI), "
+                "which are not the ones given to this task (module_defaults or options): give the credentials "
+                "through the environment, as AWX does, so that the lock can be released")
         account_name = args.get("state_account") or None
         resource_group = str(args.get("state_resource_group") or ds.STATE_RESOURCE_GROUP)
+        account_id = ""
         try:
-            subscription = ds.subscription_from_env()
+            subscription = ds.subscription_from_settings(auth)
             account_id = ds.state_account_id(subscription, account_name, resource_group)
-            client, endpoint = ds.controller_client(None, account_id)
+            client, endpoint = ds.controller_client(None, account_id, params=auth)
         except LookupError:
             message = (f"the state storage account {account_id} does not exist: run playbooks/bootstrap.yml once for "
                        "this subscription (it creates the account that holds the deployments' locks and run ledger)")
-            if self._play_context.check_mode and state == "locked":
+            if self._play_context.check_mode and operation == "lock":
                 display.warning(f"{deployment}: {message}; this check-mode run is not recorded in the ledger")
                 result.update(changed=False, locked=False, msg=message)
                 return result
@@ -106,11 +116,11 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(f"{deployment}: cannot reach the deployments' state storage: {exc}") from exc
         store = {"endpoint": endpoint, "container": container, "deployment": deployment, "account_id": account_id}
         try:
-            if state == "locked":
+            if operation == "lock":
                 return self._lock(result, client, store, task_vars)
-            if state == "unlocked":
+            if operation == "unlock":
                 return self._unlock(result, client, store, str(args["lock_id"]))
-            if state == "history":
+            if operation == "history":
                 records = ds.read_history(client, container, deployment, int(args["last"]))
                 result.update(changed=False, records=records, state_store=store)
                 return result

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from .azure_auth import AUTH_ARGUMENT_SPEC
 from .naming_rules import name_suffix
 
 STATE_RESOURCE_GROUP = "rg-cf-state"
@@ -41,14 +42,16 @@ HOLDER_KEYS = ("lockid", "who", "host", "since", "playbook")
 
 # Options of complianceflow.azure_infra.deployment_lock (the action plugin validates with it; the module documents it).
 LOCK_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    **{name: dict(spec) for name, spec in AUTH_ARGUMENT_SPEC.items()},
     "deployment": {"type": "str"},
-    "state": {"type": "str", "default": "locked", "choices": ["locked", "unlocked", "history", "deployments"]},
+    "operation": {"type": "str", "default": "lock", "choices": ["lock", "unlock", "history", "deployments"]},
     "lock_id": {"type": "str"},
     "last": {"type": "int", "default": 10},
     "mode": {"type": "str", "default": "required", "choices": ["required", "off"]},
     "state_account": {"type": "str"},
     "state_resource_group": {"type": "str", "default": STATE_RESOURCE_GROUP},
     "container": {"type": "str", "default": STATE_CONTAINER},
+    "timeout": {"type": "int", "default": 1800},
 }
 
 # Terraform's words, per engine action.
@@ -363,30 +366,46 @@ def list_deployments(client: BlobClient, container: str) -> list[str]:
 
 # --- credentials on the controller ------------------------------------------------------------------------------
 def controller_client(endpoint: str | None, account_id: str | None = None,
-                      env: Mapping[str, str] | None = None) -> tuple[BlobClient, str]:
-    """A BlobClient with the modules' credential resolution (AZURE_* environment, profile, managed identity, CLI).
-    Without an endpoint, the account's ``primaryEndpoints.blob`` is read from ARM. Returns (client, endpoint)."""
+                      env: Mapping[str, str] | None = None,
+                      params: Mapping[str, Any] | None = None) -> tuple[BlobClient, str]:
+    """A BlobClient with the modules' credential resolution (task options, AZURE_* environment, profile, managed
+    identity, CLI). Without an endpoint, the account's ``primaryEndpoints.blob`` is read from ARM. Returns
+    (client, endpoint)."""
     from .arm_client import ArmClient
     from .azure_auth import build_credential, resolve_cloud, resolve_settings
 
-    settings = resolve_settings({}, env if env is not None else os.environ)
+    settings = resolve_settings(params or {}, env if env is not None else os.environ)
     verify = settings["cert_validation_mode"] != "ignore"
     cloud = resolve_cloud(settings["cloud_environment"], verify=verify)
     credential = build_credential(settings, cloud)
     if not endpoint:
         subscription = str(settings.get("subscription_id") or "")
+        if account_id is None:
+            account_id = state_account_id(subscription)
         arm = ArmClient(cloud.resource_manager, credential, [cloud.scope], subscription, verify=verify)
-        account = arm.get(account_id or state_account_id(subscription), STORAGE_ACCOUNT_API_VERSION)
+        account = arm.get(account_id, STORAGE_ACCOUNT_API_VERSION)
         if account is None:
-            raise LookupError(account_id or state_account_id(subscription))
+            raise LookupError(account_id)
         endpoint = str(((account.get("properties") or {}).get("primaryEndpoints") or {}).get("blob") or "")
     return BlobClient(endpoint, credential, verify), endpoint
 
 
-def subscription_from_env(env: Mapping[str, str] | None = None) -> str:
+def subscription_from_settings(params: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> str:
     from .azure_auth import resolve_settings
 
-    return str(resolve_settings({}, env if env is not None else os.environ).get("subscription_id") or "")
+    return str(resolve_settings(params or {}, env if env is not None else os.environ).get("subscription_id") or "")
+
+
+def controller_identity(params: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Who the credentials resolve to (source, tenant, client or user), without secrets; "" when none resolve."""
+    from .azure_auth import AuthError, resolve_settings
+
+    try:
+        settings = resolve_settings(params or {}, env if env is not None else os.environ)
+    except AuthError:
+        return ""
+    return "|".join(str(settings.get(k) or "") for k in ("auth_source", "tenant", "client_id", "ad_user",
+                                                         "subscription_id"))
 
 
 # --- bootstrap: the subscription's state storage, as a plan for the resources module ----------------------------

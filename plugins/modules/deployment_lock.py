@@ -21,31 +21,34 @@ description:
     take a lock when that callback is not enabled. A run killed outright (SIGKILL, lost machine) leaves the lock
     held; C(playbooks/unlock.yml) breaks it given its lock id, like Terraform's C(force-unlock).
   - Check mode takes no lock.
-  - Runs on the controller (an action plugin) with the credentials the modules use, from the controller's
-    environment (C(AZURE_*) variables as AWX injects them, a C(~/.azure/credentials) profile, managed identity or
-    the Azure CLI); Blob Storage is reached with Entra ID tokens only (the account disables shared keys). The
-    runner needs C(Storage Blob Data Contributor) on the state account (C(playbooks/bootstrap.yml) grants it).
+  - Runs on the controller (an action plugin) with the credentials the modules use (the same options and
+    C(module_defaults) group; C(AZURE_*) variables as AWX injects them, a C(~/.azure/credentials) profile, managed
+    identity or the Azure CLI). Blob Storage is reached with Entra ID tokens only (the account disables shared
+    keys). The runner needs C(Storage Blob Data Contributor) on the state account (C(playbooks/bootstrap.yml)
+    grants it).
+  - The callback releases the lock with the controller's credentials (environment, profile, managed identity,
+    CLI); taking a lock with other credentials given only to the task is refused, since nothing could release it.
 options:
   deployment:
     description:
       - The deployment (inventory host) whose lock or ledger this is, for example C(westeu-test-1).
-      - Not needed with O(state=deployments).
+      - Not needed with O(operation=deployments).
     type: str
-  state:
+  operation:
     description:
-      - V(locked) takes the lock for this run (no lock in check mode).
-      - V(unlocked) breaks the lock given its O(lock_id) (refused without it, and when the id does not match).
+      - V(lock) takes the lock for this run (no lock in check mode).
+      - V(unlock) breaks the lock given its O(lock_id) (refused without it, and when the id does not match).
       - V(history) returns the last O(last) ledger records of the deployment.
       - V(deployments) lists every deployment that has state in the container.
     type: str
-    choices: [locked, unlocked, history, deployments]
-    default: locked
+    choices: [lock, unlock, history, deployments]
+    default: lock
   lock_id:
     description:
-      - The id of the lock to break with O(state=unlocked), as shown in the refusal of the run that found it.
+      - The id of the lock to break with O(operation=unlock), as shown in the refusal of the run that found it.
     type: str
   last:
-    description: How many of the newest ledger records O(state=history) returns.
+    description: How many of the newest ledger records O(operation=history) returns.
     type: int
     default: 10
   mode:
@@ -66,10 +69,12 @@ options:
     description: The blob container that holds the deployments' state.
     type: str
     default: deployments
+extends_documentation_fragment:
+  - complianceflow.azure_infra.azure_auth
 attributes:
   check_mode:
     support: full
-    description: Takes no lock and breaks none; O(state=unlocked) reports what it would break.
+    description: Takes no lock and breaks none; O(operation=unlock) reports what it would break.
   diff_mode:
     support: none
     description: Nothing to diff.
@@ -90,13 +95,13 @@ EXAMPLES = r"""
 - name: Break a stale lock (the holder was killed)
   complianceflow.azure_infra.deployment_lock:
     deployment: westeu-test-1
-    state: unlocked
+    operation: unlock
     lock_id: 0b5f3c1e-8a53-4d1b-9d3e-2f6a1c9e7b42
 
 - name: The last five runs
   complianceflow.azure_infra.deployment_lock:
     deployment: westeu-test-1
-    state: history
+    operation: history
     last: 5
   register: history
 """
@@ -104,7 +109,7 @@ EXAMPLES = r"""
 RETURN = r"""
 locked:
   description: Whether this task took the lock.
-  returned: state=locked
+  returned: operation=lock
   type: bool
 lock_id:
   description: The lock id (lease id) this run holds.
@@ -122,12 +127,12 @@ state_store:
   type: dict
 records:
   description: The newest ledger records, oldest first.
-  returned: state=history
+  returned: operation=history
   type: list
   elements: dict
 deployments:
   description: Every deployment with state in the container.
-  returned: state=deployments
+  returned: operation=deployments
   type: list
   elements: str
 """

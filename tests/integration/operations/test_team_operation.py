@@ -376,11 +376,13 @@ def test_drift_report_names_exactly_the_changed_resources_and_site_repairs_them(
                                {"properties": {"value": "12345", "source": "user-override"}})
     assert status in (200, 201, 202), body
 
+    (tmp_path / f"{deployment}.json").unlink()
     drifted = play(emulator, "playbooks/drift.yml", deployment, "--check", *DRIFT_SLICE, *EMULATOR_VARS,
                    *report_dir)
     assert drifted.returncode != 0, "drift must fail the run so that a scheduled job alerts\n" + drifted.output
+    assert f"{deployment} drifted:" in drifted.stdout, drifted.output
     report = json.loads((tmp_path / f"{deployment}.json").read_text())
-    assert report["drifted"] is True
+    assert report["drifted"] is True, drifted.output
     found = {r["id"].lower(): r["paths"] for r in report["resources"]}
     assert sorted(found) == sorted(i.lower() for i in (rg["id"], nsg["id"], parameter["id"])), found
     assert found[rg["id"].lower()] == ["tags.costCenter"]
@@ -392,6 +394,7 @@ def test_drift_report_names_exactly_the_changed_resources_and_site_repairs_them(
     assert repaired.returncode == 0, repaired.output
     assert re.search(rf"^{deployment}: 0 to add, 3 to change, 0 to destroy, \d+ unchanged$", repaired.stdout,
                      re.MULTILINE), repaired.output
+    (tmp_path / f"{deployment}.json").unlink()
     again = play(emulator, "playbooks/drift.yml", deployment, "--check", *DRIFT_SLICE, *EMULATOR_VARS, *report_dir)
     assert again.returncode == 0, again.output
     assert json.loads((tmp_path / f"{deployment}.json").read_text()) == {"deployment": deployment, "drifted": False,
