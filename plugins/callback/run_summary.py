@@ -28,9 +28,11 @@ requirements:
   - enabled in callbacks_enabled
 options:
   summary_dir:
-    description: Directory for the JSON summary of each run, one file per deployment and run.
+    description:
+      - Directory for the JSON summary of each run, one file per deployment and run.
+      - Unset, C(runs/) next to Ansible's log file when C(log_path) is configured, else C(build/runs) in the current
+        directory.
     type: path
-    default: build/runs
     env:
       - name: CF_RUN_SUMMARY_DIR
     ini:
@@ -48,6 +50,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ansible import constants as C
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
@@ -166,13 +169,20 @@ class CallbackModule(CallbackBase):
             self._display.display(f"  {SYMBOL.get(change['action'], '?')} {change['type']} {change['name']}")
 
     def _write_summary(self, host: str, document: dict[str, Any]) -> None:
-        directory = Path(self.get_option("summary_dir")) / host
+        directory = self._summary_root() / host
         try:
             directory.mkdir(parents=True, exist_ok=True)
             path = directory / f"{document['started'].replace(':', '').replace('-', '')}-{self._run_id}.json"
             path.write_text(json.dumps(document, indent=2) + "\n")
         except OSError as exc:
             self._display.warning(f"{host}: could not write the change summary to {directory}: {exc}")
+
+    def _summary_root(self) -> Path:
+        configured = self.get_option("summary_dir")
+        if configured:
+            return Path(configured)
+        log_path = C.DEFAULT_LOG_PATH
+        return Path(log_path).parent / "runs" if log_path else Path("build") / "runs"
 
     def _host_fact(self, host: str, name: str) -> Any:
         if self._variable_manager is None:

@@ -338,6 +338,14 @@ def test_ledger_summary_and_history_record_every_run(bootstrapped: Any, tmp_path
     listed = play(emulator, "playbooks/history.yml", deployment, "-e", "history_list_deployments=true")
     assert listed.returncode == 0 and f"- {deployment}" in listed.stdout, listed.output
 
+    # Without a summary directory, the JSON goes next to Ansible's log file when one is configured.
+    log = tmp_path / "logs" / "ansible.log"
+    logged = run_playbook(emulator, "site.yml", deployment, *QUICK, *EMULATOR_VARS, *LOCKED,
+                          extra_env={"ANSIBLE_LOG_PATH": str(log)})
+    assert logged.returncode == 0, logged.output
+    (beside_log,) = (log.parent / "runs" / deployment).glob("*.json")
+    assert json.loads(beside_log.read_text())["line"].startswith("0 to add, 0 to change, 0 to destroy")
+
 
 DRIFT_SLICE = ("--tags", "resource_group,network,keyvault,database")
 
