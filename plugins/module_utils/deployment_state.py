@@ -276,7 +276,12 @@ class BlobClient:
             query = "restype=container&comp=list" + (f"&prefix={quote(prefix, safe='')}" if prefix else "")
             query += (f"&delimiter={quote(delimiter, safe='')}" if delimiter else "")
             query += (f"&marker={quote(marker, safe='')}" if marker else "")
-            root = ET.fromstring(self.call("GET", container, query)[2])
+            try:
+                root = ET.fromstring(self.call("GET", container, query)[2])
+            except BlobError as exc:
+                if exc.code == "ContainerNotFound":  # no run has taken a lock in this account yet
+                    return names, prefixes
+                raise
             blobs = root.find("Blobs")
             if blobs is not None:
                 names.extend(b.findtext("Name") or "" for b in blobs.findall("Blob"))

@@ -169,6 +169,8 @@ def test_bootstrap_registers_providers_creates_entra_only_state_and_is_idempoten
         assert second.returncode == 0, second.output
         assert second.recap.get("changed") == 0, second.output
         assert writes(fresh.requests()[mark:]) == []
+        empty = play(fresh, "playbooks/history.yml", "westeu-test-1")
+        assert empty.returncode == 0 and "msg: []" in empty.stdout, empty.output
     finally:
         fresh.set_options(unregistered_providers={})
 
