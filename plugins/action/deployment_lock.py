@@ -166,7 +166,7 @@ class ActionModule(ActionBase):
         try:
             ds.release_lock(client, store["container"], deployment, lock_id)
         except ds.BlobError as exc:
-            if exc.code == "LeaseIdMismatchWithLeaseOperation":
+            if exc.code in ("LeaseIdMismatchWithLeaseOperation", "LeaseIdMismatchWithBlobOperation"):
                 raise AnsibleActionFail(
                     f"lock id {lock_id} is not the lock of {deployment}: it is held by "
                     f"{ds.describe_holder(status['holder'])}; nothing was changed") from exc

@@ -330,7 +330,11 @@ def acquire_lock(client: BlobClient, container: str, deployment: str, who: str, 
 
 
 def release_lock(client: BlobClient, container: str, deployment: str, lock_id: str) -> None:
-    client.lease(lock_path(container, deployment), "release", lease_id=lock_id)
+    """Clear the holder, then release: the next holder's lease and metadata are two requests, and a run refused
+    between them must not name the previous holder."""
+    path = lock_path(container, deployment)
+    client.set_metadata(path, {}, lock_id)
+    client.lease(path, "release", lease_id=lock_id)
 
 
 def lock_status(client: BlobClient, container: str, deployment: str) -> dict[str, Any]:
