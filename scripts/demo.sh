@@ -48,8 +48,14 @@ writes = [e for e in new if is_write(e)]
 print(len(entries), len(writes))
 PY
 }
+# As a team works: the subscription is bootstrapped once (state storage on Azurite, providers registered), and every
+# run takes the deployment's lock (emulator-site-vars.yml turns it off for the test suites; this turns it back on).
+echo "== Bootstrap the subscription: providers, state storage account (locks, run ledger)"
+"$bin/ansible-playbook" playbooks/bootstrap.yml -i "inventories/$deployment" >"$state/../bootstrap.log" \
+  || { cat "$state/../bootstrap.log" >&2; exit 1; }
 run() {
-  "$bin/ansible-playbook" site.yml -i "inventories/$deployment" -e @tests/integration/emulator-site-vars.yml | tee "$1"
+  "$bin/ansible-playbook" site.yml -i "inventories/$deployment" -e @tests/integration/emulator-site-vars.yml \
+    -e deployment_lock_mode=required | tee "$1"
 }
 logs=build/demo/$deployment
 echo "== First run: build $deployment"
@@ -59,19 +65,26 @@ echo "== Second run: must change nothing"
 run "$logs/run2.log"
 read -r after writes < <(request_counts "$before")
 recap=$(sed -e 's/\x1b\[[0-9;]*m//g' "$logs/run2.log" | grep -E "^$deployment +:" | tail -1 || true)
+summary=$(sed -e 's/\x1b\[[0-9;]*m//g' "$logs/run2.log" | grep -E "^$deployment: .* to add, " | tail -1 || true)
 echo
 echo "== Summary"
 echo "second run:           $recap"
+echo "change summary:       ${summary#"$deployment: "}"
 echo "second run requests:  $((after - before)), of which writes (PUT/PATCH/DELETE and POST actions): $writes"
 echo "emulator state:       $state (resources: $base_url/_emulator/resources)"
 echo "emulator request log: $base_url/_emulator/requests ($after requests in all)"
-echo "run logs:             $logs/run1.log, $logs/run2.log"
+echo "run logs:             $logs/run1.log, $logs/run2.log (change summaries as JSON in build/runs/$deployment/)"
+echo "run history:          ansible-playbook playbooks/history.yml -i inventories/$deployment (with the emulator's env.sh)"
 echo "the emulator stops when this script ends; its state stays in $state"
 case "$recap" in
   *"changed=0"*) ;;
   *) echo "NOT idempotent: the second run changed something" >&2; exit 1 ;;
 esac
 [ "$writes" -eq 0 ] || { echo "NOT idempotent: the second run sent $writes write requests" >&2; exit 1; }
+case "$summary" in
+  *": 0 to add, 0 to change, 0 to destroy, "*) ;;
+  *) echo "the second run's change summary is missing or not empty: '$summary'" >&2; exit 1 ;;
+esac
 echo "idempotent: the second run reported changed=0 and sent no write request"
 echo
 echo "== Validate: the platform as its services use it (playbooks/validate.yml, read-only)"

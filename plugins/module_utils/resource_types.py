@@ -98,6 +98,9 @@ _TYPES = [
                  create_only=("kind",),
                  list_keys={"properties.networkAcls.virtualNetworkRules": ("id",),
                             "properties.networkAcls.ipRules": ("value",)}),
+    # The state storage account's blob service settings and lifecycle rules (playbooks/bootstrap.yml).
+    ResourceType("Microsoft.Storage/storageAccounts/blobServices", "2023-05-01", exact_maps=()),
+    ResourceType("Microsoft.Storage/storageAccounts/managementPolicies", "2023-05-01", exact_maps=()),
     ResourceType("Microsoft.KeyVault/vaults", "2023-07-01", update="PATCH",
                  create_only=("properties.softDeleteRetentionInDays",),
                  initial_only=("properties.accessPolicies",),

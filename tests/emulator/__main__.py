@@ -72,6 +72,21 @@ def _keyvault_plane(state_dir: Path) -> Any:
     return KeyVaultSecretsPlane(state_dir)
 
 
+def _blob_plane(mode: str, state_dir: Path, cert: Path, key: Path) -> Any:
+    """Azurite behind storage accounts' blob endpoints (`--blob auto`: when the npm package is installed)."""
+    from .dataplanes.azurite import AzuritePlane, find_azurite
+
+    command = None if mode == "off" else find_azurite()
+    if command is None:
+        if mode == "on":
+            sys.stderr.write("emulator: --blob on, but Azurite is not installed (scripts/system-deps.sh)" + "\n")
+            raise SystemExit(2)
+        return None
+    plane = AzuritePlane(state_dir / "azurite", cert, key, command)
+    plane.restart_all()
+    return plane
+
+
 def env_lines(base_url: str, ca: Path) -> dict[str, str]:
     deployer, other = identity.DEPLOYER, identity.OTHER_TENANT_APP
     return {
@@ -116,7 +131,8 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     ca, cert, key = ensure_certificates(state_dir)
     issuer = identity.TokenIssuer(state_dir)
-    planes = Planes(keyvault_secrets=_keyvault_plane(state_dir), postgres=_postgres_plane(args.postgres, state_dir))
+    planes = Planes(keyvault_secrets=_keyvault_plane(state_dir), postgres=_postgres_plane(args.postgres, state_dir),
+                    blob=_blob_plane(args.blob, state_dir, cert, key))
     planes.redis = _redis_plane(args.redis, state_dir)
     engine = ArmEngine(
         Store(state_dir),
@@ -146,7 +162,8 @@ def serve(args: argparse.Namespace) -> int:
              "state_dir": str(state_dir), "latency": args.latency, "time_scale": args.time_scale,
              "seed": args.seed, "read_latency": args.read_latency, "strict_schema": args.strict_schema,
              "keyvault_client_ip": args.keyvault_client_ip, "unregistered_providers": args.unregistered_providers,
-             "postgres": planes.postgres is not None, "redis": planes.redis is not None, "env": env},
+             "postgres": planes.postgres is not None, "redis": planes.redis is not None,
+             "blob": planes.blob is not None, "env": env},
             indent=2,
         ),
     )
@@ -169,6 +186,8 @@ def serve(args: argparse.Namespace) -> int:
             planes.postgres.stop_all()
         if planes.redis is not None:
             planes.redis.stop_all()
+        if planes.blob is not None:
+            planes.blob.stop_all()
         ready_file.unlink(missing_ok=True)
         sys.stderr.write("emulator: stopped" + "\n")
     return 0
@@ -215,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--unregistered-providers", action="store_true",
                    help="start every subscription with the resource providers unregistered (writes answer 409 "
                         "MissingSubscriptionRegistration until POST .../providers/NS/register)")
+    p.add_argument("--blob", choices=("auto", "on", "off"), default=os.environ.get("CF_EMULATOR_BLOB", "auto"),
+                   help="Azurite behind storage accounts' blob endpoints: auto (when installed) | on | off")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)

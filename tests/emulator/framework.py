@@ -215,6 +215,7 @@ class Planes:
     keyvault_secrets: Any = None
     postgres: Any = None
     redis: Any = None
+    blob: Any = None  # dataplanes/azurite.py: Azurite behind storage accounts' blob endpoints
 
 
 # Regions ARM accepts (normalised form). A location outside this list is refused like an unknown region.

@@ -216,6 +216,8 @@ class Handler(BaseHTTPRequestHandler):
                 "status": response.status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "client_request_id": headers.get("x-ms-client-request-id"),
+                # As Azure's activity and resource logs record it: tells concurrent clients apart.
+                "user_agent": headers.get("user-agent"),
                 "request_id": request_id,
             }
             if self.command in ("PUT", "PATCH", "POST") and raw and path.lower().startswith("/subscriptions/"):
@@ -479,6 +481,8 @@ class Handler(BaseHTTPRequestHandler):
             return Response(200, {
                 "postgres": {"enabled": pg is not None, "servers": pg.describe() if pg is not None else {}},
                 "redis": {"enabled": redis is not None, "caches": redis.describe() if redis is not None else {}},
+                "blob": {"enabled": planes.blob is not None,
+                         "accounts": planes.blob.describe() if planes.blob is not None else {}},
                 "keyvault": {"enabled": planes.keyvault_secrets is not None,
                              "resource": self.server.keyvault_resource,
                              "vault_url_template": f"{self.server.base_url}/kv/{{vault}}/"},

@@ -29,7 +29,7 @@ from tests.integration.request_log import writes
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOYMENT = "westeu-test-1"
-SLICE = ("--tags", "resource_group,network")
+SLICE = ("--tags", "resource_group,network", "-e", "deployment_lock_mode=off")
 SHARED_GROUP = "NetworkWatcherRG"  # the region's Network Watcher group: shared, created when missing, never planned
 
 
@@ -90,6 +90,15 @@ def main() -> int:
                 problems.append(f"again: recap {counters}, expected changed=0 on a converged deployment")
             if again_writes:
                 problems.append(f"again: a converged deployment got writes {again_writes}")
+
+            # Team operation from the install, as docs/operations.md tells users: bootstrap, then a locked run with the
+            # callback enabled by environment (the install's ansible.cfg does not enable it).
+            play("bootstrap", "bootstrap")
+            env["ANSIBLE_CALLBACKS_ENABLED"] = "complianceflow.azure_infra.run_summary"
+            locked, _ = play("locked", "site", "--tags", "resource_group", "-e", "deployment_lock_mode=required")
+            for expected in (f"{DEPLOYMENT}: 0 to add, 0 to change, 0 to destroy,", "deployment lock released"):
+                if expected not in locked.stdout:
+                    problems.append(f"locked: {expected!r} missing from the output of a locked run")
         finally:
             emulator.stop()
 
@@ -98,7 +107,7 @@ def main() -> int:
         return 1
     sys.stdout.write(f"installed artifact: complianceflow.azure_infra.site built {len(planned)} planned resources "
                      f"of {DEPLOYMENT} ({' '.join(SLICE)}) against the emulator, check mode wrote nothing, "
-                     "the second run changed nothing\n")
+                     "the second run changed nothing; bootstrap and a locked run with the run_summary callback\n")
     return 0
 
 

@@ -165,9 +165,10 @@ def test_unknown_subscription(emulator: Any) -> None:
 
 def test_admin_dataplanes_reports_planes(emulator: Any) -> None:
     planes = emulator.dataplanes()
-    assert set(planes) == {"postgres", "keyvault", "redis"}
+    assert set(planes) == {"postgres", "keyvault", "redis", "blob"}
     assert isinstance(planes["postgres"]["servers"], dict)
     assert isinstance(planes["redis"]["caches"], dict)
+    assert isinstance(planes["blob"]["accounts"], dict)
     assert planes["keyvault"]["enabled"] is True
 
 

@@ -23,11 +23,14 @@ def _name(rg: str, tag: str) -> str:
     return (tag + rg.replace("-", ""))[:24]
 
 
-def test_create_read_update_delete(storage: Any, rg: str) -> None:
+def test_create_read_update_delete(emulator: Any, storage: Any, rg: str) -> None:
     name = _name(rg, "crud")
     account = storage.storage_accounts.begin_create(rg, name, ACCOUNT).result()
     assert account.provisioning_state == "Succeeded"
-    assert account.primary_endpoints.blob == f"https://{name}.blob.core.windows.net/"
+    # With Azurite installed the blob endpoint is its own (test_dataplane_blob.py); the other services keep Azure's.
+    if not emulator.dataplanes()["blob"]["enabled"]:
+        assert account.primary_endpoints.blob == f"https://{name}.blob.core.windows.net/"
+    assert account.primary_endpoints.queue == f"https://{name}.queue.core.windows.net/"
     assert account.secondary_location == "northeurope", "RA-GRS replicates to the paired region"
     assert account.access_tier == "Hot" and account.enable_https_traffic_only is True
     updated = storage.storage_accounts.update(rg, name, {"tags": {"env": "test"}})
@@ -85,3 +88,40 @@ def test_sku_and_kind_are_validated(storage: Any, rg: str) -> None:
     with pytest.raises(HttpResponseError) as excinfo:
         storage.storage_accounts.begin_create(rg, _name(rg, "kind"), {**ACCOUNT, "kind": "FileStorage"}).result()
     assert excinfo.value.error.code == "SkuNotSupported"
+
+
+def test_blob_service_settings_exist_with_the_account_and_check_retention(storage: Any, rg: str) -> None:
+    name = _name(rg, "blobsvc")
+    storage.storage_accounts.begin_create(rg, name, ACCOUNT).result()
+    before = storage.blob_services.get_service_properties(rg, name)
+    assert before.name == "default" and before.delete_retention_policy.enabled is False
+    updated = storage.blob_services.set_service_properties(rg, name, {"properties": {
+        "isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 30},
+        "containerDeleteRetentionPolicy": {"enabled": True, "days": 7}}})
+    assert updated.is_versioning_enabled is True and updated.delete_retention_policy.days == 30
+    assert storage.blob_services.get_service_properties(rg, name).container_delete_retention_policy.days == 7
+    for days in (0, 366):
+        with pytest.raises(HttpResponseError) as excinfo:
+            storage.blob_services.set_service_properties(rg, name, {"properties": {
+                "deleteRetentionPolicy": {"enabled": True, "days": days}}})
+        assert excinfo.value.error.code == "InvalidRequestPropertyValue", days
+
+
+def test_lifecycle_management_policy_rules(storage: Any, rg: str) -> None:
+    name = _name(rg, "lifecycle")
+    storage.storage_accounts.begin_create(rg, name, ACCOUNT).result()
+    rule = {"enabled": True, "name": "deleteOldVersions", "type": "Lifecycle",
+            "definition": {"actions": {"version": {"delete": {"daysAfterCreationGreaterThan": 90}}},
+                           "filters": {"blobTypes": ["blockBlob"]}}}
+    policy = storage.management_policies.create_or_update(rg, name, "default",
+                                                          {"properties": {"policy": {"rules": [rule]}}})
+    assert [r.name for r in policy.policy.rules] == ["deleteOldVersions"]
+    assert policy.last_modified_time is not None
+    bad = {**rule, "definition": {**rule["definition"], "filters": {"blobTypes": ["pageBlob"]}}}
+    with pytest.raises(HttpResponseError) as excinfo:
+        storage.management_policies.create_or_update(rg, name, "default", {"properties": {"policy": {"rules": [bad]}}})
+    assert excinfo.value.error.code == "InvalidManagementPolicyRules"
+    with pytest.raises(HttpResponseError) as excinfo:
+        storage.management_policies.create_or_update(rg, name, "default",
+                                                      {"properties": {"policy": {"rules": [rule, rule]}}})
+    assert excinfo.value.error.code == "InvalidManagementPolicyRules"

@@ -31,10 +31,6 @@ PLAYBOOK = REPO / "playbooks" / "awx_configure.yml"
 DEPLOYMENTS = tuple(sorted(p.parent.name for p in (REPO / "inventories").glob("*/hosts.yml")))
 SETTINGS = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())["awx_settings"]
 
-# Playbooks that job templates call and that other changes add (issue 9: validate.yml; issue 15: drift.yml).
-# The one place to delete them from once they exist in the repository.
-EXPECTED_LATER = {"playbooks/drift.yml"}
-
 
 # --- the awx.awx modules' own argument specs ----------------------------------------------------------------------
 
@@ -192,15 +188,10 @@ def test_every_template_points_at_a_playbook_and_an_inventory_that_exist(config:
         assert (REPO / source["source_path"] / "hosts.yml").is_file(), source["source_path"]
         assert source["source_path"] == f"inventories/{source['inventory']}/"
     assert {s["inventory"] for s in config["controller_inventory_sources"]} == inventories
-    missing = set()
     for template in config["controller_templates"]:
         assert template["inventory"] in inventories, template["name"]
         assert template["project"] in {p["name"] for p in config["controller_projects"]}
-        if not (REPO / template["playbook"]).is_file():
-            missing.add(template["playbook"])
-    assert missing <= EXPECTED_LATER, f"templates call playbooks that do not exist: {sorted(missing - EXPECTED_LATER)}"
-    landed = {p for p in EXPECTED_LATER if (REPO / p).is_file()}
-    assert not landed, f"{sorted(landed)} exist now: remove them from EXPECTED_LATER"
+        assert (REPO / template["playbook"]).is_file(), f"{template['name']} calls {template['playbook']}, which does not exist"
 
 
 def test_names_referenced_between_objects_exist(config: dict[str, list[dict[str, Any]]]) -> None:

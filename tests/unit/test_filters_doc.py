@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import yaml
 
-from ansible_collections.complianceflow.azure_infra.plugins.filter import awx, cidr, deployment, naming
+from ansible_collections.complianceflow.azure_infra.plugins.filter import awx, cidr, deployment, naming, state
 from scripts.generate_docs import deployment_inputs
 
 REPO = Path(__file__).resolve().parents[2]
 FILTER_DIR = REPO / "plugins" / "filter"
 BIN = Path(sys.executable).parent
 FQCN = "complianceflow.azure_infra"
-FILTERS = sorted(name for module in (awx, cidr, deployment, naming) for name in module.FilterModule().filters())
+FILTERS = sorted(name for module in (awx, cidr, deployment, naming, state) for name in module.FilterModule().filters())
 
 
 def ansible_env() -> dict[str, str]:

@@ -1,4 +1,6 @@
-"""Microsoft.Storage: storage accounts (flow-log and diagnostics targets), listKeys, regenerateKey, name checks."""
+"""Microsoft.Storage: storage accounts (flow-log and diagnostics targets, the deployments' state), listKeys,
+regenerateKey, name checks; the blob service's settings (versioning, soft delete) and lifecycle management policies
+of an account (both singletons named ``default``, as the Storage resource provider REST reference describes)."""
 
 from __future__ import annotations
 
@@ -110,6 +112,9 @@ class StorageAccounts(ResourceType):
         props["statusOfPrimary"] = "available"
         endpoints = {svc: f"https://{name}.{svc}.core.windows.net/" for svc in ("blob", "queue", "table", "file",
                                                                                 "dfs", "web")}
+        if ctx.planes.blob is not None:
+            # Azurite serves the account's blobs (tests/emulator/dataplanes/azurite.py).
+            endpoints["blob"] = ctx.planes.blob.endpoint(name)
         props["primaryEndpoints"] = endpoints
         if any(tag in sku for tag in ("GRS", "GZRS")):
             props["secondaryLocation"] = PAIRED_REGION.get(location, location)
@@ -122,6 +127,15 @@ class StorageAccounts(ResourceType):
     def after_write(self, ctx: Ctx, resource: Resource, req: WriteRequest) -> None:
         if "keys" not in resource.internal:
             resource.internal["keys"] = {"key1": ctx.new_key(64), "key2": ctx.new_key(64)}
+        if ctx.planes.blob is not None:
+            ctx.planes.blob.ensure_account(resource.name, resource.internal["keys"]["key1"])
+
+    def after_delete(self, ctx: Ctx, resource: Resource) -> None:
+        if ctx.planes.blob is not None:
+            ctx.planes.blob.delete_account(resource.name)
+
+    def on_discard(self, ctx: Ctx, resource: Resource) -> None:
+        self.after_delete(ctx, resource)
 
     def list_keys(self, ctx: Ctx, resource: Resource, body: dict[str, Any]) -> ActionResult:
         if resource.properties.get("allowSharedKeyAccess") is False:
@@ -155,5 +169,99 @@ def check_name_availability(ctx: Ctx, scope: str, body: dict[str, Any]) -> Actio
     return ActionResult(200, {"nameAvailable": True})
 
 
-RESOURCE_TYPES: list[ResourceType] = [StorageAccounts()]
+SINGLETON_HINT = "The name of this resource must be 'default'."
+BLOB_TYPES = ("blockBlob", "appendBlob")
+
+
+def _retention(props: dict[str, Any], key: str) -> None:
+    policy = props.get(key)
+    if not isinstance(policy, dict) or not policy.get("enabled"):
+        return
+    days = policy.get("days")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+        raise ArmError(400, "InvalidRequestPropertyValue",
+                       f"The value '{days}' is not valid for property '{key}.days': it must be between 1 and 365 "
+                       "when the policy is enabled.")
+
+
+class BlobServices(ResourceType):
+    """`.../storageAccounts/{a}/blobServices/default`: exists with every account (GET answers its defaults before
+    anyone wrote it); PUT sets versioning, blob and container soft delete, change feed."""
+
+    type = "Microsoft.Storage/storageAccounts/blobServices"
+    name_rule = NameRule(7, 7, r"default", SINGLETON_HINT)
+    location = "none"
+    tags = False
+    patch = None
+    put = OpStyle(Lro.NONE, done=200, created_done=200)
+    read_only_properties = ("lastModifiedTime",)
+
+    def _defaults(self, account: Resource) -> dict[str, Any]:
+        return {"id": f"{account.id}/blobServices/default", "name": "default", "type": self.type,
+                "sku": dict(account.body.get("sku") or {}),
+                "properties": {"cors": {"corsRules": []},
+                               "deleteRetentionPolicy": {"allowPermanentDelete": False, "enabled": False}}}
+
+    def builtin(self, ctx: Ctx, resource_id: str, name: str) -> dict[str, Any] | None:
+        account = ctx.get(resource_id.rsplit("/blobServices/", 1)[0]) if name.lower() == "default" else None
+        return self._defaults(account) if account is not None else None
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        props = req.properties
+        _retention(props, "deleteRetentionPolicy")
+        _retention(props, "containerDeleteRetentionPolicy")
+        kind = (req.parent.body.get("kind") if req.parent else None) or ""
+        if props.get("isVersioningEnabled") and kind not in ("StorageV2", "BlockBlobStorage"):
+            raise ArmError(400, "FeatureNotSupportedForAccount",
+                           f"Versioning is not supported for the account kind '{kind}'.")
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        body = super().build(ctx, req)
+        if req.parent is not None:
+            body["sku"] = dict(req.parent.body.get("sku") or {})
+        return body
+
+
+class ManagementPolicies(ResourceType):
+    """`.../storageAccounts/{a}/managementPolicies/default`: lifecycle rules (delete or tier base blobs, snapshots
+    and versions after N days)."""
+
+    type = "Microsoft.Storage/storageAccounts/managementPolicies"
+    name_rule = NameRule(7, 7, r"default", SINGLETON_HINT)
+    location = "none"
+    tags = False
+    patch = None
+    put = OpStyle(Lro.NONE, done=200, created_done=200)
+    read_only_properties = ("lastModifiedTime",)
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        rules = (req.properties.get("policy") or {}).get("rules")
+        if not isinstance(rules, list) or not rules:
+            raise ArmError(400, "InvalidManagementPolicyRules", "The management policy must have at least one rule.")
+        seen: set[str] = set()
+        for rule in rules:
+            name = str((rule or {}).get("name", ""))
+            if not re.fullmatch(r"[A-Za-z0-9]{1,256}", name):
+                raise ArmError(400, "InvalidManagementPolicyRules",
+                               f"Rule name '{name}' is invalid: use 1-256 letters and digits.")
+            if name.lower() in seen:
+                raise ArmError(400, "InvalidManagementPolicyRules", f"Rule name '{name}' is used more than once.")
+            seen.add(name.lower())
+            if rule.get("type") != "Lifecycle":
+                raise ArmError(400, "InvalidManagementPolicyRules", f"Rule '{name}': type must be 'Lifecycle'.")
+            definition = rule.get("definition") or {}
+            if not definition.get("actions"):
+                raise ArmError(400, "InvalidManagementPolicyRules", f"Rule '{name}' has no actions.")
+            blob_types = (definition.get("filters") or {}).get("blobTypes")
+            if not blob_types or any(t not in BLOB_TYPES for t in blob_types):
+                raise ArmError(400, "InvalidManagementPolicyRules",
+                               f"Rule '{name}': filters.blobTypes must list blockBlob and/or appendBlob.")
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        body = super().build(ctx, req)
+        body["properties"]["lastModifiedTime"] = ctx.now()
+        return body
+
+
+RESOURCE_TYPES: list[ResourceType] = [StorageAccounts(), BlobServices(), ManagementPolicies()]
 PROVIDER_ACTIONS = {"Microsoft.Storage/checkNameAvailability": check_name_availability}

@@ -11,7 +11,8 @@ from tests.integration.playbooks.runner import run_playbook
 
 def test_a_failed_redis_create_fails_the_run_with_azures_words(fresh: Any) -> None:
     fresh.set_faults("put:Microsoft.Cache/redis:lro-failed:always")
-    run = run_playbook(fresh, "site.yml", "westeu-test-1", "--tags", "resource_group,redis")
+    run = run_playbook(fresh, "site.yml", "westeu-test-1", "--tags", "resource_group,redis",
+                       "-e", "deployment_lock_mode=off")
     assert run.returncode != 0, run.output
     assert run.recap.get("failed") == 1, run.output
     assert "InternalServerError" in run.stdout and "lro-failed" in run.stdout, run.output

@@ -10,7 +10,7 @@ from typing import Any
 from tests.integration.playbooks.runner import run_playbook
 
 RUNNER = "198.51.100.7"
-TAGS = ("--tags", "resource_group,network,keyvault")
+TAGS = ("--tags", "resource_group,network,keyvault", "-e", "deployment_lock_mode=off")
 
 
 def test_the_runner_writes_its_secrets_through_the_vault_firewall_only_from_its_declared_ranges(fresh: Any) -> None:

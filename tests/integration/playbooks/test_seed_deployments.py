@@ -55,11 +55,12 @@ def test_build_converge_destroy(fresh: Any, deployment: str, tmp_path: Path) -> 
     # Production without a confirmation, and any deployment with a mistyped one (AWX's Destroy survey answer), is
     # refused before any write.
     mark = len(fresh.requests())
-    refused = run_playbook(fresh, "playbooks/destroy.yml", deployment,
+    refused = run_playbook(fresh, "playbooks/destroy.yml", deployment, *EMULATOR_VARS,
                            *(() if protected else ("-e", "confirm_destroy=westeu-test-1")))
     assert refused.returncode != 0 and f"confirm_destroy={deployment}" in refused.stdout, refused.output[-4000:]
     assert writes(fresh.requests()[mark:]) == [], "a refused destroy must not write"
-    destroy = run_playbook(fresh, "playbooks/destroy.yml", deployment, "-e", f"confirm_destroy={deployment}")
+    destroy = run_playbook(fresh, "playbooks/destroy.yml", deployment, *EMULATOR_VARS,
+                           "-e", f"confirm_destroy={deployment}")
     assert destroy.returncode == 0, destroy.output[-6000:]
     group_id = group["id"].lower()
     left = sorted(i for i in index_by_id(fresh.resources()) if i == group_id or i.startswith(group_id + "/"))

@@ -19,10 +19,12 @@ WATCHER_GROUP = "NetworkWatcherRG"
 
 # This file proves the network slice; test_site_whole_stack.py runs the whole stack.
 SLICE = ("--tags", "resource_group,network")
+# These tests run on a subscription without the state storage account (tests/integration/operations/ test the lock).
+NO_LOCK = ("-e", "deployment_lock_mode=off")
 
 
 def build(emulator: Any, deployment: str, *args: str) -> Any:
-    run = run_playbook(emulator, "site.yml", deployment, *SLICE, *args)
+    run = run_playbook(emulator, "site.yml", deployment, *SLICE, *NO_LOCK, *args)
     assert run.returncode == 0, run.output
     assert run.recap.get("failed") == 0, run.output
     return run
@@ -110,13 +112,14 @@ def test_converges_under_faults_and_destroy_removes_the_deployment(fresh: Any, p
     assert protected == (deployment == "westeu-prod-1")
     rg_id = next(r["id"] for r in plans[deployment] if r["type"] == "Microsoft.Resources/resourceGroups")
     if protected:
-        refused = run_playbook(fresh, "playbooks/destroy.yml", deployment)
+        refused = run_playbook(fresh, "playbooks/destroy.yml", deployment, *NO_LOCK)
         assert refused.returncode != 0
         assert f"confirm_destroy={deployment}" in refused.stdout, refused.output
         assert resource(fresh, rg_id) is not None, "a refused destroy must delete nothing"
-        destroyed = run_playbook(fresh, "playbooks/destroy.yml", deployment, "-e", f"confirm_destroy={deployment}")
+        destroyed = run_playbook(fresh, "playbooks/destroy.yml", deployment, *NO_LOCK,
+                                 "-e", f"confirm_destroy={deployment}")
     else:
-        destroyed = run_playbook(fresh, "playbooks/destroy.yml", deployment)
+        destroyed = run_playbook(fresh, "playbooks/destroy.yml", deployment, *NO_LOCK)
     assert destroyed.returncode == 0, destroyed.output
 
     watcher_id = next(r["id"] for r in plans[deployment] if r["type"] == "Microsoft.Network/networkWatchers")

@@ -1,0 +1,120 @@
+"""The pure parts of the deployments' state: change summary, drift report, ledger lines, holder text, state names,
+the bootstrap plan, and the playbook label the lock records (never extra vars)."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.complianceflow.azure_infra.plugins.action.deployment_lock import playbook_label
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils import deployment_state as ds
+from ansible_collections.complianceflow.azure_infra.plugins.module_utils.naming_rules import name_errors
+
+SUB = "c0ffee00-0000-4000-8000-000000000001"
+
+
+def result(rid: str, action: str, differences: list[str] | None = None) -> dict[str, object]:
+    return {"id": rid, "type": rid.rsplit("/providers/", 1)[-1].rsplit("/", 1)[0], "name": rid.rsplit("/", 1)[-1],
+            "action": action, "differences": differences or []}
+
+
+NSG = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg-db"
+VNET = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet"
+KV = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+
+
+def test_summary_counts_in_terraforms_words_and_lists_only_changes() -> None:
+    merged: dict[str, dict[str, object]] = {}
+    ds.merge_results(merged, [result(NSG, "create"), result(VNET, "update", ["tags.env"]), result(KV, "unchanged")])
+    summary = ds.summarise(merged, check_mode=False)
+    assert summary["line"] == "1 to add, 1 to change, 0 to destroy, 1 unchanged"
+    assert [(c["action"], c["name"]) for c in summary["changes"]] == [("add", "nsg-db"), ("change", "vnet")]
+    assert ds.summarise(merged, check_mode=True)["line"] == "would: 1 to add, 1 to change, 0 to destroy, 1 unchanged"
+
+
+def test_a_resource_seen_by_two_tasks_keeps_its_most_significant_action() -> None:
+    merged: dict[str, dict[str, object]] = {}
+    ds.merge_results(merged, [result(NSG, "create")])
+    ds.merge_results(merged, [result(NSG.upper().replace("SUBSCRIPTIONS", "subscriptions"), "unchanged")])
+    assert [r["action"] for r in merged.values()] == ["create"]
+    ds.merge_results(merged, [result(KV, "failed"), {"no": "id"}, "not a dict"])  # type: ignore[list-item]
+    assert ds.summarise(merged, check_mode=False)["line"].endswith(", 1 failed")
+
+
+def test_drift_report_has_paths_never_values_and_skips_unchanged() -> None:
+    merged: dict[str, dict[str, object]] = {}
+    ds.merge_results(merged, [result(VNET, "update", ["tags.env", "tags.env"]), result(KV, "unchanged"),
+                              result(NSG, "skipped")])
+    report = ds.drift_report("westeu-test-1", merged)
+    assert report == {"deployment": "westeu-test-1", "drifted": True, "resources": [
+        {"id": VNET, "type": "Microsoft.Network/virtualNetworks", "name": "vnet", "action": "change",
+         "paths": ["tags.env"]}]}
+    assert ds.drift_report("westeu-test-1", {})["drifted"] is False
+
+
+def test_state_account_name_is_valid_stable_and_per_subscription() -> None:
+    name = ds.state_account_name(SUB)
+    assert name == ds.state_account_name(SUB.upper())
+    assert name != ds.state_account_name("c0ffee00-0000-4000-8000-000000000002")
+    assert re.fullmatch(r"stcfstate[a-z0-9]{4}", name) and name_errors("storage_account", name) == []
+
+
+def test_holder_text_names_everything_a_team_mate_needs() -> None:
+    holder = ds.lock_holder("alice", "build-7", "site.yml --tags database", "0b5f3c1e")
+    text = ds.describe_holder(holder)
+    for value in ("alice", "build-7", holder["since"], "site.yml --tags database", "0b5f3c1e"):
+        assert value in text
+    assert "unknown holder" in ds.describe_holder({})
+    assert ds.ascii_metadata("Jürgen\n") == "J?rgen?"
+
+
+def test_playbook_label_keeps_playbooks_and_tags_and_never_extra_vars() -> None:
+    argv = ["/venv/bin/ansible-playbook", "site.yml", "-i", "inventories/westeu-test-1/hosts.yml", "-e",
+            "secret_password=hunter2", "--extra-vars", "@secrets.yml", "--check"]
+    label = playbook_label(argv, ["database", "network"])
+    assert label == "site.yml --tags database,network"
+    assert "hunter2" not in label and "hosts.yml" not in label
+    assert playbook_label(["/usr/bin/ansible-playbook", "-e", "x=1", "playbooks/destroy.yml"], ["all"]) == "destroy.yml"
+
+
+def test_ledger_line_marks_check_mode_runs() -> None:
+    record = {"started": "2026-11-30T22:00:00Z", "playbook": "site.yml", "check_mode": True, "who": "bob",
+              "host": "h", "outcome": "succeeded", "duration_seconds": 3.2, "run_id": "abc",
+              "counts": {"add": 2, "change": 0, "destroy": 0, "unchanged": 5}}
+    line = ds.ledger_line(record)
+    assert "site.yml (check mode)" in line and "would: 2 to add" in line and "bob@h" in line
+
+
+def test_bootstrap_plan_is_entra_only_versioned_and_grants_the_runner() -> None:
+    plan = ds.bootstrap_plan(SUB, "westeurope")
+    by_type = {r["type"]: r for r in plan}
+    account = by_type["Microsoft.Storage/storageAccounts"]
+    assert account["properties"]["allowSharedKeyAccess"] is False
+    assert account["properties"]["allowBlobPublicAccess"] is False
+    assert account["properties"]["minimumTlsVersion"] == "TLS1_2"
+    blob = by_type["Microsoft.Storage/storageAccounts/blobServices"]["properties"]
+    assert blob["isVersioningEnabled"] is True and blob["deleteRetentionPolicy"] == {"enabled": True, "days": 30}
+    (grant,) = [r for r in plan if r["type"] == "Microsoft.Authorization/roleAssignments"]
+    assert grant["properties"]["principalId"] == "<runtime:principal-id>"
+    assert grant["id"].startswith(account["id"] + "/")
+    ids = [r["id"].lower() for r in plan]
+    for resource in plan:  # every dependency comes earlier in the plan
+        for dependency in resource.get("depends_on", []):
+            assert dependency.lower() in ids[: ids.index(resource["id"].lower())], (resource["id"], dependency)
+
+
+def test_bootstrap_plan_for_a_given_runner_scopes_contributor_to_the_deployments() -> None:
+    runner = "11111111-2222-4333-8444-555555555555"
+    plan = ds.bootstrap_plan(SUB, "westeurope", runner_object_id=runner,
+                             runner_deployments={"westeu-test-1": "westeurope"}, workspace_id="/x/workspaces/w")
+    grants = sorted((r["id"].split("/providers/Microsoft.Authorization/")[0].rsplit("/", 1)[-1],
+                     r["properties"]["roleDefinitionId"].rsplit("/", 1)[-1])
+                    for r in plan if r["type"] == "Microsoft.Authorization/roleAssignments")
+    assert grants == sorted([
+        (ds.state_account_name(SUB), ds.STORAGE_BLOB_DATA_CONTRIBUTOR), (SUB, ds.READER),
+        ("rg-cf-westeu-test-1", ds.CONTRIBUTOR), ("rg-cf-westeu-test-1", ds.RBAC_ADMINISTRATOR),
+        ("NetworkWatcherRG", ds.CONTRIBUTOR)])
+    assert all(r["properties"]["principalId"] == runner for r in plan
+               if r["type"] == "Microsoft.Authorization/roleAssignments")
+    groups = [r for r in plan if r["type"] == "Microsoft.Resources/resourceGroups" and r.get("manage") == "create"]
+    assert sorted(g["name"] for g in groups) == ["NetworkWatcherRG", "rg-cf-westeu-test-1"]
+    assert not any(r["type"] == "Microsoft.OperationalInsights/workspaces" for r in plan)
