@@ -233,6 +233,10 @@ def test_plan_is_check_and_diff_and_drift_is_nightly_and_notifies(config: dict[s
         drift = by_name[f"{deployment} Drift"]
         assert drift["notification_templates_error"] == [f"{deployment} on-call"]
         assert "FREQ=DAILY" in schedules[drift["name"]]["rrule"]
+    # A playbook that refuses to run outside check mode (drift.yml) must be launched as a check job.
+    for template in config["controller_templates"]:
+        if "that: ansible_check_mode" in (REPO / template["playbook"]).read_text():
+            assert template["job_type"] == "check", template["name"]
     recipients = {n["name"]: n["notification_configuration"]["recipients"] for n in config["controller_notifications"]}
     for deployment in DEPLOYMENTS:
         own = yaml.safe_load((REPO / "inventories" / deployment / "host_vars" / f"{deployment}.yml").read_text())

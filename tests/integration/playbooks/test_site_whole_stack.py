@@ -133,7 +133,8 @@ class Stack:
         command = [ANSIBLE_PLAYBOOK, playbook]
         for name in inventories:
             command += ["-i", f"inventories/{name}"]
-        command += [*(EMULATOR_VARS if playbook in ("site.yml", "playbooks/validate.yml", "playbooks/destroy.yml") else ()), *args]
+        emulator_vars = playbook in ("site.yml", "playbooks/validate.yml", "playbooks/destroy.yml")
+        command += [*(EMULATOR_VARS if emulator_vars else ()), *args]
         if playbook == "site.yml":
             command += ["-e", f"identity_outputs_dir={self.workdir / 'outputs'}"]
         env = {**os.environ, **{k: str(v) for k, v in self.emulator.env.items()},
