@@ -170,6 +170,15 @@ class RuntimeValues:
         self._cache: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
         self._identity: dict[str, str] | None = None
+        # What the run has already read of a resource (the engine's reads of planned resources), or None: a
+        # property of a planned resource then costs no request of its own.
+        self.known: Callable[[str], dict[str, Any] | None] = lambda _resource_id: None
+
+    def _read(self, resource_id: str) -> dict[str, Any] | None:
+        found = self.known(resource_id)
+        if found is not None:
+            return found
+        return self.client.get(resource_id, resource_type(type_of_id(resource_id)).api_version)
 
     def _caller(self) -> dict[str, str]:
         if self._identity is None:
@@ -209,7 +218,7 @@ class RuntimeValues:
             today = dt.datetime.now(dt.UTC).date()
             return f"{today.replace(day=1).isoformat()}T00:00:00Z"
         if name == "workspace-customer-id" and argument:
-            workspace = self.client.get(argument, resource_type(type_of_id(argument)).api_version)
+            workspace = self._read(argument)
             value = ((workspace or {}).get("properties") or {}).get("customerId")
             return value or f"<runtime:{name}:{argument}>"
         if name == "list-keys" and argument:
@@ -223,7 +232,7 @@ class RuntimeValues:
             return self._secret(keys.get(field_name), name, argument)
         if name in ("property", "public-property") and argument:
             source, path = argument.rsplit(":", 1)
-            found = self.client.get(source, resource_type(type_of_id(source)).api_version)
+            found = self._read(source)
             value = rec._get_path(found, path) if found else None
             if name == "public-property":
                 # Not a secret (an identity's principal id, a host name): shown in results and diffs.
@@ -748,15 +757,20 @@ class Engine:
 
     # --- decide --------------------------------------------------------------------------------------------
     def decide(self) -> None:
+        """Decide every resource; the resources of one dependency level at once (deciding may read run-time values,
+        such as a key or a property, and a Key Vault secret looks at its vault's decision, one level up)."""
         if any(self._opts(i).missing_dependencies == "skip" for i in self.items):
             self._missing_dependencies()
-        for item in self.items:
-            if item.action:
-                continue
+
+        def decide_one(item: Item) -> None:
             try:
                 self._decide_one(item)
             except (*ENGINE_ERRORS, PlanError) as exc:
                 self._fail(item, exc)
+
+        with self._pool() as pool:
+            for level in sorted({i.level for i in self.items}):
+                list(pool.map(decide_one, [i for i in self.items if i.level == level and not i.action]))
 
     def _decide_one(self, item: Item) -> None:
         rtype = item.rtype
@@ -1037,7 +1051,14 @@ class Engine:
             self._wave([i for i in doomed if i.level == level])
 
     # --- the whole run ---------------------------------------------------------------------------------------
+    def _known(self, resource_id: str) -> dict[str, Any] | None:
+        """A planned resource as this run read it (None when not planned, not read yet, or missing)."""
+        item = self.by_key.get(resource_id.lower())
+        return item.actual if item is not None and item.type != SECRET_TYPE else None
+
     def run(self) -> dict[str, Any]:
+        if self.runtime is not None:
+            self.runtime.known = self._known
         self.read()
         self.decide()
         purged = self.plan_purge()
