@@ -11,7 +11,7 @@ version_added: 0.3.0
 description:
   - Writes O(content) to O(path) on the Ansible controller, creating the missing parent directories, and only when
     the file's content or mode differ; the same as C(ansible.builtin.copy) with C(content) and
-    C(delegate_to: localhost), without starting a module process (an action plugin), so that writing a run's
+    delegated to localhost, without starting a module process (an action plugin), so that writing a run's
     document (the identity role's outputs document) costs no more than a C(set_fact).
   - Check mode reports what would change and writes nothing; C(--diff) shows the file before and after.
   - Never give it secrets; the content is shown by C(--diff).
@@ -30,10 +30,14 @@ options:
     default: "0644"
 attributes:
   check_mode:
+    description: Reports whether the file would change, and writes nothing.
     support: full
   diff_mode:
+    description: Shows the file before and after.
     support: full
   platform:
+    description: Runs on the controller (an action plugin), whatever the host.
+    support: full
     platforms: posix
 author:
   - ComplianceFlow platform engineering (@complianceflow)
