@@ -115,8 +115,10 @@ _TYPES = [
                  initial_only=("properties.createMode",)),
     ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/configurations", "2024-08-01", exact_maps=(),
                  serial_writes=True, restart=("properties.isConfigPendingRestart", "restart")),
+    # A flexible server takes one operation at a time (ServerIsBusy): its parameters, databases and administrators
+    # are written one after another (serial writes are grouped by parent, whatever the child type).
     ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/databases", "2024-08-01", list_read=True, exact_maps=(),
-                 create_only=("properties.charset", "properties.collation")),
+                 create_only=("properties.charset", "properties.collation"), serial_writes=True),
     ResourceType("Microsoft.DBforPostgreSQL/flexibleServers/administrators", "2024-08-01", exact_maps=(),
                  serial_writes=True),
     ResourceType("Microsoft.Cache/redis", "2024-11-01",

@@ -18,7 +18,8 @@ for _ in $(seq 1 150); do [ -f "$state/env.sh" ] && break; sleep 0.2; done
 source "$state/env.sh"
 start=$(date +%s.%N)
 ANSIBLE_CONFIG=$PWD/ansible.cfg .venv/bin/ansible-playbook site.yml -i "inventories/$deployment" \
-  -e @tests/integration/emulator-site-vars.yml >"$state/run.log" 2>&1 || { tail -30 "$state/run.log"; exit 1; }
+  -e @tests/integration/emulator-site-vars.yml >"$state/run.log" 2>&1 \
+  || { grep -E "^fatal|ERROR" "$state/run.log" | cut -c1-2000; tail -5 "$state/run.log"; exit 1; }
 end=$(date +%s.%N)
 python3 - "$start" "$end" "$scale" "$deployment" <<'PY'
 import sys

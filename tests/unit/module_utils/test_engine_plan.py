@@ -87,3 +87,41 @@ def test_role_options_the_engine_does_not_know_are_refused_before_any_request(ro
     with pytest.raises(PlanError, match=words):
         Engine(None, [{"id": NSG, "type": "Microsoft.Network/networkSecurityGroups", "role": "network"}],  # type: ignore[arg-type]
                Options(), None, role_options=role_options)  # type: ignore[arg-type]
+
+
+def test_a_flexible_servers_parameters_and_databases_are_written_one_at_a_time() -> None:
+    """Azure refuses a second operation on a flexible server while one runs (ServerIsBusy): the engine writes its
+    parameters and databases one after another, while other resources of the wave go in parallel."""
+    import threading
+    import time
+
+    server = f"{RG}/providers/Microsoft.DBforPostgreSQL/flexibleServers/p"
+    active: dict[str, int] = {}
+    overlaps: list[str] = []
+    lock = threading.Lock()
+
+    class Client:
+        def write(self, _method: str, resource_id: str, *_args: object) -> dict:
+            key = server if resource_id.startswith(server + "/") else resource_id
+            with lock:
+                active[key] = active.get(key, 0) + 1
+                if active[key] > 1:
+                    overlaps.append(resource_id)
+            time.sleep(0.02)
+            with lock:
+                active[key] -= 1
+            return {}
+
+    planned = engine([
+        *({"id": f"{server}/configurations/c{i}", "type": "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
+           "properties": {"value": "on"}} for i in range(3)),
+        *({"id": f"{server}/databases/d{i}", "type": "Microsoft.DBforPostgreSQL/flexibleServers/databases",
+           "properties": {}} for i in range(3)),
+        {"id": NSG, "type": "Microsoft.Network/networkSecurityGroups", "location": "westeurope"},
+    ])
+    planned.client = Client()  # type: ignore[assignment]
+    for item in planned.items:
+        item.action = "create"
+    planned._wave(planned.items)
+    assert overlaps == []
+    assert all(i.action == "create" for i in planned.items), [i.message for i in planned.items]
