@@ -184,17 +184,23 @@ def _retention(props: dict[str, Any], key: str) -> None:
                        "when the policy is enabled.")
 
 
-class BlobServices(ResourceType):
-    """`.../storageAccounts/{a}/blobServices/default`: exists with every account (GET answers its defaults before
-    anyone wrote it); PUT sets versioning, blob and container soft delete, change feed."""
+class _AccountSetting(ResourceType):
+    """A singleton child of a storage account named `default` (blob service properties, lifecycle policy): no
+    location, no tags, PUT only, answered at once."""
 
-    type = "Microsoft.Storage/storageAccounts/blobServices"
     name_rule = NameRule(7, 7, r"default", SINGLETON_HINT)
     location = "none"
     tags = False
     patch = None
     put = OpStyle(Lro.NONE, done=200, created_done=200)
     read_only_properties = ("lastModifiedTime",)
+
+
+class BlobServices(_AccountSetting):
+    """`.../storageAccounts/{a}/blobServices/default`: exists with every account (GET answers its defaults before
+    anyone wrote it); PUT sets versioning, blob and container soft delete, change feed."""
+
+    type = "Microsoft.Storage/storageAccounts/blobServices"
 
     def _defaults(self, account: Resource) -> dict[str, Any]:
         return {"id": f"{account.id}/blobServices/default", "name": "default", "type": self.type,
@@ -222,17 +228,11 @@ class BlobServices(ResourceType):
         return body
 
 
-class ManagementPolicies(ResourceType):
+class ManagementPolicies(_AccountSetting):
     """`.../storageAccounts/{a}/managementPolicies/default`: lifecycle rules (delete or tier base blobs, snapshots
     and versions after N days)."""
 
     type = "Microsoft.Storage/storageAccounts/managementPolicies"
-    name_rule = NameRule(7, 7, r"default", SINGLETON_HINT)
-    location = "none"
-    tags = False
-    patch = None
-    put = OpStyle(Lro.NONE, done=200, created_done=200)
-    read_only_properties = ("lastModifiedTime",)
 
     def validate(self, ctx: Ctx, req: WriteRequest) -> None:
         rules = (req.properties.get("policy") or {}).get("rules")
