@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,22 @@ def parse_retry_after(headers: dict[str, str], now: float | None = None) -> floa
     return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
 
 
+def is_certificate_failure(exc: BaseException) -> bool:
+    """Whether a connection error comes from TLS certificate verification (anywhere in its chain of causes)."""
+    seen: set[int] = set()
+    pending: list[Any] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        pending.extend([getattr(current, "inner_exception", None), current.__cause__, current.__context__,
+                        *[a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]])
+    return False
+
+
 def is_retryable(status: int, body: Any) -> bool:
     if status in RETRYABLE_STATUS:
         return True
@@ -193,6 +210,11 @@ class ArmClient:
             raise AzureApiError(401, "AuthenticationFailed", str(exc).splitlines()[0] if str(exc) else repr(exc),
                                 urlparse(url).path, method) from exc
         except (ServiceRequestError, ServiceResponseError) as exc:
+            if is_certificate_failure(exc):
+                # The server's certificate is not trusted: no retry can change that (a wrong CA bundle, a proxy
+                # that intercepts TLS), so fail at once instead of backing off for minutes.
+                raise AzureApiError(None, "CertificateVerificationFailed", str(exc).splitlines()[0] if str(exc)
+                                    else repr(exc), urlparse(url).path, method) from exc
             # Connection reset or timeout: treat like a 503 so the retry policy decides.
             return Response(503, {}, {"error": {"code": "ConnectionError", "message": str(exc)}}, str(exc))
         text = raw.text() if raw.content else ""

@@ -72,6 +72,7 @@ def test_certificate_validation_is_on_unless_turned_off(run: ModuleRunner) -> No
     refused = run("resource_group_info", {"name": "rg-any"}, extra_env=untrusted)
     assert refused.get("failed") is True
     assert "CERTIFICATE_VERIFY_FAILED" in refused["msg"]
+    assert refused["error"]["code"] == "CertificateVerificationFailed"
     allowed = run("resource_group_info", {"name": "rg-any"},
                   extra_env={**untrusted, "AZURE_CERT_VALIDATION_MODE": "ignore"})
     assert not allowed.get("failed"), allowed.get("msg")

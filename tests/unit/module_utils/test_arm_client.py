@@ -94,6 +94,23 @@ def test_validation_errors_fail_at_once(client: ArmClient) -> None:
     assert client.sleep == []
 
 
+def test_an_untrusted_certificate_fails_at_once_instead_of_backing_off(client: ArmClient,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # The token is already in hand (the fixture's warm-up); only ARM's certificate is now untrusted, as with a
+    # wrong CA bundle or a TLS-intercepting proxy. Retrying cannot help: the client must not wait 90 s to say so.
+    import certifi
+
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        monkeypatch.setenv(name, certifi.where())
+    untrusting = ArmClient(client.base_url, client.credential, client.scopes, client.subscription_id,
+                           retry=client.retry, sleep=client.sleep)
+    with pytest.raises(AzureApiError) as caught:
+        untrusting.get(rg_path(client, "rg-d"), RG_API)
+    assert caught.value.code == "CertificateVerificationFailed"
+    assert "CERTIFICATE_VERIFY_FAILED" in caught.value.message
+    assert client.sleep == []
+
+
 def test_total_time_bound_stops_retrying_before_the_attempt_bound(emulator: Any, monkeypatch) -> None:
     emulator.reset()
     trust(emulator.env, monkeypatch)
