@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make molecule: run every Molecule scenario under molecule/ against local Azure emulators, in lanes.
 # Each lane starts an emulator, exports its env.sh (AZURE_* credentials, CA bundle), runs its scenarios' full test
-# sequence (destroy, syntax, create, [prepare,] converge, idempotence, verify, destroy), stops its emulator.
+# sequence (create, [prepare,] check, converge, idempotence, verify, destroy), stops its emulator.
+# No destroy before a scenario: its lane's emulator starts empty and every scenario ends with destroy (Molecule
+# destroys also when a step fails). No syntax step: make lint's ansible-lint syntax-checks every scenario playbook.
 # Exits non-zero when any scenario fails (all scenarios still run).  Usage: scripts/molecule-all.sh [scenario...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
