@@ -90,6 +90,8 @@ PACKAGES: list[tuple[str, str, str, list[str]]] = [
      ["Microsoft.Insights/activityLogAlerts"]),
     ("Microsoft.Insights", "2023-03-15-preview",
      "generated/monitor_1/microsoft.insights/2023-03-15-preview/types.json", ["Microsoft.Insights/scheduledQueryRules"]),
+    ("Microsoft.Insights", "2022-06-15", "generated/applicationinsights/microsoft.insights/2022-06-15/types.json",
+     ["Microsoft.Insights/webtests"]),
     ("Microsoft.Consumption", "2023-05-01", "generated/consumption/microsoft.consumption/2023-05-01/types.json",
      ["Microsoft.Consumption/budgets"]),
     ("Microsoft.ContainerRegistry", "2025-04-01",

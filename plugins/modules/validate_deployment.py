@@ -128,13 +128,14 @@ checks:
       description: The secret, service, hub or server checked.
       type: str
     status:
-      description: V(pass), V(fail) or V(skip).
+      description: V(pass), V(warn) (passed, but needs attention soon, such as a secret within 30 days of its
+        expiry), V(fail) or V(skip).
       type: str
     reason:
       description: Why (what was found); never a secret value.
       type: str
 counts:
-  description: How many checks passed, failed and were skipped.
+  description: How many checks passed, warned (near expiry), failed and were skipped.
   returned: always
   type: dict
 failures:
@@ -143,7 +144,7 @@ failures:
   type: list
   elements: dict
 report:
-  description: One line per check, C(PASS|FAIL|SKIP area - check - target - reason).
+  description: One line per check, C(PASS|WARN|FAIL|SKIP area - check - target - reason).
   returned: always
   type: list
   elements: str
