@@ -170,6 +170,7 @@ ROLE_OF_TYPE = {
     "Microsoft.Security/pricings": "registry",
     "Microsoft.Insights/activityLogAlerts": "monitoring",
     "Microsoft.Insights/webtests": "monitoring",
+    "Microsoft.CostManagement/scheduledActions": "monitoring",
     "Microsoft.ManagedIdentity/userAssignedIdentities": "identity",
 }
 
@@ -281,6 +282,18 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
     mode = inputs.get("policy_enforcement_mode")
     if mode is not None and mode not in ("Default", "DoNotEnforce"):
         problem("governance_enforcement_mode", f"{mode!r} is neither Default nor DoNotEnforce")
+    anomaly_alert = inputs.get("cost_anomaly_alert")
+    if anomaly_alert is not None and not isinstance(anomaly_alert, bool):
+        problem("monitoring_cost_anomaly_alert", f"{anomaly_alert!r} is not true or false")
+    recipients = inputs.get("cost_anomaly_recipients")
+    if recipients not in (None, ""):
+        if not isinstance(recipients, Sequence) or isinstance(recipients, str) or len(recipients) > 20:
+            problem("monitoring_cost_anomaly_recipients", "must be a list of at most 20 e-mail addresses "
+                                                          "(empty: the deployment's cf_alert_emails)")
+        else:
+            for address in recipients:
+                if not isinstance(address, str) or not EMAIL_RE.fullmatch(address):
+                    problem("monitoring_cost_anomaly_recipients", f"{address!r} is not an e-mail address")
     url = inputs.get("availability_url")
     if url not in (None, ""):
         parsed_url = urlparse(str(url))
@@ -998,6 +1011,23 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                                                           "values": [test_name]}]}]},
                          "actions": [{"actionGroupId": ag_id}], "autoMitigate": True,
                      }, depends_on=[appi_id, test_id, ag_id], location="global")
+
+    # Cost anomalies of the subscription (seed ECS-46): Cost Management's anomaly alert, a scheduled action of kind
+    # InsightAlert at the subscription's scope on its daily anomaly view, e-mailed to the alert contacts. One per
+    # deployment (destroy removes its own); it watches the whole subscription.
+    if inputs.get("cost_anomaly_alert") is not False:
+        anomaly_to = list(inputs.get("cost_anomaly_recipients") or emails)[:20]
+        plan.add("Microsoft.CostManagement/scheduledActions",
+                 f"{sub_id}/providers/Microsoft.CostManagement/scheduledActions/{name('cost_anomaly_alert')}", {
+                     "displayName": f"Cost anomaly ({dep.name})",
+                     "notification": {"to": anomaly_to,
+                                      "subject": f"Cost anomaly in the subscription of {dep.name}"[:70]},
+                     # Azure needs an end: ten years after the first month (sent on create only, docs/monitoring.md).
+                     "schedule": {"frequency": "Daily", "startDate": MONTH_START,
+                                  "endDate": "<runtime:month-start-plus-years:10>"},
+                     "status": "Enabled",
+                     "viewId": f"{sub_id}/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup",
+                 }, location=None, tags=False, kind="InsightAlert")
 
     # --- guardrails -----------------------------------------------------------------------------
     budget = tier["budget"]

@@ -217,6 +217,10 @@ class RuntimeValues:
         if name == "month-start":
             today = dt.datetime.now(dt.UTC).date()
             return f"{today.replace(day=1).isoformat()}T00:00:00Z"
+        if name == "month-start-plus-years" and str(argument or "").isdigit():
+            # An end date Azure requires (a scheduled action's), a whole number of years after this month's start.
+            first = dt.datetime.now(dt.UTC).date().replace(day=1)
+            return f"{first.replace(year=first.year + int(str(argument))).isoformat()}T00:00:00Z"
         if name == "workspace-customer-id" and argument:
             workspace = self._read(argument)
             value = ((workspace or {}).get("properties") or {}).get("customerId")

@@ -330,8 +330,8 @@ class Validation:
                     self.checks.append(connection_string_check(service, hub["name"], right, secret,
                                                                self.secret(secret), host, hub["sas_rules"][right]))
         self.checks.append(check("eventhubs", "send and receive", namespace_id.rsplit("/", 1)[1], None,
-                                 "no Event Hubs data plane is tried (AMQP/Kafka clients are not part of the "
-                                 "collection)"))
+                                 "not tried: the collection carries no AMQP/Kafka client, and no Event Hubs data "
+                                 "plane can run locally to prove one (docs/validation.md)"))
 
     # --- Redis ----------------------------------------------------------------------------------------------
     def redis(self) -> None:

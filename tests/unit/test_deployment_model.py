@@ -68,6 +68,7 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Insights/scheduledQueryRules": "log_alert",
     "Microsoft.Insights/activityLogAlerts": "log_alert",
     "Microsoft.Insights/webtests": "availability_test",
+    "Microsoft.CostManagement/scheduledActions": "cost_anomaly_alert",
     "Microsoft.Consumption/budgets": "budget",
     "Microsoft.Authorization/policyAssignments": "policy_assignment",
     "Microsoft.Authorization/policyDefinitions": "policy_definition",
@@ -576,3 +577,39 @@ def test_availability_alert_can_be_left_out_per_tier_and_a_bad_url_is_refused() 
     for bad in ("api.example.com/healthz", "ftp://x/y", ["https://x"]):
         problems = deployment_model.validate_inputs(with_url(bad))
         assert any("monitoring_availability_url:" in p for p in problems), (bad, problems)
+
+
+# --- cost anomaly alert on the subscription (seed ECS-46) -----------------------------------------------------------
+
+
+def test_cost_anomaly_alert_watches_the_subscriptions_anomaly_view_and_mails_the_alert_contacts() -> None:
+    for model in MODELS.values():
+        [alert] = by_type(model, "Microsoft.CostManagement/scheduledActions")
+        subscription = f"/subscriptions/{model['subscription_id']}"
+        assert alert["id"] == f"{subscription}/providers/Microsoft.CostManagement/scheduledActions/{alert['name']}"
+        assert alert["kind"] == "InsightAlert" and "tags" not in alert and alert["location"] is None
+        props = alert["properties"]
+        assert props["viewId"] == f"{subscription}/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup"
+        assert props["notification"]["to"] == model["alert_emails"]
+        assert len(props["notification"]["subject"]) <= 70 and props["status"] == "Enabled"
+        assert props["schedule"] == {"frequency": "Daily", "startDate": "<runtime:month-start>",
+                                     "endDate": "<runtime:month-start-plus-years:10>"}
+    names = [by_type(m, "Microsoft.CostManagement/scheduledActions")[0]["name"] for m in MODELS.values()]
+    assert len(set(names)) == len(names), "each deployment has its own, so destroy removes only its own"
+
+
+def test_cost_anomaly_alert_can_go_to_other_recipients_or_be_turned_off() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["cost_anomaly_recipients"] = ["finops@example.com"]
+    assert deployment_model.validate_inputs(inputs) == []
+    [alert] = by_type(deployment_model.build_deployment(inputs), "Microsoft.CostManagement/scheduledActions")
+    assert alert["properties"]["notification"]["to"] == ["finops@example.com"]
+    inputs["cost_anomaly_alert"] = False
+    assert by_type(deployment_model.build_deployment(inputs), "Microsoft.CostManagement/scheduledActions") == []
+    for variable, value in (("cost_anomaly_recipients", ["finops"]),
+                            ("cost_anomaly_recipients", [f"u{i}@example.com" for i in range(21)]),
+                            ("cost_anomaly_alert", "no")):
+        bad = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+        bad[variable] = value
+        problems = deployment_model.validate_inputs(bad)
+        assert any(f"monitoring_{variable}:" in p for p in problems), (variable, problems)

@@ -89,6 +89,8 @@ AZURE_RULES: dict[str, AzureRule] = {
     "log_alert": AzureRule(1, 260, _NO_URL_CHARS),
     # resource-name-rules: Microsoft.Insights webtests, 1-260, no %&\?/ or control characters.
     "availability_test": AzureRule(1, 260, _NO_URL_CHARS),
+    # Cost Management scheduled action names: letters, digits, hyphens, underscores.
+    "cost_anomaly_alert": AzureRule(1, 260, r"[A-Za-z0-9_-]+"),
     "diagnostic_setting": AzureRule(1, 260, _NO_URL_CHARS),
     "budget": AzureRule(1, 63, r"[A-Za-z0-9_-]+"),
     # Policy assignment names at resource-group scope: at most 64 characters.

@@ -627,6 +627,20 @@ def test_availability_test_watches_the_health_url_only_where_one_is_set(stack: S
     assert criterion["dimensions"][0]["values"] == [test["name"]]
 
 
+def test_each_deployment_mails_cost_anomalies_of_its_subscription_to_its_contacts(stack: Stack) -> None:
+    subscription = f"/subscriptions/{stack.emulator.env['AZURE_SUBSCRIPTION_ID']}"
+    for deployment in DEPLOYMENTS:
+        alert = stack.resource(stack.planned_id(deployment, "Microsoft.CostManagement/scheduledActions"))
+        assert alert["kind"] == "InsightAlert"
+        props = alert["properties"]
+        assert props["viewId"].lower() == \
+            f"{subscription}/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup".lower()
+        assert sorted(props["notification"]["to"]) == sorted(host_vars(deployment)["cf_alert_emails"])
+        assert props["schedule"]["frequency"] == "Daily" and props["status"] == "Enabled"
+        # Dates are Azure's after the create (never compared): the converged second run sent no write.
+        assert props["schedule"]["startDate"] < props["schedule"]["endDate"]
+
+
 def test_production_and_test_alert_on_different_thresholds(stack: Stack) -> None:
     """Control for the test above: the tiers really differ, so reading the wrong tier would fail."""
     test, prod = (tier(d)["monitoring"]["alerts"] for d in DEPLOYMENTS)
@@ -996,6 +1010,8 @@ def test_destroy_removes_both_deployments(stack: Stack) -> None:
         assert left == [], f"destroy left {left}"
         flow_log = stack.planned_id(deployment, "Microsoft.Network/networkWatchers/flowLogs")
         assert stack.find(flow_log) is None
+        # Outside the group, at the subscription: the deployment's own cost anomaly alert goes too.
+        assert stack.find(stack.planned_id(deployment, "Microsoft.CostManagement/scheduledActions")) is None
 
 
 def test_no_secret_value_in_any_output(stack: Stack) -> None:

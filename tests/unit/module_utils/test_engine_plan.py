@@ -189,3 +189,10 @@ def test_expiry_is_unix_seconds_days_after_the_write() -> None:
 def test_an_expiry_placeholder_outside_a_secrets_exp_is_refused_before_any_request(entry: dict) -> None:
     with pytest.raises(PlanError, match="expires-in-days"):
         engine([entry])
+
+
+def test_a_schedules_end_is_whole_years_after_this_months_start() -> None:
+    runtime = RuntimeValues(None)  # type: ignore[arg-type]
+    start = str(runtime.get("month-start", None))
+    end = str(runtime.get("month-start-plus-years", "10"))
+    assert end == f"{int(start[:4]) + 10}{start[4:]}" and start.endswith("-01T00:00:00Z")
