@@ -108,6 +108,9 @@ def deployment_inputs(inventory_dir: Path, repo: Path = REPO) -> dict[str, Any]:
         "database_role_prefix": v.get("database_role_prefix", "svc_"),
         "container_registry_id": v.get("identity_container_registry_id", ""),
         "entra_admin_group": v.get("database_entra_admin_group"),
+        "availability_url": v.get("monitoring_availability_url", ""),
+        "cost_anomaly_alert": v.get("monitoring_cost_anomaly_alert", True),
+        "cost_anomaly_recipients": v.get("monitoring_cost_anomaly_recipients", []),
         "subscription_id": v.get("cf_subscription_id")
         or v.get("cf_placeholder_subscription_id", deployment_model.PLACEHOLDER_SUBSCRIPTION),
     }

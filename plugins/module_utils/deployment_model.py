@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlparse
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.cidr_plan import (
     CidrPlanError,
@@ -48,7 +49,7 @@ TIER_SCHEMA: dict[str, tuple[str, ...]] = {
               "rdb_backup_frequency_minutes", "maxmemory_policy"),
     "eventhubs": ("sku", "capacity", "auto_inflate", "maximum_throughput_units", "zone_redundant",
                   "retention_days", "kafka_enabled"),
-    "keyvault": ("sku", "soft_delete_retention_days", "purge_protection"),
+    "keyvault": ("sku", "soft_delete_retention_days", "purge_protection", "secret_expiry_days"),
     "storage": ("sku",),
     "monitoring": ("retention_days", "daily_quota_gb", "sampling_percentage", "flow_log_retention_days", "alerts"),
     "budget": ("amount", "time_grain", "thresholds"),
@@ -59,9 +60,16 @@ ALERT_KEYS = ("postgresql_cpu_percent", "postgresql_storage_percent", "postgresq
               "redis_memory_percent", "redis_server_load_percent", "eventhubs_throttled_requests",
               "eventhubs_server_errors", "appinsights_failed_request_percent", "appinsights_p95_response_ms",
               "keyvault_unauthorized_requests", "postgresql_memory_percent", "postgresql_replication_lag_bytes",
-              "nsg_denied_flows")
+              "nsg_denied_flows", "keyvault_secrets_near_expiry", "appinsights_availability_percent")
 # Alerts a tier may leave out with null (a threshold that makes no sense there).
-OPTIONAL_ALERT_KEYS = ("postgresql_replication_lag_bytes",)
+OPTIONAL_ALERT_KEYS = ("postgresql_replication_lag_bytes", "keyvault_secrets_near_expiry",
+                       "appinsights_availability_percent")
+# Key Vault publishes a secret's near-expiry event (Microsoft.KeyVault.SecretNearExpiry) 30 days before its expiry:
+# a shorter validity would start out near expiry.
+NEAR_EXPIRY_DAYS = 30
+# Where the availability test runs from (Application Insights location IDs): Azure recommends at least five.
+AVAILABILITY_TEST_LOCATIONS = ("emea-nl-ams-azr", "emea-gb-db3-azr", "emea-fr-pra-edge", "emea-ru-msa-edge",
+                               "us-va-ash-azr")
 
 # Every API version lives in the per-type registry; the fact keeps them by type for playbooks that read them.
 API_VERSIONS: dict[str, str] = api_versions_by_namespace()
@@ -161,6 +169,8 @@ ROLE_OF_TYPE = {
     # Subscription-wide: shared by every deployment of the subscription, kept by destroy.yml.
     "Microsoft.Security/pricings": "registry",
     "Microsoft.Insights/activityLogAlerts": "monitoring",
+    "Microsoft.Insights/webtests": "monitoring",
+    "Microsoft.CostManagement/scheduledActions": "monitoring",
     "Microsoft.ManagedIdentity/userAssignedIdentities": "identity",
 }
 
@@ -272,6 +282,23 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
     mode = inputs.get("policy_enforcement_mode")
     if mode is not None and mode not in ("Default", "DoNotEnforce"):
         problem("governance_enforcement_mode", f"{mode!r} is neither Default nor DoNotEnforce")
+    anomaly_alert = inputs.get("cost_anomaly_alert")
+    if anomaly_alert is not None and not isinstance(anomaly_alert, bool):
+        problem("monitoring_cost_anomaly_alert", f"{anomaly_alert!r} is not true or false")
+    recipients = inputs.get("cost_anomaly_recipients")
+    if recipients not in (None, ""):
+        if not isinstance(recipients, Sequence) or isinstance(recipients, str) or len(recipients) > 20:
+            problem("monitoring_cost_anomaly_recipients", "must be a list of at most 20 e-mail addresses "
+                                                          "(empty: the deployment's cf_alert_emails)")
+        else:
+            for address in recipients:
+                if not isinstance(address, str) or not EMAIL_RE.fullmatch(address):
+                    problem("monitoring_cost_anomaly_recipients", f"{address!r} is not an e-mail address")
+    url = inputs.get("availability_url")
+    if url not in (None, ""):
+        parsed_url = urlparse(str(url))
+        if not isinstance(url, str) or parsed_url.scheme not in ("http", "https") or not parsed_url.hostname:
+            problem("monitoring_availability_url", f"{url!r} is not an absolute http(s) URL (or empty: no test)")
     entra = inputs.get("entra_admin_group")
     entra_invalid = not isinstance(entra, Mapping) or not GUID_RE.match(str(entra.get("object_id") or "")) \
         or _missing(entra.get("name"))
@@ -333,6 +360,13 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
                     continue
                 if not isinstance(alerts.get(key), (int, float)) or isinstance(alerts.get(key), bool):
                     problem(f"cf_tier.monitoring.alerts.{key}", "needs a numeric threshold")
+        kv_settings = tier.get("keyvault")
+        if isinstance(kv_settings, Mapping) and kv_settings.get("secret_expiry_days") is not None:
+            days = kv_settings["secret_expiry_days"]
+            if not isinstance(days, int) or isinstance(days, bool) or not NEAR_EXPIRY_DAYS < days <= 3650:
+                problem("cf_tier.keyvault.secret_expiry_days",
+                        f"{days!r} is not {NEAR_EXPIRY_DAYS + 1}-3650 days or null (Key Vault warns "
+                        f"{NEAR_EXPIRY_DAYS} days before a secret expires) (group_vars/env_{parsed.env}.yml)")
         if "resource_lock" not in tier:
             problem("cf_tier.resource_lock", f"is missing (group_vars/env_{parsed.env}.yml)")
         _check_registry_tier(tier, parsed.env, problem)
@@ -401,7 +435,7 @@ class _Plan:
 
     def add(self, rtype: str, rid: str, properties: Mapping[str, Any] | None = None, *,
             depends_on: Sequence[str] = (), location: str | None = "", tags: bool = True,
-            role: str | None = None, **top: Any) -> str:
+            role: str | None = None, extra_tags: Mapping[str, str] | None = None, **top: Any) -> str:
         resource: dict[str, Any] = {
             "type": rtype,
             "name": rid.rsplit("/", 1)[-1],
@@ -412,7 +446,7 @@ class _Plan:
         }
         if tags:
             # Children and extension resources carry no tags of their own: their entries leave tags unmanaged.
-            resource["tags"] = dict(self.tags)
+            resource["tags"] = {**self.tags, **(extra_tags or {})}
         resource["properties"] = dict(properties or {})
         resource["depends_on"] = list(depends_on)
         for key, value in top.items():
@@ -652,6 +686,17 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         if secret.startswith("jwt-"):
             content_type = "application/octet-stream; encoding=base64"
         secret_types[secret] = content_type
+    # Credentials expire after the tier's rotation period (null: never); a secret written with a new value gets a new
+    # expiry (docs/secrets.md). The App Insights connection string (an ingestion address, which cannot be rotated) and
+    # the outputs document hold nothing to rotate and never expire.
+    expiry_days = kv_tier.get("secret_expiry_days")
+
+    def secret_body(secret: str, value: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"contentType": secret_types[secret], "value": value}
+        if expiry_days is not None and secret != "appinsights-connection-string":
+            body["attributes"] = {"exp": f"<runtime:expires-in-days:{expiry_days}>"}
+        return body
+
     runner_assignment = (f"{kv_id}/providers/Microsoft.Authorization/roleAssignments/"
                          f"{role_assignment_name(kv_id, KEY_VAULT_SECRETS_OFFICER, 'runner')}")
     generated = [s for s in secret_names if s.startswith(("postgresql-", "jwt-"))]
@@ -659,8 +704,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         # Generated once by the keyvault role (before the server that reads the admin password), replaced only
         # when rotated.
         value = "<runtime:generate:base64>" if secret.startswith("jwt-") else "<runtime:generate:password>"
-        plan.add("Microsoft.KeyVault/vaults/secrets", secrets[secret],
-                 {"contentType": secret_types[secret], "value": value},
+        plan.add("Microsoft.KeyVault/vaults/secrets", secrets[secret], secret_body(secret, value),
                  depends_on=[kv_id, runner_assignment], location=None, role="keyvault")
 
     # --- database -------------------------------------------------------------------------------
@@ -790,8 +834,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             secret_sources[f"eventhub-{hub['name']}-{right}-connection-string"] = (
                 "messaging", rule_id, f"<runtime:list-keys:{rule_id}:primaryConnectionString>")
     for secret, (writer, source, value) in secret_sources.items():
-        plan.add("Microsoft.KeyVault/vaults/secrets", secrets[secret],
-                 {"contentType": secret_types[secret], "value": value},
+        plan.add("Microsoft.KeyVault/vaults/secrets", secrets[secret], secret_body(secret, value),
                  depends_on=[kv_id, runner_assignment, source], location=None, role=writer)
 
     # --- service identities, their grants, and the outputs document ------------------------------
@@ -896,12 +939,23 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
          "requests | summarize P95 = percentile(duration, 95)", thresholds["appinsights_p95_response_ms"], "PT5M", 2,
          "GreaterThan", f"p95 server response above {thresholds['appinsights_p95_response_ms']} ms ({dep.name})"),
     ]
+    if thresholds.get("keyvault_secrets_near_expiry") is not None:
+        # Key Vault logs the near-expiry event it publishes (30 days before a secret's expiry) in its AuditEvent,
+        # which the vault's diagnostic setting sends to the workspace. One event per secret version: a day's window
+        # keeps the alert fired for a day after it.
+        log_alerts.append((
+            "kv-secret-near-expiry", workspace_id,
+            'AzureDiagnostics | where ResourceProvider == "MICROSOFT.KEYVAULT" and Category == "AuditEvent" '
+            '| where OperationName == "SecretNearExpiryEventGridNotification" | summarize NearExpiry = count()',
+            thresholds["keyvault_secrets_near_expiry"], "P1D", 2, "GreaterThan",
+            f"Key Vault secrets near expiry ({dep.name}; runbook: secret-near-expiry.md)"))
+    # An hourly signal (traffic analytics) is looked at every 15 minutes, a daily one every hour, the others every 5.
+    frequencies = {"PT1H": "PT15M", "P1D": "PT1H"}
     for qualifier, scope, query, threshold, window, severity, operator, display in log_alerts:
         alert_id = rid(f"Microsoft.Insights/scheduledQueryRules/{name('log_alert', qualifier=qualifier)}")
         plan.add("Microsoft.Insights/scheduledQueryRules", alert_id, {
             "displayName": display, "severity": severity, "enabled": True, "scopes": [scope],
-            # An hourly signal (traffic analytics) is looked at every 15 minutes, the others every 5.
-            "evaluationFrequency": "PT15M" if window == "PT1H" else "PT5M", "windowSize": window,
+            "evaluationFrequency": frequencies.get(window, "PT5M"), "windowSize": window,
             "criteria": {"allOf": [{"query": query, "timeAggregation": "Maximum",
                                     "metricMeasureColumn": query.rsplit("summarize ", 1)[1].split(" =")[0],
                                     "operator": operator, "threshold": threshold,
@@ -919,6 +973,61 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                                          {"field": "status", "equals": "Failed"}]},
                  "actions": {"actionGroups": [{"actionGroupId": ag_id}]},
              }, depends_on=[rg_id, ag_id], location="global")
+
+    # Service unavailability: a standard availability test on the deployment's health URL (none without a URL), and a
+    # metric alert on its availability.
+    availability_url = str(inputs.get("availability_url") or "")
+    if availability_url:
+        test_name = name("availability_test", qualifier="health")
+        test_id = rid(f"Microsoft.Insights/webtests/{test_name}")
+        https = availability_url.lower().startswith("https://")
+        validation: dict[str, Any] = {"ExpectedHttpStatusCode": 200, "SSLCheck": https}
+        if https:
+            validation["SSLCertRemainingLifetimeCheck"] = 7
+        plan.add("Microsoft.Insights/webtests", test_id, {
+            "SyntheticMonitorId": test_name, "Name": test_name, "Enabled": True, "Kind": "standard",
+            "Description": f"GET {availability_url} from five locations every 5 minutes ({dep.name})",
+            "Frequency": 300, "Timeout": 30, "RetryEnabled": True,
+            "Locations": [{"Id": location_id} for location_id in AVAILABILITY_TEST_LOCATIONS],
+            "Request": {"RequestUrl": availability_url, "HttpVerb": "GET", "ParseDependentRequests": False},
+            "ValidationRules": validation,
+            # Azure links a web test to its Application Insights resource by this tag (results and the portal).
+        }, depends_on=[appi_id], kind="standard", extra_tags={f"hidden-link:{appi_id}": "Resource"})
+        if thresholds.get("appinsights_availability_percent") is not None:
+            threshold = thresholds["appinsights_availability_percent"]
+            plan.add("Microsoft.Insights/metricAlerts",
+                     rid(f"Microsoft.Insights/metricAlerts/{name('metric_alert', qualifier='availability')}"), {
+                         "description": f"Availability of {availability_url} below {threshold}% over 15 minutes "
+                                        "(runbook: service-unavailable.md)",
+                         "severity": 1, "enabled": True, "scopes": [appi_id], "evaluationFrequency": "PT5M",
+                         "windowSize": "PT15M",
+                         "criteria": {"odata.type": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                                      "allOf": [{
+                                          "criterionType": "StaticThresholdCriterion", "name": "availability",
+                                          "metricName": "availabilityResults/availabilityPercentage",
+                                          "metricNamespace": "Microsoft.Insights/components", "operator": "LessThan",
+                                          "threshold": threshold, "timeAggregation": "Average",
+                                          "dimensions": [{"name": "availabilityResult/name", "operator": "Include",
+                                                          "values": [test_name]}]}]},
+                         "actions": [{"actionGroupId": ag_id}], "autoMitigate": True,
+                     }, depends_on=[appi_id, test_id, ag_id], location="global")
+
+    # Cost anomalies of the subscription (seed ECS-46): Cost Management's anomaly alert, a scheduled action of kind
+    # InsightAlert at the subscription's scope on its daily anomaly view, e-mailed to the alert contacts. One per
+    # deployment (destroy removes its own); it watches the whole subscription.
+    if inputs.get("cost_anomaly_alert") is not False:
+        anomaly_to = list(inputs.get("cost_anomaly_recipients") or emails)[:20]
+        plan.add("Microsoft.CostManagement/scheduledActions",
+                 f"{sub_id}/providers/Microsoft.CostManagement/scheduledActions/{name('cost_anomaly_alert')}", {
+                     "displayName": f"Cost anomaly ({dep.name})",
+                     "notification": {"to": anomaly_to,
+                                      "subject": f"Cost anomaly in the subscription of {dep.name}"[:70]},
+                     # Azure needs an end: ten years after the first month (sent on create only, docs/monitoring.md).
+                     "schedule": {"frequency": "Daily", "startDate": MONTH_START,
+                                  "endDate": "<runtime:month-start-plus-years:10>"},
+                     "status": "Enabled",
+                     "viewId": f"{sub_id}/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup",
+                 }, location=None, tags=False, kind="InsightAlert")
 
     # --- guardrails -----------------------------------------------------------------------------
     budget = tier["budget"]

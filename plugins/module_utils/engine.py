@@ -217,6 +217,10 @@ class RuntimeValues:
         if name == "month-start":
             today = dt.datetime.now(dt.UTC).date()
             return f"{today.replace(day=1).isoformat()}T00:00:00Z"
+        if name == "month-start-plus-years" and str(argument or "").isdigit():
+            # An end date Azure requires (a scheduled action's), a whole number of years after this month's start.
+            first = dt.datetime.now(dt.UTC).date().replace(day=1)
+            return f"{first.replace(year=first.year + int(str(argument))).isoformat()}T00:00:00Z"
         if name == "workspace-customer-id" and argument:
             workspace = self._read(argument)
             value = ((workspace or {}).get("properties") or {}).get("customerId")
@@ -391,6 +395,11 @@ class Engine:
                 if name in LAZY_VALUES and not rec.under(path, rtype.write_only):
                     problems.append(f"{rid}: <runtime:{name}> may only stand in a write-only path, not {path}")
             depends = [str(d) for d in entry.get("depends_on") or []]
+            for path, name, argument in _paths_with_placeholders(body):
+                if name == "expires-in-days" and (rtype.type != SECRET_TYPE or path != "properties.attributes.exp"
+                                                  or not str(argument or "").isdigit() or int(str(argument)) < 1):
+                    problems.append(f"{rid}: <runtime:expires-in-days:DAYS> stands in a Key Vault secret's "
+                                    f"properties.attributes.exp with a whole number of days, not {path}")
             if entry.get("publish") and rtype.type != SECRET_TYPE:
                 problems.append(f"{rid}: publish applies to Key Vault secrets only")
             items.append(Item(rid, rtype.type, rtype, body, [d.lower() for d in depends], present=state == "present",
@@ -634,6 +643,8 @@ class Engine:
             if tags is not None:
                 rules = rec.CompareRules.of(exact_maps=["tags"] if self._opts(item).purge_tags else [])
                 paths += rec.differences({"tags": tags}, {"tags": current.get("tags") or {}}, rules=rules)
+            if "properties.value" not in paths and secret_expiry_change(secret_expiry_days(props), current, False):
+                paths.append("properties.attributes.exp")
             item.action = "update" if paths else "unchanged"
         if current is None and not generated and not (isinstance(wanted_value, str) and RUNTIME_RE.match(wanted_value)):
             item.new_value = wanted_value
@@ -643,6 +654,11 @@ class Engine:
                 "contentType": current.get("contentType"), "value": "(unchanged)"}}
             shown_after = {"tags": tags, "properties": {"contentType": content_type, "value": (
                 "(new value)" if "properties.value" in paths or current is None else "(unchanged)")}}
+            days = secret_expiry_days(props)
+            if secret_expiry_change(days, current, "properties.value" in paths):
+                if current is not None:
+                    shown_before["properties"]["attributes"] = {"exp": (current.get("attributes") or {}).get("exp")}
+                shown_after["properties"]["attributes"] = {"exp": f"(the write's time + {days} days)"}
             self._record(item, shown_before, shown_after)
 
     def _write_secret(self, item: Item) -> None:
@@ -693,10 +709,14 @@ class Engine:
             item.new_value = value
             if item.publish:
                 item.published = json.loads(value)
+        days = secret_expiry_days(props)
         if item.new_value is not None:
-            client.set(name, str(item.new_value), props.get("contentType"), tags)
+            client.set(name, str(item.new_value), props.get("contentType"), tags,
+                       expires=expiry_time(days) if days is not None else None)
         else:
-            client.update_properties(str(item.actual["id"]), props.get("contentType"), tags)
+            client.update_properties(str(item.actual["id"]), props.get("contentType"), tags,
+                                     expires=expiry_time(days) if days is not None and secret_expiry_change(
+                                         days, item.actual, False) else None)
 
     def _deleted_vault(self, item: Item) -> str | None:
         location = str(item.body.get("location") or "").replace(" ", "").lower()
@@ -1073,6 +1093,31 @@ class Engine:
         return {"changed": changed, "results": [i.result() for i in everything], "counts": counts,
                 "restarted": list(self.restarted),
                 "failed": [f"{i.id}: {i.message}" for i in failed]}
+
+
+def secret_expiry_days(properties: Mapping[str, Any]) -> int | None:
+    """The validity a planned secret asks for (``attributes.exp: <runtime:expires-in-days:N>``), or None."""
+    match = RUNTIME_RE.match(str((properties.get("attributes") or {}).get("exp") or ""))
+    if match and match.group(1) == "expires-in-days" and str(match.group(2) or "").isdigit():
+        return int(str(match.group(2)))
+    return None
+
+
+def secret_expiry_change(days: int | None, current: Mapping[str, Any] | None, value_written: bool) -> bool:
+    """Whether a write sets a secret's expiry: every new value of an expiring secret gets one (a created, recovered
+    into a new value, rotated or re-derived secret); an existing version without any expiry gets one once; an expiry
+    already there is Azure's record of the rotation period (a hand extension included) and is left alone."""
+    if days is None:
+        return False
+    if value_written or current is None:
+        return True
+    return not (current.get("attributes") or {}).get("exp")
+
+
+def expiry_time(days: int, now: float | None = None) -> int:
+    """``attributes.exp`` for a secret written now: Unix seconds, ``days`` from now."""
+    start = dt.datetime.now(dt.UTC).timestamp() if now is None else now
+    return int(start) + days * 86400
 
 
 def secret_text(value: Any) -> Any:

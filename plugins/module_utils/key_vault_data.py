@@ -194,8 +194,12 @@ class SecretsClient:
                                     self.vault_uri + f"secrets/{name}", "POST")
             self.sleep(2.0)
 
-    def set(self, name: str, value: str, content_type: str | None, tags: dict[str, str] | None) -> dict[str, Any]:
+    def set(self, name: str, value: str, content_type: str | None, tags: dict[str, str] | None,
+            expires: int | None = None) -> dict[str, Any]:
+        """A new version; ``expires`` is its ``attributes.exp`` (Unix seconds), none when None."""
         body: dict[str, Any] = {"value": value, "attributes": {"enabled": True}}
+        if expires is not None:
+            body["attributes"]["exp"] = int(expires)
         if content_type is not None:
             body["contentType"] = content_type
         if tags is not None:
@@ -203,8 +207,10 @@ class SecretsClient:
         _status, result = self._send("PUT", f"secrets/{self._name(name)}", body)
         return result if isinstance(result, dict) else {}
 
-    def update_properties(self, secret_id: str, content_type: str | None, tags: dict[str, str] | None) -> None:
-        """Change content type or tags of the current version without writing a new value."""
+    def update_properties(self, secret_id: str, content_type: str | None, tags: dict[str, str] | None,
+                          expires: int | None = None) -> None:
+        """Change content type, tags or expiry (``attributes.exp``, Unix seconds) of the current version without
+        writing a new value."""
         version = secret_id.rstrip("/").rsplit("/", 1)[-1]
         name = secret_id.rstrip("/").rsplit("/", 2)[-2]
         body: dict[str, Any] = {}
@@ -212,6 +218,8 @@ class SecretsClient:
             body["contentType"] = content_type
         if tags is not None:
             body["tags"] = tags
+        if expires is not None:
+            body["attributes"] = {"exp": int(expires)}
         self._send("PATCH", f"secrets/{self._name(name)}/{self._name(version)}", body)
 
     def enable(self, name: str) -> None:

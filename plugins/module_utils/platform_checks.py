@@ -14,10 +14,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
+# Key Vault announces a secret's expiry 30 days ahead (Microsoft.KeyVault.SecretNearExpiry); so does the report.
+NEAR_EXPIRY_SECONDS = 30 * 86400
 
-def check(area: str, name: str, target: str, passed: bool | None, reason: str) -> dict[str, Any]:
-    """One check's result; ``passed=None`` is a skip (what it needs is not available here)."""
-    status = "skip" if passed is None else ("pass" if passed else "fail")
+
+def check(area: str, name: str, target: str, passed: bool | None, reason: str, *, warn: bool = False) -> dict[str, Any]:
+    """One check's result; ``passed=None`` is a skip (what it needs is not available here); ``warn`` marks a pass
+    that needs attention soon (a secret near its expiry), which never fails the run."""
+    status = "skip" if passed is None else ("fail" if not passed else ("warn" if warn else "pass"))
     return {"area": area, "check": name, "target": target, "status": status, "reason": reason}
 
 
@@ -35,6 +39,11 @@ def secret_state(name: str, secret: Mapping[str, Any] | None, now: float | None 
         return check("keyvault", "secret exists, enabled, not expired", name, False, f"expired at {when}")
     if expires is not None:
         when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(expires)))
+        left = float(expires) - current
+        if left <= NEAR_EXPIRY_SECONDS:
+            return check("keyvault", "secret exists, enabled, not expired", name, True,
+                         f"enabled, expires {when}, in {int(left // 86400)} days: rotate it "
+                         "(docs/runbooks/secret-near-expiry.md)", warn=True)
         return check("keyvault", "secret exists, enabled, not expired", name, True, f"enabled, expires {when}")
     return check("keyvault", "secret exists, enabled, not expired", name, True, "enabled, no expiry set")
 
@@ -90,7 +99,7 @@ def hub_check(hub: str, planned_partitions: int, actual: Mapping[str, Any] | Non
 
 
 def summary(checks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    counts = {status: sum(1 for c in checks if c["status"] == status) for status in ("pass", "fail", "skip")}
+    counts = {status: sum(1 for c in checks if c["status"] == status) for status in ("pass", "warn", "fail", "skip")}
     return {"counts": counts, "failures": [c for c in checks if c["status"] == "fail"],
             "report": [f"{c['status'].upper():4} {c['area']}: {c['check']}: {c['target']}: {c['reason']}"
                        for c in checks]}

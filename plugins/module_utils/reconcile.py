@@ -187,6 +187,14 @@ def differences(desired: Any, actual: Any, *, partial_lists: frozenset[str] | se
     return _differences(desired, actual, path, rules)
 
 
+def key_path(path: str, key: str) -> str:
+    """The path of a map's key. A key that is a resource ID (a web test's ``hidden-link:/subscriptions/.../
+    Microsoft.Insights/components/x`` tag) is bracketed, so that its dots are not read as path separators."""
+    if "/" in key:
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
 def _differences(desired: Any, actual: Any, path: str, rules: CompareRules) -> list[str]:
     key = path.rsplit(".", 1)[-1] if path else None
     if path and rule_path(path) in rules.skip:
@@ -198,7 +206,7 @@ def _differences(desired: Any, actual: Any, path: str, rules: CompareRules) -> l
             return [path or "."]
         found: list[str] = []
         for k, v in desired.items():
-            sub = f"{path}.{k}" if path else k
+            sub = key_path(path, k)
             if rule_path(sub) in rules.skip:
                 continue
             if k not in actual or actual[k] is None:
@@ -209,7 +217,7 @@ def _differences(desired: Any, actual: Any, path: str, rules: CompareRules) -> l
                 continue
             found.extend(_differences(v, actual[k], sub, rules))
         if rule_path(path) in rules.exact_maps:
-            found.extend(f"{path}.{k}" for k in actual if k not in desired and actual[k] is not None)
+            found.extend(key_path(path, k) for k in actual if k not in desired and actual[k] is not None)
         return found
     if isinstance(desired, list):
         if not isinstance(actual, list):
@@ -339,6 +347,8 @@ def _get_path(doc: Any, path: str) -> Any:
             current = current[part] if isinstance(current, list) and part < len(current) else None
         elif part.startswith("[") and isinstance(current, list):
             current = _find_item(current, part[1:-1])
+        elif part.startswith("[") and isinstance(current, dict):
+            current = current.get(part[1:-1])
         elif isinstance(current, dict):
             current = current.get(part)
         else:

@@ -128,13 +128,14 @@ checks:
       description: The secret, service, hub or server checked.
       type: str
     status:
-      description: V(pass), V(fail) or V(skip).
+      description: V(pass), V(warn) (passed, but needs attention soon, such as a secret within 30 days of its
+        expiry), V(fail) or V(skip).
       type: str
     reason:
       description: Why (what was found); never a secret value.
       type: str
 counts:
-  description: How many checks passed, failed and were skipped.
+  description: How many checks passed, warned (near expiry), failed and were skipped.
   returned: always
   type: dict
 failures:
@@ -143,7 +144,7 @@ failures:
   type: list
   elements: dict
 report:
-  description: One line per check, C(PASS|FAIL|SKIP area - check - target - reason).
+  description: One line per check, C(PASS|WARN|FAIL|SKIP area - check - target - reason).
   returned: always
   type: list
   elements: str
@@ -329,8 +330,8 @@ class Validation:
                     self.checks.append(connection_string_check(service, hub["name"], right, secret,
                                                                self.secret(secret), host, hub["sas_rules"][right]))
         self.checks.append(check("eventhubs", "send and receive", namespace_id.rsplit("/", 1)[1], None,
-                                 "no Event Hubs data plane is tried (AMQP/Kafka clients are not part of the "
-                                 "collection)"))
+                                 "not tried: the collection carries no AMQP/Kafka client, and no Event Hubs data "
+                                 "plane can run locally to prove one (docs/validation.md)"))
 
     # --- Redis ----------------------------------------------------------------------------------------------
     def redis(self) -> None:

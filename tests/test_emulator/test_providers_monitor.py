@@ -402,3 +402,56 @@ def test_activity_log_alerts(emulator: Any, rg: str, unique: Callable[[str], str
         {"actionGroupId": f"{scope}/providers/Microsoft.Insights/actionGroups/none"}]}}}
     status, body, _ = arm.call("PUT", url, missing_group)
     assert status == 400 and body["error"]["code"] == "ResourceNotFound"
+
+
+# --- availability tests (web tests) --------------------------------------------------------------------------------
+WEBTEST_API = "2022-06-15"
+
+
+def _webtest(component_id: str, **overrides: Any) -> dict[str, Any]:
+    props = {"SyntheticMonitorId": "avail-health", "Name": "avail-health", "Enabled": True, "Kind": "standard",
+             "Frequency": 300, "Timeout": 30, "RetryEnabled": True,
+             "Locations": [{"Id": "emea-nl-ams-azr"}, {"Id": "emea-gb-db3-azr"}, {"Id": "us-va-ash-azr"}],
+             "Request": {"RequestUrl": "https://api.example.com/healthz", "HttpVerb": "GET"},
+             "ValidationRules": {"ExpectedHttpStatusCode": 200, "SSLCheck": True, "SSLCertRemainingLifetimeCheck": 7}}
+    props.update(overrides.pop("properties", {}))
+    return {"location": "westeurope", "kind": "standard", "tags": {f"hidden-link:{component_id}": "Resource"},
+            "properties": props, **overrides}
+
+
+def test_web_tests_link_to_their_component_by_the_hidden_link_tag(emulator: Any, appinsights: Any, workspace: Any,
+                                                                  rg: str, unique: Callable[[str], str]) -> None:
+    component = appinsights.components.create_or_update(rg, unique("appi-"), {
+        "location": "westeurope", "kind": "web", "application_type": "web", "workspace_resource_id": workspace.id})
+    arm = emulator.arm()
+    test_id = f"{component.id.rsplit('/providers/', 1)[0]}/providers/Microsoft.Insights/webtests/{unique('avail-')}"
+
+    def put(body: dict[str, Any], rid: str = test_id) -> tuple[int, Any]:
+        status, answer, _ = arm.call("PUT", f"{rid}?api-version={WEBTEST_API}", body)
+        return status, answer
+
+    status, created = put(_webtest(component.id))
+    assert status == 200, created
+    assert created["tags"] == {f"hidden-link:{component.id}": "Resource"}, "the link tag is kept as sent"
+    assert created["properties"]["provisioningState"] == "Succeeded" and created["kind"] == "standard"
+    status, read, _ = arm.call("GET", f"{test_id}?api-version={WEBTEST_API}")
+    assert status == 200 and read["properties"]["Request"]["RequestUrl"] == "https://api.example.com/healthz"
+
+    refused = {
+        "no link": _webtest(component.id, tags={"env": "test"}),
+        "link to a missing component": _webtest(component.id + "-gone"),
+        "a slash outside the link tag": _webtest(component.id, tags={f"hidden-link:{component.id}": "Resource",
+                                                                       "team/ops": "x"}),
+        "frequency": _webtest(component.id, properties={"Frequency": 60}),
+        "timeout": _webtest(component.id, properties={"Timeout": 45}),
+        "location": _webtest(component.id, properties={"Locations": [{"Id": "westeurope"}]}),
+        "no URL": _webtest(component.id, properties={"Request": {"HttpVerb": "GET"}}),
+        "lifetime without TLS check": _webtest(component.id, properties={"ValidationRules": {
+            "SSLCheck": False, "SSLCertRemainingLifetimeCheck": 7}}),
+    }
+    for label, body in refused.items():
+        status, answer = put(body, f"{test_id}-x")
+        assert status == 400, (label, answer)
+    status, answer = put(_webtest(component.id, tags={f"hidden-link:{component.id}": "Resource", "team/ops": "x"}),
+                         f"{test_id}-x")
+    assert answer["error"]["code"] == "InvalidTagNameCharacters"

@@ -148,6 +148,18 @@ TOP_LEVEL = [
     Case("Microsoft.ManagedIdentity/userAssignedIdentities", "2023-01-31",
          "{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{n}", {"location": LOC},
          ("propertie", {}), ("tags", ["a"])),
+    Case("Microsoft.Insights/webtests", "2022-06-15", "{rg}/providers/Microsoft.Insights/webtests/{n}",
+         {"location": LOC, "kind": "standard",
+          "properties": {"SyntheticMonitorId": "t", "Name": "t", "Kind": "standard", "Locations": [{"Id": "us-va-ash-azr"}]}},
+         ("properties.RetriesEnabled", True), ("properties.Frequency", "300"), enum=("properties.Kind", "classic")),
+    Case("Microsoft.CostManagement/scheduledActions", "2023-11-01",
+         "{sub}/providers/Microsoft.CostManagement/scheduledActions/{n}",
+         {"kind": "InsightAlert", "properties": {
+             "displayName": "a", "status": "Enabled", "viewId": "/v",
+             "notification": {"to": ["a@example.com"], "subject": "s"},
+             "schedule": {"frequency": "Daily", "startDate": "2026-01-01T00:00:00Z", "endDate": "2027-01-01T00:00:00Z"}}},
+         # Its enums (kind, status, frequency) are open strings in the definition: the provider refuses other values.
+         ("properties.notifications", {}), ("properties.displayName", 5)),
     Case("Microsoft.Consumption/budgets", "2023-05-01", "{rg}/providers/Microsoft.Consumption/budgets/{n}",
          {"properties": {"category": "Cost", "amount": 100, "timeGrain": "Monthly",
                          "timePeriod": {"startDate": "2026-01-01T00:00:00Z"}}},

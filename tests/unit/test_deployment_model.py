@@ -67,6 +67,8 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Insights/metricAlerts": "metric_alert",
     "Microsoft.Insights/scheduledQueryRules": "log_alert",
     "Microsoft.Insights/activityLogAlerts": "log_alert",
+    "Microsoft.Insights/webtests": "availability_test",
+    "Microsoft.CostManagement/scheduledActions": "cost_anomaly_alert",
     "Microsoft.Consumption/budgets": "budget",
     "Microsoft.Authorization/policyAssignments": "policy_assignment",
     "Microsoft.Authorization/policyDefinitions": "policy_definition",
@@ -474,3 +476,140 @@ def test_premium_only_registry_settings_are_refused_on_standard(setting: str, va
     inputs["tier"]["registry"] = {**inputs["tier"]["registry"], setting: value}
     problems = deployment_model.validate_inputs(inputs)
     assert any(f"{variable}:" in p for p in problems), problems
+
+
+# --- secret expiry and the near-expiry alert -----------------------------------------------------------------
+
+
+def test_credentials_expire_after_the_tiers_rotation_period_and_the_rest_never() -> None:
+    never = {"appinsights-connection-string", "deployment-outputs"}
+    secrets = {r["name"]: r["properties"] for r in by_type(TEST, "Microsoft.KeyVault/vaults/secrets")}
+    days = TEST["tier"]["keyvault"]["secret_expiry_days"]
+    assert days == 90
+    for name, props in secrets.items():
+        expected = None if name in never else {"exp": f"<runtime:expires-in-days:{days}>"}
+        assert props.get("attributes") == expected, name
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["tier"]["keyvault"] = {**inputs["tier"]["keyvault"], "secret_expiry_days": None}
+    assert deployment_model.validate_inputs(inputs) == []
+    assert all("attributes" not in r["properties"] for r in by_type(deployment_model.build_deployment(inputs),
+                                                                    "Microsoft.KeyVault/vaults/secrets"))
+
+
+@pytest.mark.parametrize("days", [30, 0, "90", True, 4000])
+def test_an_expiry_key_vault_would_announce_at_once_or_not_a_number_is_refused(days: Any) -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["tier"]["keyvault"] = {**inputs["tier"]["keyvault"], "secret_expiry_days": days}
+    problems = deployment_model.validate_inputs(inputs)
+    assert any("cf_tier.keyvault.secret_expiry_days:" in p for p in problems), problems
+
+
+def test_near_expiry_alert_reads_the_vaults_audit_events_in_the_workspace_per_tier() -> None:
+    for model in (TEST, PROD):
+        [alert] = [a for a in by_type(model, "Microsoft.Insights/scheduledQueryRules")
+                   if a["name"].endswith("-kv-secret-near-expiry")]
+        props = alert["properties"]
+        assert props["scopes"] == [model["ids"]["log_analytics_workspace"]]
+        [criterion] = props["criteria"]["allOf"]
+        assert '"SecretNearExpiryEventGridNotification"' in criterion["query"]
+        assert 'Category == "AuditEvent"' in criterion["query"]
+        assert criterion["threshold"] == model["tier"]["monitoring"]["alerts"]["keyvault_secrets_near_expiry"]
+        assert (props["windowSize"], props["evaluationFrequency"]) == ("P1D", "PT1H")
+        assert "secret-near-expiry.md" in props["displayName"]
+        # The alert reads what the vault's diagnostic setting sends.
+        assert any(d["id"].lower().startswith(model["ids"]["key_vault"].lower() + "/providers/")
+                   for d in by_type(model, "Microsoft.Insights/diagnosticSettings"))
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["tier"]["monitoring"]["alerts"] = {**inputs["tier"]["monitoring"]["alerts"],
+                                              "keyvault_secrets_near_expiry": None}
+    assert not [a for a in by_type(deployment_model.build_deployment(inputs), "Microsoft.Insights/scheduledQueryRules")
+                if a["name"].endswith("-kv-secret-near-expiry")]
+
+
+# --- service unavailability: availability test and alert ---------------------------------------------------------
+
+
+def with_url(url: Any, deployment: str = "westeu-test-1") -> dict[str, Any]:
+    inputs = deployment_inputs(REPO / "inventories" / deployment)
+    inputs["availability_url"] = url
+    return inputs
+
+
+def test_no_health_url_no_availability_test_which_is_every_inventorys_default() -> None:
+    for model in MODELS.values():
+        assert by_type(model, "Microsoft.Insights/webtests") == []
+        assert not [a for a in by_type(model, "Microsoft.Insights/metricAlerts") if a["name"].endswith("-availability")]
+
+
+def test_a_health_url_plans_a_standard_test_linked_to_app_insights_and_an_alert_on_its_availability() -> None:
+    model = deployment_model.build_deployment(with_url("https://api.example.com/healthz", "westeu-prod-1"))
+    appi = model["ids"]["application_insights"]
+    [test] = by_type(model, "Microsoft.Insights/webtests")
+    assert test["kind"] == "standard" and test["properties"]["Kind"] == "standard"
+    assert test["tags"][f"hidden-link:{appi}"] == "Resource"
+    assert test["tags"]["deployment"] == "westeu-prod-1", "the tag policy's tags stay"
+    props = test["properties"]
+    assert props["SyntheticMonitorId"] == test["name"] and props["Request"]["RequestUrl"] == "https://api.example.com/healthz"
+    assert len(props["Locations"]) >= 5 and props["Frequency"] == 300
+    assert props["ValidationRules"] == {"ExpectedHttpStatusCode": 200, "SSLCheck": True,
+                                        "SSLCertRemainingLifetimeCheck": 7}
+    assert appi in test["depends_on"]
+    [alert] = [a for a in by_type(model, "Microsoft.Insights/metricAlerts") if a["name"].endswith("-availability")]
+    [criterion] = alert["properties"]["criteria"]["allOf"]
+    assert alert["properties"]["scopes"] == [appi]
+    assert (criterion["metricName"], criterion["operator"]) == ("availabilityResults/availabilityPercentage", "LessThan")
+    assert criterion["threshold"] == PROD["tier"]["monitoring"]["alerts"]["appinsights_availability_percent"]
+    assert criterion["dimensions"] == [{"name": "availabilityResult/name", "operator": "Include",
+                                        "values": [test["name"]]}]
+    assert test["id"] in alert["depends_on"] and model["ids"]["action_group"] in alert["depends_on"]
+    plain = deployment_model.build_deployment(with_url("http://10.0.0.4/healthz"))
+    [http_test] = by_type(plain, "Microsoft.Insights/webtests")
+    assert http_test["properties"]["ValidationRules"] == {"ExpectedHttpStatusCode": 200, "SSLCheck": False}
+
+
+def test_availability_alert_can_be_left_out_per_tier_and_a_bad_url_is_refused() -> None:
+    inputs = with_url("https://api.example.com/healthz")
+    inputs["tier"]["monitoring"]["alerts"] = {**inputs["tier"]["monitoring"]["alerts"],
+                                              "appinsights_availability_percent": None}
+    model = deployment_model.build_deployment(inputs)
+    assert len(by_type(model, "Microsoft.Insights/webtests")) == 1
+    assert not [a for a in by_type(model, "Microsoft.Insights/metricAlerts") if a["name"].endswith("-availability")]
+    for bad in ("api.example.com/healthz", "ftp://x/y", ["https://x"]):
+        problems = deployment_model.validate_inputs(with_url(bad))
+        assert any("monitoring_availability_url:" in p for p in problems), (bad, problems)
+
+
+# --- cost anomaly alert on the subscription (seed ECS-46) -----------------------------------------------------------
+
+
+def test_cost_anomaly_alert_watches_the_subscriptions_anomaly_view_and_mails_the_alert_contacts() -> None:
+    for model in MODELS.values():
+        [alert] = by_type(model, "Microsoft.CostManagement/scheduledActions")
+        subscription = f"/subscriptions/{model['subscription_id']}"
+        assert alert["id"] == f"{subscription}/providers/Microsoft.CostManagement/scheduledActions/{alert['name']}"
+        assert alert["kind"] == "InsightAlert" and "tags" not in alert and alert["location"] is None
+        props = alert["properties"]
+        assert props["viewId"] == f"{subscription}/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup"
+        assert props["notification"]["to"] == model["alert_emails"]
+        assert len(props["notification"]["subject"]) <= 70 and props["status"] == "Enabled"
+        assert props["schedule"] == {"frequency": "Daily", "startDate": "<runtime:month-start>",
+                                     "endDate": "<runtime:month-start-plus-years:10>"}
+    names = [by_type(m, "Microsoft.CostManagement/scheduledActions")[0]["name"] for m in MODELS.values()]
+    assert len(set(names)) == len(names), "each deployment has its own, so destroy removes only its own"
+
+
+def test_cost_anomaly_alert_can_go_to_other_recipients_or_be_turned_off() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["cost_anomaly_recipients"] = ["finops@example.com"]
+    assert deployment_model.validate_inputs(inputs) == []
+    [alert] = by_type(deployment_model.build_deployment(inputs), "Microsoft.CostManagement/scheduledActions")
+    assert alert["properties"]["notification"]["to"] == ["finops@example.com"]
+    inputs["cost_anomaly_alert"] = False
+    assert by_type(deployment_model.build_deployment(inputs), "Microsoft.CostManagement/scheduledActions") == []
+    for variable, value in (("cost_anomaly_recipients", ["finops"]),
+                            ("cost_anomaly_recipients", [f"u{i}@example.com" for i in range(21)]),
+                            ("cost_anomaly_alert", "no")):
+        bad = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+        bad[variable] = value
+        problems = deployment_model.validate_inputs(bad)
+        assert any(f"monitoring_{variable}:" in p for p in problems), (variable, problems)

@@ -87,6 +87,10 @@ AZURE_RULES: dict[str, AzureRule] = {
     "action_group_short": AzureRule(1, 12, r"[A-Za-z0-9-]+"),
     "metric_alert": AzureRule(1, 260, _NO_URL_CHARS),
     "log_alert": AzureRule(1, 260, _NO_URL_CHARS),
+    # resource-name-rules: Microsoft.Insights webtests, 1-260, no %&\?/ or control characters.
+    "availability_test": AzureRule(1, 260, _NO_URL_CHARS),
+    # Cost Management scheduled action names: letters, digits, hyphens, underscores.
+    "cost_anomaly_alert": AzureRule(1, 260, r"[A-Za-z0-9_-]+"),
     "diagnostic_setting": AzureRule(1, 260, _NO_URL_CHARS),
     "budget": AzureRule(1, 63, r"[A-Za-z0-9_-]+"),
     # Policy assignment names at resource-group scope: at most 64 characters.
@@ -137,6 +141,7 @@ QUALIFIERS: dict[str, list[dict[str, str]]] = {
     "key_vault_secret": [{"secret": s} for s in SECRETS],
     "metric_alert": [{"qualifier": q} for q in METRIC_ALERTS],
     "log_alert": [{"qualifier": q} for q in LOG_ALERTS],
+    "availability_test": [{"qualifier": "health"}],
     "policy_assignment": [{"qualifier": q} for q in POLICY_ASSIGNMENTS],
     "policy_definition": [{"qualifier": "deny-premium-skus"}],
 }

@@ -1,5 +1,6 @@
 """Monitoring: Microsoft.OperationalInsights workspaces (sharedKeys) and Microsoft.Insights components,
-diagnosticSettings (extension resource on any resource ID), actionGroups, metricAlerts, scheduledQueryRules.
+diagnosticSettings (extension resource on any resource ID), actionGroups, metricAlerts, scheduledQueryRules,
+webtests (availability tests, applicationinsights 2022-06-15).
 
 Written from the REST specs in Azure/azure-rest-api-specs (operationalinsights 2025-07-01, applicationinsights
 components 2020-02-02, monitor diagnosticSettings 2021-05-01-preview, actionGroups 2023-01-01, metricAlerts
@@ -656,5 +657,72 @@ class ActivityLogAlerts(ResourceType):
         return out
 
 
+# --- availability tests (web tests) ----------------------------------------------------------------------------------
+WEBTESTS = "Microsoft.Insights/webtests"
+# The test locations of Application Insights' documented location table (population tags), by region.
+WEBTEST_LOCATIONS = frozenset({
+    "emea-au-syd-edge", "latam-br-gru-edge", "us-fl-mia-edge", "apac-hk-hkn-azr", "us-va-ash-azr", "emea-ch-zrh-edge",
+    "emea-fr-pra-edge", "apac-jp-kaw-edge", "emea-gb-db3-azr", "us-il-ch1-azr", "us-tx-sn1-azr", "apac-sg-sin-azr",
+    "emea-se-sto-edge", "emea-nl-ams-azr", "us-ca-sjc-azr", "emea-ru-msa-edge"})
+HIDDEN_LINK = "hidden-link:"
+
+
+class WebTests(ResourceType):
+    """Microsoft.Insights/webtests (applicationinsights 2022-06-15): an availability test, linked to its Application
+    Insights component by the tag ``hidden-link:<component resource ID>`` = ``Resource``, as Azure's templates and the
+    availability test documentation write it. A standard test requests ``Request.RequestUrl`` every ``Frequency``
+    seconds (300, 600 or 900) from 1 to 16 of the documented locations, failing after ``Timeout`` (30, 60, 90 or 120)
+    seconds; a ping or multistep (classic) test carries its ``Configuration.WebTest`` XML instead."""
+
+    type = WEBTESTS
+    name_rule = GENERIC_NAME
+    put = SYNC_PUT_200
+    patch = OpStyle(Lro.NONE, done=200)
+    delete = SYNC_DELETE
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        props = req.properties
+        links = [k for k in (req.body.get("tags") or {}) if str(k).lower().startswith(HIDDEN_LINK)]
+        if not links:
+            raise _bad("A web test needs the tag 'hidden-link:<Application Insights resource ID>' = 'Resource' that "
+                       "links it to its Application Insights component.")
+        for link in links:
+            component = str(link)[len(HIDDEN_LINK):]
+            if _type_of_id(component).lower() != COMPONENTS.lower():
+                raise _bad(f"The tag '{link}' does not name an Application Insights component.")
+            _require_if_emulated(ctx, component, "Application Insights component")
+        kind = props.get("Kind")
+        if req.body.get("kind") is not None and kind is not None and str(req.body["kind"]) != str(kind):
+            raise _bad(f"The web test's kind '{req.body['kind']}' and its properties.Kind '{kind}' differ.")
+        if props.get("Frequency", 300) not in (300, 600, 900):
+            raise _bad(f"The Frequency {props.get('Frequency')} is not valid. Allowed values: 300, 600, 900 seconds.")
+        if props.get("Timeout", 30) not in (30, 60, 90, 120):
+            raise _bad(f"The Timeout {props.get('Timeout')} is not valid. Allowed values: 30, 60, 90, 120 seconds.")
+        locations = [str((item or {}).get("Id", "")) for item in props.get("Locations") or []]
+        if not 1 <= len(locations) <= 16:
+            raise _bad("A web test runs from 1 to 16 locations.")
+        if len(set(locations)) != len(locations):
+            raise _bad("A web test location is listed more than once.")
+        unknown = [loc for loc in locations if loc not in WEBTEST_LOCATIONS]
+        if unknown:
+            raise _bad(f"The location(s) {', '.join(unknown)} are not availability test locations.")
+        if kind == "standard":
+            url = str((props.get("Request") or {}).get("RequestUrl") or "")
+            if not re.match(r"https?://[^/\s]+", url):
+                raise _bad("A standard web test needs Request.RequestUrl, an absolute http(s) URL.")
+            rules = props.get("ValidationRules") or {}
+            lifetime = rules.get("SSLCertRemainingLifetimeCheck")
+            if lifetime is not None and (not rules.get("SSLCheck") or not 1 <= int(lifetime) <= 100):
+                raise _bad("SSLCertRemainingLifetimeCheck (1-100 days) needs SSLCheck.")
+        elif not (props.get("Configuration") or {}).get("WebTest"):
+            raise _bad(f"A {kind} web test needs Configuration.WebTest.")
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        body = super().build(ctx, req)
+        fill_defaults(body["properties"], {"Enabled": False, "Frequency": 300, "Timeout": 30, "RetryEnabled": False})
+        body["properties"]["provisioningState"] = "Succeeded"
+        return body
+
+
 RESOURCE_TYPES: list[ResourceType] = [Workspaces(), Components(), DiagnosticSettings(), ActionGroups(),
-                                      MetricAlerts(), ScheduledQueryRules(), ActivityLogAlerts()]
+                                      MetricAlerts(), ScheduledQueryRules(), ActivityLogAlerts(), WebTests()]

@@ -39,6 +39,10 @@ pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
 EMULATOR_VARS = ("-e", f"@{REPO / 'tests/integration/emulator-site-vars.yml'}")
+# The inventories set no health URL (no availability test); the test deployment gets one here, production none.
+HEALTH_URL = "https://api.westeu-test-1.example.com/healthz"
+HEALTH_URL_VARS = ("-e", json.dumps({"monitoring_availability_url": "{{ '" + HEALTH_URL + "' if inventory_hostname == "
+                                                                   "'westeu-test-1' else '' }}"}))
 # Planned resources the emulator's admin API does not list by that ID: the runner's role assignment is named
 # after the principal that runs the play, and Key Vault secrets live in the vault's data plane (read below).
 NOT_LISTED_BY_ID = {"microsoft.authorization/roleassignments", "microsoft.keyvault/vaults/secrets"}
@@ -91,7 +95,12 @@ METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier th
 LOG_ALERTS = {"kv-unauthorized": ("keyvault_unauthorized_requests", "PT5M"),
               "appi-failed-requests": ("appinsights_failed_request_percent", "PT5M"),
               "appi-p95-response": ("appinsights_p95_response_ms", "PT5M"),
-              "nsg-denied-flows": ("nsg_denied_flows", "PT1H")}
+              "nsg-denied-flows": ("nsg_denied_flows", "PT1H"),
+              "kv-secret-near-expiry": ("keyvault_secrets_near_expiry", "P1D")}
+# docs/secrets.md: what never expires (no credential to rotate); every other stored secret expires after the tier's
+# secret_expiry_days.
+NEVER_EXPIRE = {"appinsights-connection-string", "deployment-outputs"}
+DAY = 86400
 REQUIRED_TAGS = {"app", "env", "owner", "costCenter"}
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
@@ -134,7 +143,7 @@ class Stack:
         for name in inventories:
             command += ["-i", f"inventories/{name}"]
         emulator_vars = playbook in ("site.yml", "playbooks/validate.yml", "playbooks/destroy.yml")
-        command += [*(EMULATOR_VARS if emulator_vars else ()), *args]
+        command += [*(EMULATOR_VARS if emulator_vars else ()), *HEALTH_URL_VARS, *args]
         if playbook == "site.yml":
             command += ["-e", f"identity_outputs_dir={self.workdir / 'outputs'}"]
         env = {**os.environ, **{k: str(v) for k, v in self.emulator.env.items()},
@@ -374,6 +383,13 @@ def test_stored_secrets_exist_with_content_type_and_tags(stack: Stack) -> None:
                                              else "password")
             assert secret["tags"]["deployment"] == deployment
         assert len({values[n] for n in GENERATED}) == len(GENERATED), "every generated secret must be different"
+        days = tier(deployment)["keyvault"]["secret_expiry_days"]
+        for name in STORED:
+            attributes = vault.secret(name)["attributes"]
+            if name in NEVER_EXPIRE:
+                assert "exp" not in attributes, name
+            else:
+                assert abs(attributes["exp"] - (attributes["updated"] + days * DAY)) < 600, (name, attributes)
 
 
 def test_secrets_keep_their_values_across_runs(stack: Stack) -> None:
@@ -549,6 +565,9 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
     thresholds = tier(deployment)["monitoring"]["alerts"]
     group = stack.planned_id(deployment, "Microsoft.Insights/actionGroups")
     metric = {a["name"].rsplit(f"{deployment}-", 1)[1]: a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")}
+    # Only where a health URL is set (westeu-test-1 here): test_availability_test_watches_the_health_url.
+    assert ("availability" in metric) is (deployment == "westeu-test-1")
+    metric.pop("availability", None)
     expected = {k: v for k, v in METRIC_ALERTS.items() if thresholds[v[4]] is not None}
     assert set(metric) == set(expected)
     for key, (target_type, signal, aggregation, window, threshold_key) in expected.items():
@@ -585,6 +604,41 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
     action_group = stack.resource(group)
     assert sorted(r["emailAddress"] for r in action_group["properties"]["emailReceivers"]) == \
         sorted(host_vars(deployment)["cf_alert_emails"])
+
+
+def test_availability_test_watches_the_health_url_only_where_one_is_set(stack: Stack) -> None:
+    """westeu-test-1 has a health URL: its standard test exists, linked to Application Insights by the hidden-link
+    tag, which the converged second run (zero writes) kept; production has no URL, so neither test nor alert."""
+    assert stack.planned("westeu-prod-1", "Microsoft.Insights/webtests") == []
+    deployment = "westeu-test-1"
+    component = stack.planned_id(deployment, "Microsoft.Insights/components")
+    test = stack.resource(stack.planned_id(deployment, "Microsoft.Insights/webtests"))
+    assert test["kind"] == "standard"
+    assert test["tags"][f"hidden-link:{component}"] == "Resource"
+    assert test["tags"]["deployment"] == deployment
+    assert test["properties"]["Request"]["RequestUrl"] == HEALTH_URL and test["properties"]["Enabled"] is True
+    [alert] = [a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")
+               if a["name"].endswith("-availability")]
+    props = stack.resource(str(alert["id"]))["properties"]
+    [criterion] = props["criteria"]["allOf"]
+    assert [s.lower() for s in props["scopes"]] == [component.lower()]
+    assert criterion["metricName"] == "availabilityResults/availabilityPercentage"
+    assert criterion["threshold"] == tier(deployment)["monitoring"]["alerts"]["appinsights_availability_percent"]
+    assert criterion["dimensions"][0]["values"] == [test["name"]]
+
+
+def test_each_deployment_mails_cost_anomalies_of_its_subscription_to_its_contacts(stack: Stack) -> None:
+    subscription = f"/subscriptions/{stack.emulator.env['AZURE_SUBSCRIPTION_ID']}"
+    for deployment in DEPLOYMENTS:
+        alert = stack.resource(stack.planned_id(deployment, "Microsoft.CostManagement/scheduledActions"))
+        assert alert["kind"] == "InsightAlert"
+        props = alert["properties"]
+        assert props["viewId"].lower() == \
+            f"{subscription}/providers/Microsoft.CostManagement/views/ms:DailyAnomalyByResourceGroup".lower()
+        assert sorted(props["notification"]["to"]) == sorted(host_vars(deployment)["cf_alert_emails"])
+        assert props["schedule"]["frequency"] == "Daily" and props["status"] == "Enabled"
+        # Dates are Azure's after the create (never compared): the converged second run sent no write.
+        assert props["schedule"]["startDate"] < props["schedule"]["endDate"]
 
 
 def test_production_and_test_alert_on_different_thresholds(stack: Stack) -> None:
@@ -783,8 +837,14 @@ def test_validate_names_each_broken_thing_and_site_repairs_them(stack: Stack) ->
 
     vault = stack.resource(facts["ids"]["key_vault"])
     stack.emulator.apply_env()
-    SecretClient(vault["properties"]["vaultUri"], stack.emulator.credential()).update_secret_properties(
-        "jwt-signing-key", enabled=False)
+    client = SecretClient(vault["properties"]["vaultUri"], stack.emulator.credential())
+    client.update_secret_properties("jwt-signing-key", enabled=False)
+    # Someone writes a password again by hand, with its value and no expiry (as a secret from before expiry existed):
+    # no check fails, and the repair gives it an expiry without touching its value.
+    form_password = client.get_secret("postgresql-form-password").value
+    client.set_secret("postgresql-form-password", form_password, content_type="password",
+                      tags=client.get_secret("postgresql-form-password").properties.tags)
+    assert client.get_secret("postgresql-form-password").properties.expires_on is None
     arm = stack.emulator.arm()
     endpoint = stack.postgres_endpoint(deployment)
     admin = stack.secrets["second"][deployment]["postgresql-admin-password"]
@@ -809,6 +869,11 @@ def test_validate_names_each_broken_thing_and_site_repairs_them(stack: Stack) ->
 
     stack.play("repair", inventories=(deployment,))
     assert validate(stack, "validate-repaired", inventories=(deployment,)) == {deployment: []}
+    repaired = client.get_secret("postgresql-form-password")
+    assert repaired.value == form_password and repaired.properties.expires_on is not None
+    [expiry_write] = [w for w in stack.write_log["repair"] if "/secrets/postgresql-form-password" in w]
+    assert expiry_write.startswith("PATCH /secrets/postgresql-form-password/"), \
+        "the expiry is set on the current version: no new value"
     stack.read_secrets("repaired")
 
 
@@ -817,6 +882,9 @@ def test_validate_names_each_broken_thing_and_site_repairs_them(stack: Stack) ->
 def test_rotation_replaces_exactly_the_named_secret(stack: Stack) -> None:
     # Read right before: the validate repair above re-created a hub, whose connection strings changed with it.
     before = stack.read_secrets("before-rotate")
+    expiry_before = {d: {n: stack.vault(d).secret(n)["attributes"].get("exp") for n in ("jwt-signing-key",
+                                                                                      "jwt-refresh-signing-key")}
+                     for d in DEPLOYMENTS}
     stack.play("rotate", "--tags", "keyvault", "-e", "keyvault_rotate=jwt-signing-key", "--diff", "-vvv")
     after = stack.read_secrets("rotate")
     counters = recap(stack.runs["rotate"].stdout)
@@ -826,6 +894,12 @@ def test_rotation_replaces_exactly_the_named_secret(stack: Stack) -> None:
         assert counters[deployment]["changed"] == 1
     assert [w for w in stack.write_log["rotate"] if "/secrets/" in w and w.startswith("PUT ")] == \
         ["PUT /secrets/jwt-signing-key"] * len(DEPLOYMENTS)
+    for deployment in DEPLOYMENTS:
+        # The new value gets a new expiry (the rotation period starts again); the secret left alone keeps its own.
+        rotated, kept = (stack.vault(deployment).secret(n)["attributes"]["exp"]
+                         for n in ("jwt-signing-key", "jwt-refresh-signing-key"))
+        assert rotated > expiry_before[deployment]["jwt-signing-key"]
+        assert kept == expiry_before[deployment]["jwt-refresh-signing-key"]
 
 
 def test_rotated_service_password_reaches_postgresql_on_the_next_database_run(stack: Stack) -> None:
@@ -936,6 +1010,8 @@ def test_destroy_removes_both_deployments(stack: Stack) -> None:
         assert left == [], f"destroy left {left}"
         flow_log = stack.planned_id(deployment, "Microsoft.Network/networkWatchers/flowLogs")
         assert stack.find(flow_log) is None
+        # Outside the group, at the subscription: the deployment's own cost anomaly alert goes too.
+        assert stack.find(stack.planned_id(deployment, "Microsoft.CostManagement/scheduledActions")) is None
 
 
 def test_no_secret_value_in_any_output(stack: Stack) -> None:

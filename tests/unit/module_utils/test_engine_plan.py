@@ -7,10 +7,15 @@ import pytest
 
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.engine import (
     Engine,
+    Item,
     Options,
     PlanError,
+    RuntimeValues,
     arm_case,
+    expiry_time,
     parent_id,
+    secret_expiry_change,
+    secret_expiry_days,
 )
 
 RG = "/subscriptions/s/resourceGroups/g"
@@ -125,3 +130,69 @@ def test_a_flexible_servers_parameters_and_databases_are_written_one_at_a_time()
     planned._wave(planned.items)
     assert overlaps == []
     assert all(i.action == "create" for i in planned.items), [i.message for i in planned.items]
+
+
+# --- Key Vault secret expiry (the tier's secret_expiry_days) ----------------------------------------------------
+
+VAULT = f"{RG}/providers/Microsoft.KeyVault/vaults/kv"
+
+
+def decided_secret(value: str, current: dict | None, rotate: tuple[str, ...] = ()) -> tuple[Engine, Item]:
+    """What the engine decides for a secret planned with a 90-day expiry, against what the vault holds now."""
+    run = Engine(None, [{"id": f"{VAULT}/secrets/s", "type": "Microsoft.KeyVault/vaults/secrets",  # type: ignore[arg-type]
+                         "properties": {"contentType": "password", "value": value,
+                                        "attributes": {"exp": "<runtime:expires-in-days:90>"}}}],
+                 Options(diff=True), RuntimeValues(None, {"rotate": list(rotate)}))  # type: ignore[arg-type]
+    [item] = run.items
+    item.vault_uri, item.actual = "https://kv.vault.azure.net/", current
+    run._decide_secret(item)
+    return run, item
+
+
+def test_an_existing_secret_without_expiry_gets_one_once_and_an_expiry_is_never_moved_without_a_new_value() -> None:
+    _run, missing = decided_secret("<runtime:generate:password>", {"value": "x", "contentType": "password",
+                                                                   "attributes": {"enabled": True}})
+    assert (missing.action, missing.differences, missing.new_value) == ("update", ["properties.attributes.exp"], None)
+    _run, dated = decided_secret("<runtime:generate:password>", {"value": "x", "contentType": "password",
+                                                                 "attributes": {"enabled": True, "exp": 1}})
+    assert (dated.action, dated.differences) == ("unchanged", [])
+
+
+def test_a_new_value_gets_a_new_expiry_and_diff_says_so() -> None:
+    run, rotated = decided_secret("<runtime:generate:password>", {"value": "x", "contentType": "password",
+                                                                   "attributes": {"enabled": True, "exp": 1}},
+                                  rotate=("s",))
+    assert rotated.differences == ["properties.value"] and rotated.new_value not in (None, "x")
+    assert run.before[rotated.id]["properties"]["attributes"] == {"exp": 1}
+    assert run.after[rotated.id]["properties"]["attributes"] == {"exp": "(the write's time + 90 days)"}
+    _run, derived = decided_secret("key-2", {"value": "key-1", "contentType": "password",
+                                             "attributes": {"enabled": True, "exp": 1}})
+    assert derived.differences == ["properties.value"]
+    assert secret_expiry_change(90, {"attributes": {"exp": 1}}, value_written=True)
+    assert not secret_expiry_change(None, None, value_written=True), "no expiry planned: none is ever set"
+
+
+def test_expiry_is_unix_seconds_days_after_the_write() -> None:
+    assert expiry_time(90, now=1_800_000_000.5) == 1_800_000_000 + 90 * 86400
+    assert secret_expiry_days({"attributes": {"exp": "<runtime:expires-in-days:30>"}}) == 30
+    assert secret_expiry_days({"contentType": "password"}) is None
+
+
+@pytest.mark.parametrize("entry", [
+    {"id": VNET, "type": "Microsoft.Network/virtualNetworks",
+     "properties": {"attributes": {"exp": "<runtime:expires-in-days:90>"}}},
+    {"id": f"{VAULT}/secrets/s", "type": "Microsoft.KeyVault/vaults/secrets",
+     "properties": {"value": "v", "attributes": {"exp": "<runtime:expires-in-days:ninety>"}}},
+    {"id": f"{VAULT}/secrets/s", "type": "Microsoft.KeyVault/vaults/secrets",
+     "properties": {"value": "v", "attributes": {"nbf": "<runtime:expires-in-days:90>"}}},
+])
+def test_an_expiry_placeholder_outside_a_secrets_exp_is_refused_before_any_request(entry: dict) -> None:
+    with pytest.raises(PlanError, match="expires-in-days"):
+        engine([entry])
+
+
+def test_a_schedules_end_is_whole_years_after_this_months_start() -> None:
+    runtime = RuntimeValues(None)  # type: ignore[arg-type]
+    start = str(runtime.get("month-start", None))
+    end = str(runtime.get("month-start-plus-years", "10"))
+    assert end == f"{int(start[:4]) + 10}{start[4:]}" and start.endswith("-01T00:00:00Z")

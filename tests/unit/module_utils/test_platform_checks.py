@@ -20,8 +20,16 @@ def test_secret_missing_disabled_expired_or_fine() -> None:
     assert secret_state("a", {"attributes": {"enabled": False}}, NOW)["status"] == "fail"
     expired = secret_state("a", {"attributes": {"enabled": True, "exp": NOW - 1}}, NOW)
     assert expired["status"] == "fail" and expired["reason"].startswith("expired at 2027-01-15")
-    assert secret_state("a", {"attributes": {"enabled": True, "exp": NOW + 86400}}, NOW)["status"] == "pass"
+    assert secret_state("a", {"attributes": {"enabled": True, "exp": NOW + 31 * 86400}}, NOW)["status"] == "pass"
     assert secret_state("a", {"attributes": {"enabled": True}}, NOW)["reason"] == "enabled, no expiry set"
+
+
+def test_a_secret_within_30_days_of_its_expiry_warns_without_failing_the_run() -> None:
+    near = secret_state("a", {"attributes": {"enabled": True, "exp": NOW + 10 * 86400 + 60}}, NOW)
+    assert near["status"] == "warn" and "in 10 days" in near["reason"] and "secret-near-expiry.md" in near["reason"]
+    result = summary([near])
+    assert result["counts"]["warn"] == 1 and result["failures"] == []
+    assert result["report"][0].startswith("WARN keyvault: ")
 
 
 def test_connection_string_must_point_at_the_namespace_hub_and_rule() -> None:
@@ -55,6 +63,6 @@ def test_hub_partitions_and_summary() -> None:
     assert [c["status"] for c in checks] == ["pass", "fail", "fail"]
     assert checks[2]["reason"] == "2 partitions, planned 4"
     result = summary(checks)
-    assert result["counts"] == {"pass": 1, "fail": 2, "skip": 0}
+    assert result["counts"] == {"pass": 1, "warn": 0, "fail": 2, "skip": 0}
     assert [c["target"] for c in result["failures"]] == ["b", "c"]
     assert result["report"][1] == "FAIL eventhubs: hub exists with its partition count: b: the hub does not exist"

@@ -195,3 +195,24 @@ def test_skipped_paths_are_never_compared_and_sets_ignore_order():
                            {"properties": {"rights": ["Listen", "Send"]}}, rules=rules) == []
     assert rec.differences({"properties": {"rights": ["Send"]}},
                            {"properties": {"rights": ["Listen", "Send"]}}, rules=rules) == ["properties.rights"]
+
+
+# --- a tag that names a resource ID (a web test's link to its Application Insights component) ---------------------
+APPI = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Insights/components/appi-cf-westeu-test-1"
+
+
+def test_a_planned_hidden_link_tag_is_kept_compared_and_shown_under_its_whole_name() -> None:
+    from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resource_types import compare_rules
+
+    rules = compare_rules("Microsoft.Insights/webtests")  # purge_tags: a tag only Azure has is removed
+    link = f"hidden-link:{APPI}"
+    planned = {"tags": {"env": "test", link: "Resource"}}
+    assert rec.differences(planned, {"tags": {"env": "test", link: "Resource"}}, rules=rules) == []
+    lost = rec.differences(planned, {"tags": {"env": "test"}}, rules=rules)
+    assert lost == [f"tags[{link}]"]
+    assert rec.diff_document(planned, {"tags": {"env": "test"}}, lost) == {
+        "before": {"tags": {f"[{link}]": None}}, "after": {"tags": {f"[{link}]": "Resource"}}}
+    other = f"hidden-link:{APPI}-old"
+    assert rec.differences(planned, {"tags": {"env": "test", link: "Resource", other: "Resource"}}, rules=rules) == \
+        [f"tags[{other}]"], "an unplanned link is purged like any tag"
+    assert rec.merge({"tags": {"env": "test", other: "Resource"}}, planned, rules=rules)["tags"] == planned["tags"]
