@@ -72,10 +72,18 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Authorization/policyDefinitions": "policy_definition",
     "Microsoft.ContainerRegistry/registries": "container_registry",
     "Microsoft.Security/pricings": None,
+    "Microsoft.App/managedEnvironments": "container_apps_environment",
+    "Microsoft.Network/privateDnsZones/A": None,
 }
 # Names that are not ours to choose, checked against what Azure fixes them to.
 FIXED_NAMES: dict[str, str] = {
-    "Microsoft.Network/privateDnsZones": r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){2,}[a-z]{2,}",
+    # A zone is named after a privatelink domain, or after the default domain Azure gives the Container Apps
+    # environment (known at run time).
+    "Microsoft.Network/privateDnsZones": r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){2,}[a-z]{2,}"
+                                         r"|<runtime:public-property:[^<>]+/managedEnvironments/[^<>]+"
+                                         r":properties\.defaultDomain>",
+    # The environment's wildcard and apex records.
+    "Microsoft.Network/privateDnsZones/A": r"[*@]",
     "Microsoft.Authorization/roleAssignments": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     "Microsoft.DBforPostgreSQL/flexibleServers/configurations": r"[a-z_]+(\.[a-z_]+)?",
     "Microsoft.EventHub/namespaces/networkRuleSets": r"default",
