@@ -798,7 +798,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                               defender=inputs.get("defender_for_containers") is not False)
 
     # --- container apps environment ------------------------------------------------------------
-    apps = _plan_apps(plan, rid, name, tier["apps"], subnets["containerapps"], vnet_id, workspace_id)
+    apps = _plan_apps(plan, rid, name, tier["apps"], subnets["containerapps"], vnet_id)
 
     # --- secrets whose values come from other resources (keys, connection strings), once those exist -----
     secret_sources: dict[str, tuple[str, str, str]] = {
@@ -1083,7 +1083,7 @@ APPS_WORKLOAD_PROFILES = ({"name": "Consumption", "workloadProfileType": "Consum
 
 
 def _plan_apps(plan: _Plan, rid: Any, name: Any, settings: Mapping[str, Any], subnet: Mapping[str, Any],
-               vnet_id: str, workspace_id: str) -> dict[str, Any]:
+               vnet_id: str) -> dict[str, Any]:
     """The Container Apps managed environment (workload profiles, internal load balancer in the delegated
     containerapps subnet, app logs to Azure Monitor, which its diagnostic setting sends to the workspace) and its
     private DNS zone: named after the default domain Azure gives the environment, with ``*`` and ``@`` pointing at
@@ -1097,7 +1097,7 @@ def _plan_apps(plan: _Plan, rid: Any, name: Any, settings: Mapping[str, Any], su
         "zoneRedundant": bool(settings["zone_redundant"]),
         # No shared key in the body: logs go to Azure Monitor, and the diagnostic setting sends them on.
         "appLogsConfiguration": {"destination": "azure-monitor"},
-    }, depends_on=[subnet["id"], workspace_id])
+    }, depends_on=[subnet["id"]])
     domain = f"<runtime:public-property:{env_id}:properties.defaultDomain>"
     static_ip = f"<runtime:public-property:{env_id}:properties.staticIp>"
     zone_id = rid(f"Microsoft.Network/privateDnsZones/{domain}")

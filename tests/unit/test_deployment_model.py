@@ -482,3 +482,71 @@ def test_premium_only_registry_settings_are_refused_on_standard(setting: str, va
     inputs["tier"]["registry"] = {**inputs["tier"]["registry"], setting: value}
     problems = deployment_model.validate_inputs(inputs)
     assert any(f"{variable}:" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_container_apps_environment_in_its_delegated_subnet(deployment: str) -> None:
+    model = MODELS[deployment]
+    [environment] = by_type(model, "Microsoft.App/managedEnvironments")
+    subnet_id = model["subnets"]["containerapps"]["id"]
+    assert environment["name"] == f"cae-cf-{deployment}" and environment["role"] == "apps"
+    assert environment["id"] == model["apps"]["environment_id"] == model["ids"]["container_apps_environment"]
+    props = environment["properties"]
+    assert props["vnetConfiguration"] == {"infrastructureSubnetId": subnet_id, "internal": True}
+    assert props["workloadProfiles"] == [{"name": "Consumption", "workloadProfileType": "Consumption"}]
+    assert props["zoneRedundant"] is (model["env"] == "prod")
+    # Logs through Azure Monitor and a diagnostic setting: no workspace key anywhere in the body.
+    assert props["appLogsConfiguration"] == {"destination": "azure-monitor"}
+    assert f"{environment['id']}/providers/Microsoft.Insights/diagnosticSettings/diag-cf-{deployment}" in {
+        r["id"] for r in by_type(model, "Microsoft.Insights/diagnosticSettings")}
+    assert subnet_id in environment["depends_on"]
+    [subnet] = [r for r in by_type(model, "Microsoft.Network/virtualNetworks/subnets") if r["id"] == subnet_id]
+    assert subnet["properties"]["delegations"] == [
+        {"name": "Microsoft.App.environments", "properties": {"serviceName": "Microsoft.App/environments"}}]
+    rules = {r["name"]: r["properties"] for r in model["subnets"]["containerapps"]["nsg_rules"]}
+    assert "Internet" not in {r.get("sourceAddressPrefix") for r in rules.values()}
+    assert rules["allow-http-https-from-vnet"]["destinationPortRanges"] == ["80", "443"]
+    assert rules["allow-containerapps-subnet-inbound"]["sourceAddressPrefix"] == model["subnets"]["containerapps"][
+        "address_prefix"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_key_vault_endpoint_leaves_the_delegated_subnet_before_it_is_delegated(deployment: str) -> None:
+    model = MODELS[deployment]
+    endpoints = {r["name"]: r for r in by_type(model, "Microsoft.Network/privateEndpoints")}
+    new, old = endpoints[f"pe-cf-{deployment}-kv-storage"], endpoints[f"pe-cf-{deployment}-kv"]
+    assert new["properties"]["subnet"]["id"] == model["subnets"]["storage"]["id"]
+    assert model["names"]["key_vault_private_endpoint"] == new["name"]
+    assert old.get("state") == "absent" and old["role"] == "keyvault"
+    # No private endpoint is planned in the delegated subnet, and the subnet waits for the old one's removal.
+    assert [e for e in endpoints.values() if e.get("state") != "absent"
+            and e["properties"]["subnet"]["id"] == model["subnets"]["containerapps"]["id"]] == []
+    [subnet] = [r for r in by_type(model, "Microsoft.Network/virtualNetworks/subnets")
+                if r["id"] == model["subnets"]["containerapps"]["id"]]
+    assert old["id"] in subnet["depends_on"]
+
+
+def test_container_apps_private_dns_zone_is_named_after_the_environments_default_domain() -> None:
+    env_id = TEST["apps"]["environment_id"]
+    zone_name = f"<runtime:public-property:{env_id}:properties.defaultDomain>"
+    apps = [r for r in TEST["resources"] if r["role"] == "apps"]
+    assert [(r["type"], r["name"]) for r in apps] == [
+        ("Microsoft.App/managedEnvironments", "cae-cf-westeu-test-1"),
+        ("Microsoft.Network/privateDnsZones", zone_name),
+        ("Microsoft.Network/privateDnsZones/virtualNetworkLinks", "link-cf-westeu-test-1"),
+        ("Microsoft.Network/privateDnsZones/A", "*"),
+        ("Microsoft.Network/privateDnsZones/A", "@"),
+    ]
+    for record in apps[3:]:
+        assert record["properties"]["aRecords"] == [
+            {"ipv4Address": f"<runtime:public-property:{env_id}:properties.staticIp>"}]
+    assert apps[2]["properties"]["virtualNetwork"]["id"] == TEST["ids"]["virtual_network"]
+    # Nothing else waits for these entries: the engine reconciles them after the rest of the plan.
+    ids = {r["id"] for r in apps[1:]}
+    assert not [r["id"] for r in TEST["resources"] if r["role"] != "apps" and ids & set(r["depends_on"])]
+
+
+def test_a_tier_whose_zone_redundancy_is_not_a_boolean_is_refused() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["tier"] = {**inputs["tier"], "apps": {"zone_redundant": "yes"}}
+    assert any("cf_tier.apps.zone_redundant" in p for p in deployment_model.validate_inputs(inputs))
