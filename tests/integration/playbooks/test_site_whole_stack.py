@@ -972,10 +972,11 @@ def test_a_deployment_built_before_the_apps_role_migrates_in_one_run(stack: Stac
         k: v for k, v in subnet.items() if k in ("addressPrefix", "networkSecurityGroup", "serviceEndpoints",
                                                    "privateEndpointNetworkPolicies")}})
     assert status in (200, 201), body
-    status, body, _ = arm.call("PUT", f"{old_endpoint}?{network}", {"location": facts["location"], "properties": {
-        "subnet": {"id": subnet_id}, "privateLinkServiceConnections": [{"name": "pe-cf-westeu-test-1-kv",
-                                                                         "properties": {
-            "privateLinkServiceId": facts["ids"]["key_vault"], "groupIds": ["vault"]}}]}})
+    status, body, _ = arm.call("PUT", f"{old_endpoint}?{network}", {
+        "location": facts["location"], "tags": facts["tags"], "properties": {
+            "subnet": {"id": subnet_id}, "privateLinkServiceConnections": [{"name": "pe-cf-westeu-test-1-kv",
+                                                                             "properties": {
+                "privateLinkServiceId": facts["ids"]["key_vault"], "groupIds": ["vault"]}}]}})
     assert status in (200, 201), body
 
     stack.play("migrate", inventories=(deployment,))
