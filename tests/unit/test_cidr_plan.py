@@ -280,3 +280,22 @@ def test_source_ranges_refuse(ranges: Any, fragment: str) -> None:
     with pytest.raises(CidrPlanError, match=fragment) as error:
         check_source_ranges(ranges, "cf_admin_source_ranges")
     assert "cf_admin_source_ranges" in str(error.value)
+
+
+@pytest.mark.parametrize(("prefixlen", "refused"), [(24, False), (27, False), (28, True), (29, True)])
+def test_a_subnet_delegated_to_container_apps_must_hold_a_workload_profiles_environment(prefixlen: int,
+                                                                                        refused: bool) -> None:
+    tiers = [{"name": "containerapps", "offset": 1, "prefixlen": prefixlen,
+              "delegations": ["Microsoft.App/environments"]}]
+    if refused:
+        with pytest.raises(CidrPlanError, match=r"cf_subnet_tiers\[containerapps\].*Microsoft.App/environments.*/27"):
+            subnet_plan("10.10.0.0/16", tiers, "test")
+    else:
+        assert subnet_plan("10.10.0.0/16", tiers, "test")["containerapps"].endswith(f"/{prefixlen}")
+    # The same size without the delegation is only held to Azure's smallest subnet.
+    assert subnet_plan("10.10.0.0/16", [{**tiers[0], "delegations": []}], "test")
+
+
+def test_the_registrys_containerapps_tier_is_delegated_to_container_apps() -> None:
+    [tier] = [t for t in TIERS if t["name"] == "containerapps"]
+    assert tier["delegations"] == ["Microsoft.App/environments"]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.integration.playbooks.runner import REPO, index_by_id, parse_recap, run_playbook
-from tests.integration.request_log import writes
+from tests.integration.request_log import with_run_time_ids, writes
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -46,8 +46,9 @@ def test_build_converge_destroy(fresh: Any, tmp_path: Path) -> None:
     for deployment, (location, _protected) in SEEDS.items():
         recap = parse_recap(build.stdout, deployment)
         assert recap["failed"] == 0 and recap["changed"] > 0, (deployment, recap)
-        missing = [r["id"] for r in plans[deployment]["resources"]
-                   if str(r["type"]).lower() not in NOT_LISTED_BY_ID and str(r["id"]).lower() not in present]
+        missing = [r["id"] for r in with_run_time_ids(plans[deployment]["resources"], present)
+                   if str(r["type"]).lower() not in NOT_LISTED_BY_ID and r.get("state") != "absent"
+                   and str(r["id"]).lower() not in present]
         assert missing == [], f"{deployment}: planned but not built: {missing}"
         assert present[groups[deployment]["id"].lower()]["location"] == location
 

@@ -19,6 +19,7 @@ Redis and Event Hubs slice per deployment): CI time is spent once, on the real e
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -33,7 +34,7 @@ import yaml
 
 from tests.integration.playbooks.runner import ANSIBLE_PLAYBOOK, REPO
 from tests.integration.readers import Vault, azure_keys, leaks
-from tests.integration.request_log import sent_outside_plan, writes
+from tests.integration.request_log import sent_outside_plan, with_run_time_ids, writes
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -67,6 +68,7 @@ DIAGNOSTICS = {
     "microsoft.dbforpostgresql/flexibleservers": (["allLogs"], ["AllMetrics"]),
     "microsoft.cache/redis": (["allLogs"], ["AllMetrics"]),
     "microsoft.containerregistry/registries": (["allLogs"], ["AllMetrics"]),
+    "microsoft.app/managedenvironments": (["allLogs"], ["AllMetrics"]),
     "microsoft.eventhub/namespaces": (["allLogs"], ["AllMetrics"]),
     "microsoft.keyvault/vaults": (["allLogs"], ["AllMetrics"]),
     "microsoft.network/networksecuritygroups": (["allLogs"], []),
@@ -264,17 +266,22 @@ def test_check_mode_writes_nothing_creates_nothing_and_reports_changes(stack: St
 
 
 def test_every_planned_resource_is_built(stack: Stack) -> None:
-    present = set(stack.by_id())
+    """Every planned resource exists (a Container Apps environment's private DNS zone under the name of the default
+    domain Azure gave it), and what the plan wants absent (the Key Vault's endpoint of older builds) does not."""
+    present = stack.by_id()
     for deployment in DEPLOYMENTS:
-        missing = [r["id"] for r in stack.plans[deployment]
-                   if str(r["type"]).lower() not in NOT_LISTED_BY_ID and str(r["id"]).lower() not in present]
+        plan = with_run_time_ids(stack.plans[deployment], present)
+        missing = [r["id"] for r in plan if str(r["type"]).lower() not in NOT_LISTED_BY_ID
+                   and r.get("state") != "absent" and str(r["id"]).lower() not in present]
         assert missing == [], f"{deployment}: planned but not built: {missing}"
+        absent = [r["id"] for r in plan if r.get("state") == "absent"]
+        assert absent and not [a for a in absent if a.lower() in present]
 
 
 def test_the_build_sends_what_the_plan_shows(stack: Stack) -> None:
     """The plan is the contract: every ARM body the first build PUT or PATCHed is the planned body of that resource
     (run-time placeholders stand for their values), and nothing was written that the plan does not list."""
-    planned = [r for deployment in DEPLOYMENTS for r in stack.plans[deployment]]
+    planned = with_run_time_ids([r for deployment in DEPLOYMENTS for r in stack.plans[deployment]], stack.by_id())
     arm_bodies = [e for e in stack.requests["create"] if e.get("method") in ("PUT", "PATCH") and "body" in e]
     assert len(arm_bodies) >= len(planned) // 2, "the emulator's log must carry the bodies the build sent"
     problems = sent_outside_plan(stack.requests["create"], planned)
@@ -307,7 +314,8 @@ def test_vault_server_databases_and_endpoints(stack: Stack) -> None:
         endpoint_id = (f"{facts['resource_group_id']}/providers/Microsoft.Network/privateEndpoints/"
                        f"{facts['names']['key_vault_private_endpoint']}")
         endpoint = stack.resource(endpoint_id)["properties"]
-        assert endpoint["subnet"]["id"].lower() == facts["subnets"]["containerapps"]["id"].lower()
+        # In the storage subnet: the containerapps subnet is delegated to the Container Apps environment.
+        assert endpoint["subnet"]["id"].lower() == facts["subnets"]["storage"]["id"].lower()
         group = stack.resource(f"{endpoint_id}/privateDnsZoneGroups/default")["properties"]
         assert [c["properties"]["privateDnsZoneId"].lower() for c in group["privateDnsZoneConfigs"]] == \
             [facts["ids"]["private_dns_zones"]["privatelink.vaultcore.azure.net"].lower()]
@@ -513,6 +521,38 @@ def test_registry_follows_the_tier_and_defender_scans_its_images(stack: Stack, d
     assert defender["properties"]["pricingTier"] == "Standard"
     assert {"name": "ContainerRegistriesVulnerabilityAssessments", "isEnabled": "True"} in [
         {k: e[k] for k in ("name", "isEnabled")} for e in defender["properties"]["extensions"]]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_container_apps_environment_is_internal_in_its_delegated_subnet_and_resolvable(stack: Stack,
+                                                                                      deployment: str) -> None:
+    """The environment follows the tier (zone redundancy in production), sits behind an internal load balancer in the
+    delegated containerapps subnet with the Consumption profile, and its default domain resolves inside the VNet
+    (private zone linked to it, ``*`` and ``@`` at the static IP). No workspace key is in its body."""
+    facts = stack.facts[deployment]
+    [environment] = stack.of_type(deployment, "Microsoft.App/managedEnvironments")
+    assert environment["id"].lower() == facts["apps"]["environment_id"].lower()
+    props = environment["properties"]
+    assert props["zoneRedundant"] is deployment.endswith("-prod-1")
+    assert props["vnetConfiguration"]["internal"] is True
+    subnet_id = facts["subnets"]["containerapps"]["id"]
+    assert props["vnetConfiguration"]["infrastructureSubnetId"].lower() == subnet_id.lower()
+    assert [p["workloadProfileType"] for p in props["workloadProfiles"]] == ["Consumption"]
+    assert props["appLogsConfiguration"] == {"destination": "azure-monitor"}
+    subnet = stack.resource(subnet_id)["properties"]
+    assert [d["properties"]["serviceName"] for d in subnet["delegations"]] == ["Microsoft.App/environments"]
+    assert "privateEndpoints" not in subnet
+    assert ipaddress.ip_address(props["staticIp"]) in ipaddress.ip_network(subnet["addressPrefix"])
+    zone_id = f"{facts['resource_group_id']}/providers/Microsoft.Network/privateDnsZones/{props['defaultDomain']}"
+    stack.resource(zone_id)
+    links = [r["properties"]["virtualNetwork"]["id"].lower() for r in stack.emulator.resources()
+             if r["id"].lower().startswith(zone_id.lower() + "/virtualnetworklinks/")]
+    assert links == [facts["ids"]["virtual_network"].lower()]
+    for record in ("*", "@"):
+        assert stack.resource(f"{zone_id}/A/{record}")["properties"]["aRecords"] == [{"ipv4Address": props["staticIp"]}]
+    rules = {r["name"]: r["properties"] for r in facts["subnets"]["containerapps"]["nsg_rules"]}
+    assert rules["allow-http-https-from-vnet"]["sourceAddressPrefix"] == "VirtualNetwork"
+    assert "allow-https-inbound" not in rules, "an internal environment takes no traffic from the internet"
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
@@ -978,6 +1018,53 @@ def test_soft_deleted_vault_is_recovered_with_its_secrets(stack: Stack) -> None:
     stack.play("after-recover", "--tags", "keyvault", inventories=(deployment,))
     assert recap(stack.runs["after-recover"].stdout)[deployment]["changed"] == 0
     assert stack.write_log["after-recover"] == []
+
+
+def test_a_deployment_built_before_the_apps_role_migrates_in_one_run(stack: Stack) -> None:
+    """A deployment as the collection built it before the apps role: the containerapps subnet not delegated, holding
+    the Key Vault's private endpoint pe-cf-<deployment>-kv; no environment, no zone. One site.yml run removes the old
+    endpoint before it delegates the subnet (Azure refuses the delegation while an endpoint is in it), builds the new
+    endpoint in the storage subnet and the environment; the next run writes nothing."""
+    deployment = "westeu-test-1"
+    facts = stack.facts[deployment]
+    arm = stack.emulator.arm()
+    network, dns = "api-version=2024-05-01", "api-version=2024-06-01"
+    subnet_id = facts["subnets"]["containerapps"]["id"]
+    env_id = facts["apps"]["environment_id"]
+    domain = stack.resource(env_id)["properties"]["defaultDomain"]
+    zone_id = f"{facts['resource_group_id']}/providers/Microsoft.Network/privateDnsZones/{domain}"
+    endpoints = f"{facts['resource_group_id']}/providers/Microsoft.Network/privateEndpoints"
+    old_endpoint = f"{endpoints}/pe-cf-{deployment}-kv"
+    new_endpoint = f"{endpoints}/{facts['names']['key_vault_private_endpoint']}"
+    # Back to the old layout, as the API would have it.
+    for path in (f"{zone_id}/virtualNetworkLinks/{facts['names']['private_dns_link']}?{dns}", f"{zone_id}?{dns}",
+                 f"{env_id}?api-version=2025-07-01", f"{new_endpoint}?{network}"):
+        status, body, _ = arm.call("DELETE", path)
+        assert status in (200, 202, 204), (path, body)
+    subnet = stack.resource(subnet_id)["properties"]
+    status, body, _ = arm.call("PUT", f"{subnet_id}?{network}", {"properties": {
+        k: v for k, v in subnet.items() if k in ("addressPrefix", "networkSecurityGroup", "serviceEndpoints",
+                                                   "privateEndpointNetworkPolicies")}})
+    assert status in (200, 201), body
+    status, body, _ = arm.call("PUT", f"{old_endpoint}?{network}", {
+        "location": facts["location"], "tags": facts["tags"], "properties": {
+            "subnet": {"id": subnet_id}, "privateLinkServiceConnections": [{"name": "pe-cf-westeu-test-1-kv",
+                                                                             "properties": {
+                "privateLinkServiceId": facts["ids"]["key_vault"], "groupIds": ["vault"]}}]}})
+    assert status in (200, 201), body
+
+    stack.play("migrate", inventories=(deployment,))
+    log = [w.split("?", 1)[0].lower() for w in stack.write_log["migrate"]]
+    assert f"delete {old_endpoint}".lower() in log and f"put {subnet_id}".lower() in log, log
+    assert log.index(f"delete {old_endpoint}".lower()) < log.index(f"put {subnet_id}".lower())
+    assert stack.find(old_endpoint) is None
+    storage = facts["subnets"]["storage"]["id"].lower()
+    assert stack.resource(new_endpoint)["properties"]["subnet"]["id"].lower() == storage
+    environment = stack.resource(env_id)["properties"]
+    assert environment["vnetConfiguration"]["infrastructureSubnetId"].lower() == subnet_id.lower()
+    stack.play("after-migrate", inventories=(deployment,))
+    assert recap(stack.runs["after-migrate"].stdout)[deployment]["changed"] == 0
+    assert stack.write_log["after-migrate"] == []
 
 
 @pytest.mark.parametrize(("label", "args"), [
