@@ -108,6 +108,7 @@ def deployment_inputs(inventory_dir: Path, repo: Path = REPO) -> dict[str, Any]:
         "database_role_prefix": v.get("database_role_prefix", "svc_"),
         "container_registry_id": v.get("identity_container_registry_id", ""),
         "entra_admin_group": v.get("database_entra_admin_group"),
+        "public_host_name": v.get("edge_host_name") or f"{host}.{v.get('cf_public_domain', 'complianceflow.example')}",
         "subscription_id": v.get("cf_subscription_id")
         or v.get("cf_placeholder_subscription_id", deployment_model.PLACEHOLDER_SUBSCRIPTION),
     }
