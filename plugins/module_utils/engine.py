@@ -289,7 +289,7 @@ class RuntimeValues:
 
 # The options a role may set for its own resources in one run of several roles (``role_options``).
 ROLE_OPTIONS = ("purge_tags", "partial_lists", "purge_children", "missing_dependencies", "restart",
-                "recover_soft_deleted", "purge_identities")
+                "recover_soft_deleted", "purge_identities", "keep_identities")
 
 
 @dataclass
@@ -311,6 +311,9 @@ class Options:
     # registry) are deleted, with every role assignment under those groups that names a purged or planned identity
     # and is not planned itself.
     purge_identities: bool = False
+    # Identities the deployment plans for other purposes (the gateway's), outside this run's slice: never purged,
+    # and neither are their grants.
+    keep_identities: Iterable[str] = ()
 
 
 class Engine:
@@ -1057,6 +1060,7 @@ class Engine:
         grant_type = resource_type(ROLE_ASSIGNMENT_TYPE)
         extra: list[Item] = []
         principals: dict[str, str] = {}
+        kept = {str(k).lower() for i in planned for k in self._opts(i).keep_identities}
         for group in sorted({collection_of(i.id) for i in planned}):
             try:
                 listed = self._list(group, identity_api) or []
@@ -1068,6 +1072,8 @@ class Engine:
             for found in listed:
                 fid = str(found.get("id") or "")
                 principal = str((found.get("properties") or {}).get("principalId") or "")
+                if fid.lower() in kept and fid.lower() not in self.by_key:
+                    continue
                 if fid.lower() in self.by_key:
                     if principal:
                         principals[principal] = group

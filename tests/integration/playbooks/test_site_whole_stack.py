@@ -19,6 +19,7 @@ Redis and Event Hubs slice per deployment): CI time is spent once, on the real e
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -41,7 +42,8 @@ DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
 EMULATOR_VARS = ("-e", f"@{REPO / 'tests/integration/emulator-site-vars.yml'}")
 # Planned resources the emulator's admin API does not list by that ID: the runner's role assignment is named
 # after the principal that runs the play, and Key Vault secrets live in the vault's data plane (read below).
-NOT_LISTED_BY_ID = {"microsoft.authorization/roleassignments", "microsoft.keyvault/vaults/secrets"}
+NOT_LISTED_BY_ID = {"microsoft.authorization/roleassignments", "microsoft.keyvault/vaults/secrets",
+                    "microsoft.keyvault/vaults/certificates"}
 INLINE_CHILDREN = ("subnets", "securityRules", "virtualNetworkLinks")
 
 # Restated from the roles' documentation, so that a plan or role that lost one fails here.
@@ -67,6 +69,8 @@ DIAGNOSTICS = {
     "microsoft.keyvault/vaults": (["allLogs"], ["AllMetrics"]),
     "microsoft.network/networksecuritygroups": (["allLogs"], []),
     "microsoft.network/virtualnetworks": (["allLogs"], ["AllMetrics"]),
+    "microsoft.network/applicationgateways": (["allLogs"], ["AllMetrics"]),
+    "microsoft.network/publicipaddresses": (["allLogs"], ["AllMetrics"]),
     "microsoft.storage/storageaccounts": ([], ["Transaction"]),
 }
 METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier threshold key)
@@ -87,6 +91,9 @@ METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier th
                         "eventhubs_throttled_requests"),
     "evhns-server-errors": ("microsoft.eventhub/namespaces", "ServerErrors", "Total", "PT5M",
                             "eventhubs_server_errors"),
+    # No tier key: any unhealthy backend alerts (threshold 0).
+    "appgw-unhealthy-backends": ("microsoft.network/applicationgateways", "UnhealthyHostCount", "Average", "PT5M",
+                                 None),
 }
 LOG_ALERTS = {"kv-unauthorized": ("keyvault_unauthorized_requests", "PT5M"),
               "appi-failed-requests": ("appinsights_failed_request_percent", "PT5M"),
@@ -294,7 +301,8 @@ def test_vault_server_databases_and_endpoints(stack: Stack) -> None:
         assert vault["softDeleteRetentionInDays"] == 90
         acls = vault["networkAcls"]
         assert acls["defaultAction"] == "Deny" and acls["bypass"] == "AzureServices"
-        assert [r["id"].lower() for r in acls["virtualNetworkRules"]] == [facts["subnets"]["containerapps"]["id"].lower()]
+        assert [r["id"].lower() for r in acls["virtualNetworkRules"]] == [
+            facts["subnets"][t]["id"].lower() for t in ("containerapps", "appgw")]
         endpoint_id = (f"{facts['resource_group_id']}/providers/Microsoft.Network/privateEndpoints/"
                        f"{facts['names']['key_vault_private_endpoint']}")
         endpoint = stack.resource(endpoint_id)["properties"]
@@ -500,6 +508,61 @@ def test_registry_follows_the_tier_and_defender_scans_its_images(stack: Stack, d
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_edge_follows_the_tier_and_terminates_tls_with_the_vaults_certificate(stack: Stack, deployment: str) -> None:
+    """The gateway, its WAF policy and public IP against group_vars; its certificate read from the vault's data plane
+    (self-signed for the host name in test, the operators' own in production), issued or imported exactly once."""
+    from cryptography import x509
+
+    from tests.integration.operator_certificate import certificate
+
+    edge, facts = tier(deployment)["edge"], stack.facts[deployment]
+    host = f"{deployment}.complianceflow.example"
+    [gateway] = stack.of_type(deployment, "Microsoft.Network/applicationGateways")
+    [policy] = stack.of_type(deployment, "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies")
+    [pip] = stack.of_type(deployment, "Microsoft.Network/publicIPAddresses")
+    props = gateway["properties"]
+    assert props["sku"]["name"] == "WAF_v2" and props["firewallPolicy"]["id"].lower() == policy["id"].lower()
+    assert props["autoscaleConfiguration"] == {"minCapacity": edge["min_capacity"], "maxCapacity": edge["max_capacity"]}
+    assert sorted(gateway.get("zones") or []) == (["1", "2", "3"] if edge["zone_redundant"] else [])
+    assert sorted(pip.get("zones") or []) == (["1", "2", "3"] if edge["zone_redundant"] else [])
+    assert pip["sku"]["name"] == "Standard" and pip["properties"]["publicIPAllocationMethod"] == "Static"
+    assert props["gatewayIPConfigurations"][0]["properties"]["subnet"]["id"].lower() == \
+        facts["subnets"]["appgw"]["id"].lower()
+    assert policy["properties"]["policySettings"]["mode"] == edge["waf_mode"]
+    assert policy["properties"]["managedRules"]["managedRuleSets"][0]["ruleSetType"] == "OWASP"
+    [rate] = policy["properties"]["customRules"]
+    assert (rate["ruleType"], rate["rateLimitThreshold"]) == ("RateLimitRule", edge["rate_limit_per_minute"])
+    listeners = {item["name"]: item["properties"] for item in props["httpListeners"]}
+    assert (listeners["https"]["protocol"], listeners["https"]["hostName"]) == ("Https", host)
+    [redirect] = props["redirectConfigurations"]
+    assert redirect["properties"]["redirectType"] == "Permanent"
+    vault = stack.vault(deployment)
+    [ssl] = props["sslCertificates"]
+    assert ssl["properties"]["keyVaultSecretId"] == f"{vault.uri}secrets/gateway-tls"
+    status, bundle = vault.get("certificates/gateway-tls")
+    assert status == 200, bundle
+    cert = x509.load_der_x509_certificate(base64.b64decode(bundle["cer"]))
+    if edge["certificate"] == "self-signed":
+        assert cert.subject.rfc4514_string() == f"CN={host}" and cert.issuer == cert.subject
+    else:
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        given = certificate(host)
+        assert cert == pkcs12.load_key_and_certificates(base64.b64decode(given["pfx"]), given["password"].encode())[1]
+    # Issued or imported once: the build wrote it, the second run did not (zero writes, checked above).
+    verb = "create" if edge["certificate"] == "self-signed" else "import"
+    issued = [w for w in stack.write_log["create"] if w.startswith("POST ") and "/certificates/gateway-tls/" in w]
+    assert len(issued) == 1 and issued[0].split("?")[0].endswith(f"/{verb}"), issued
+    # The gateway's identity reads exactly that secret, not the vault.
+    [identity_id] = gateway["identity"]["userAssignedIdentities"]
+    principal = stack.resource(identity_id)["properties"]["principalId"]
+    grants = [r for r in stack.emulator.resources() if str(r.get("type")).lower() == "microsoft.authorization/roleassignments"
+              and r["properties"]["principalId"] == principal]
+    assert [g["properties"]["scope"].lower() for g in grants] == [f"{facts['ids']['key_vault']}/secrets/gateway-tls".lower()]
+    assert all(g["properties"]["roleDefinitionId"].endswith(SECRETS_USER) for g in grants)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_vault_holds_the_keys_azure_reports_now(stack: Stack, deployment: str) -> None:
     """The cache's primary key and every hub's send and listen connection strings, read through ARM's listKeys and
     through the vault's data plane, as the services will."""
@@ -549,7 +612,7 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
     thresholds = tier(deployment)["monitoring"]["alerts"]
     group = stack.planned_id(deployment, "Microsoft.Insights/actionGroups")
     metric = {a["name"].rsplit(f"{deployment}-", 1)[1]: a for a in stack.planned(deployment, "Microsoft.Insights/metricAlerts")}
-    expected = {k: v for k, v in METRIC_ALERTS.items() if thresholds[v[4]] is not None}
+    expected = {k: v for k, v in METRIC_ALERTS.items() if v[4] is None or thresholds[v[4]] is not None}
     assert set(metric) == set(expected)
     for key, (target_type, signal, aggregation, window, threshold_key) in expected.items():
         found = stack.find(str(metric[key]["id"]))
@@ -562,7 +625,7 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
         [criterion] = props["criteria"]["allOf"]
         assert (criterion["metricName"], criterion["timeAggregation"], criterion["operator"]) == \
             (signal, aggregation, "GreaterThan"), key
-        assert criterion["threshold"] == thresholds[threshold_key], key
+        assert criterion["threshold"] == (0 if threshold_key is None else thresholds[threshold_key]), key
         assert props["windowSize"] == window, key
         assert props["enabled"] is True, key
         assert [a["actionGroupId"].lower() for a in props["actions"]] == [group.lower()], key
