@@ -58,7 +58,8 @@ PACKAGES: list[tuple[str, str, str, list[str]]] = [
       "Microsoft.Network/publicIPAddresses", "Microsoft.Network/applicationGateways",
       "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies"]),
     ("Microsoft.Network", "2024-06-01", "generated/privatedns/microsoft.network/2024-06-01/types.json",
-     ["Microsoft.Network/privateDnsZones", "Microsoft.Network/privateDnsZones/virtualNetworkLinks"]),
+     ["Microsoft.Network/privateDnsZones", "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+      "Microsoft.Network/privateDnsZones/A"]),
     ("Microsoft.Storage", "2023-05-01", "generated/storage/microsoft.storage/2023-05-01/types.json",
      ["Microsoft.Storage/storageAccounts"]),
     ("Microsoft.KeyVault", "2023-07-01", "generated/keyvault/microsoft.keyvault/2023-07-01/types.json",
@@ -99,6 +100,8 @@ PACKAGES: list[tuple[str, str, str, list[str]]] = [
      ["Microsoft.ContainerRegistry/registries"]),
     ("Microsoft.Security", "2024-01-01", "generated/security/microsoft.security/2024-01-01/types.json",
      ["Microsoft.Security/pricings"]),
+    ("Microsoft.App", "2025-07-01", "generated/app_0/microsoft.app/2025-07-01/types.json",
+     ["Microsoft.App/managedEnvironments"]),
 ]
 
 # `x-ms-mutability` without "update" (create-only), read from the OpenAPI documents themselves:

@@ -17,6 +17,10 @@ RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
 
 # Azure's smallest IPv4 subnet is a /29 (five addresses of every subnet are reserved).
 AZURE_MIN_SUBNET_PREFIXLEN = 29
+# Services that need a larger subnet than that when it is delegated to them: a Container Apps environment with
+# workload profiles needs at least a /27 (a consumption-only environment a /23; the collection plans workload
+# profiles).
+DELEGATION_MIN_PREFIXLEN = {"Microsoft.App/environments": 27}
 
 
 class CidrPlanError(ValueError):
@@ -135,6 +139,11 @@ def subnet_plan(vnet_cidr: str, tiers: Sequence[Mapping[str, Any]], env: str) ->
             raise CidrPlanError(f"{what}: a /{prefixlen} subnet is larger than the VNet {vnet}")
         if prefixlen > AZURE_MIN_SUBNET_PREFIXLEN:
             raise CidrPlanError(f"{what}: /{prefixlen} is smaller than Azure's smallest subnet (/29)")
+        for service in tier.get("delegations") or []:
+            smallest = DELEGATION_MIN_PREFIXLEN.get(str(service))
+            if smallest is not None and prefixlen > smallest:
+                raise CidrPlanError(f"{what}: /{prefixlen} is smaller than a subnet delegated to {service} may be "
+                                    f"(/{smallest} at least)")
         size = 2 ** (32 - prefixlen)
         start = int(vnet.network_address) + offset * size
         if start + size > int(vnet.broadcast_address) + 1:

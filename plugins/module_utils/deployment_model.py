@@ -56,6 +56,7 @@ TIER_SCHEMA: dict[str, tuple[str, ...]] = {
     "registry": ("sku", "retention_days", "zone_redundancy", "private_endpoint"),
     "edge": ("min_capacity", "max_capacity", "zone_redundant", "waf_mode", "rate_limit_per_minute", "probe_path",
              "certificate"),
+    "apps": ("zone_redundant",),
 }
 ALERT_KEYS = ("postgresql_cpu_percent", "postgresql_storage_percent", "postgresql_failed_connections",
               "redis_memory_percent", "redis_server_load_percent", "eventhubs_throttled_requests",
@@ -181,6 +182,8 @@ ROLE_OF_TYPE = {
     "Microsoft.Network/publicIPAddresses": "edge",
     "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies": "edge",
     "Microsoft.Network/applicationGateways": "edge",
+    "Microsoft.App/managedEnvironments": "apps",
+    "Microsoft.Network/privateDnsZones/A": "apps",
 }
 
 ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c3d2a-8a71-4f6e-9a43-3c1f0e1b7c55")
@@ -356,6 +359,10 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
             problem("cf_tier.resource_lock", f"is missing (group_vars/env_{parsed.env}.yml)")
         _check_registry_tier(tier, parsed.env, problem)
         _check_edge_tier(tier, parsed.env, inputs, problem)
+        apps = tier.get("apps")
+        if isinstance(apps, Mapping) and not isinstance(apps.get("zone_redundant"), bool):
+            problem("cf_tier.apps.zone_redundant",
+                    f"{apps.get('zone_redundant')!r} is not true or false (group_vars/env_{parsed.env}.yml)")
     defender = inputs.get("defender_for_containers")
     if defender is not None and not isinstance(defender, bool):
         problem("registry_defender_for_containers", f"{defender!r} is not true or false")
@@ -593,6 +600,12 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         }
     plan.add("Microsoft.Network/virtualNetworks", vnet_id, {"addressSpace": {"addressPrefixes": [vnet_cidr]}},
              depends_on=[rg_id])
+    # A delegated subnet takes no private endpoint: the Key Vault's endpoint of deployments built before the
+    # containerapps subnet was delegated (pe-cf-<deployment>-kv, now in the storage subnet under another name) is
+    # removed first. The engine deletes a resource that a planned one depends on before writing that one.
+    retired_kv_pe = rid(f"Microsoft.Network/privateEndpoints/{name('private_endpoint', qualifier='kv')}")
+    plan.add("Microsoft.Network/privateEndpoints", retired_kv_pe, {}, location=None, tags=False, role="keyvault",
+             state="absent")
     for subnet in subnets.values():
         properties: dict[str, Any] = {
             "addressPrefix": subnet["address_prefix"],
@@ -605,7 +618,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             properties["delegations"] = [{"name": d.replace("/", "."), "properties": {"serviceName": d}}
                                          for d in subnet["delegations"]]
         plan.add("Microsoft.Network/virtualNetworks/subnets", subnet["id"], properties,
-                 depends_on=[vnet_id, subnet["nsg_id"]], location=None, tags=False)
+                 depends_on=[vnet_id, subnet["nsg_id"]]
+                 + ([retired_kv_pe] if "Microsoft.App/environments" in subnet["delegations"] else []),
+                 location=None, tags=False)
 
     postgres_zone = f"{dep.name}.private.postgres.database.azure.com"
     zone_names = [postgres_zone] + [str(z) for z in inputs.get("private_dns_zones") or []]
@@ -694,7 +709,11 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
              {"roleDefinitionId": secrets_officer_id, "principalId": RUNNER_PRINCIPAL,
               "principalType": "<runtime:principal-type>"},
              depends_on=[kv_id], location=None, tags=False)
-    kv_pe = _private_endpoint(plan, rid, name, "kv", kv_id, "vault", subnets["containerapps"]["id"],
+    # In the storage subnet, next to the production registry's: the containerapps subnet is delegated to the
+    # Container Apps environment, and a delegated subnet takes no private endpoint. Deployments built before
+    # had the endpoint (pe-cf-<deployment>-kv) in the containerapps subnet: it is planned absent (with the subnets),
+    # and the delegated subnet waits for its removal.
+    kv_pe = _private_endpoint(plan, rid, name, "kv-storage", kv_id, "vault", subnets["storage"]["id"],
                               zones["privatelink.vaultcore.azure.net"], role="keyvault")
 
     services = list(inputs["services"])
@@ -838,9 +857,14 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     registry = _plan_registry(plan, rid, name, tier["registry"], subnets, vnet_id, rg_id, sub_id,
                               defender=inputs.get("defender_for_containers") is not False)
 
+    # --- container apps environment ------------------------------------------------------------
+    apps = _plan_apps(plan, rid, name, tier["apps"], subnets["containerapps"], vnet_id)
+
     # --- edge: the gateway's TLS certificate (keyvault role), WAF policy, public IP and Application Gateway ------
+    # in front of the Container Apps environment (its static IP is the backend).
     edge = _plan_edge(plan, rid, name, sub_id, tier["edge"], subnets, kv_id, runner_assignment,
-                      str(inputs.get("public_host_name") or f"{dep.name}.complianceflow.example"))
+                      str(inputs.get("public_host_name") or f"{dep.name}.complianceflow.example"),
+                      environment_id=apps["environment_id"])
 
     # --- secrets whose values come from other resources (keys, connection strings), once those exist -----
     secret_sources: dict[str, tuple[str, str, str]] = {
@@ -876,8 +900,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     # --- diagnostics and alerts -----------------------------------------------------------------
     diag_name = name("diagnostic_setting")
-    diagnosed = ([psql_id, redis_id, evhns_id, kv_id, registry["id"], edge["gateway_id"], edge["public_ip_id"],
-                  vnet_id, storage_id]
+    diagnosed = ([psql_id, redis_id, evhns_id, kv_id, registry["id"], apps["environment_id"], edge["gateway_id"],
+                  edge["public_ip_id"], vnet_id, storage_id]
                  + [s["nsg_id"] for s in subnets.values()])
     for target in diagnosed:
         metrics = [] if "/networkSecurityGroups/" in target else [{"category": "AllMetrics", "enabled": True}]
@@ -1053,6 +1077,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "flow_log": flow_log_id.rsplit("/", 1)[1], "private_dns_link": link_name,
             "postgresql_private_dns_zone": postgres_zone, "key_vault": kv_name, "postgresql_server": psql_name,
             "redis": redis_name, "container_registry": registry["name"], "eventhub_namespace": evhns_name,
+            "container_apps_environment": apps["environment_name"],
             "application_gateway": edge["gateway_id"].rsplit("/", 1)[1],
             "log_analytics_workspace": workspace_name,
             "application_insights": appi_name, "action_group": ag_name, "diagnostic_setting": diag_name,
@@ -1063,10 +1088,12 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "resource_group": rg_id, "virtual_network": vnet_id, "storage_account": storage_id,
             "network_watcher": watcher_id, "flow_log": flow_log_id, "key_vault": kv_id, "postgresql_server": psql_id,
             "redis": redis_id, "container_registry": registry["id"], "eventhub_namespace": evhns_id,
-            "log_analytics_workspace": workspace_id, "application_gateway": edge["gateway_id"],
+            "container_apps_environment": apps["environment_id"], "application_gateway": edge["gateway_id"],
+            "log_analytics_workspace": workspace_id,
             "application_insights": appi_id, "action_group": ag_id, "private_dns_zones": zones,
         },
         "registry": registry,
+        "apps": apps,
         "edge": edge,
         "databases": databases,
         "event_hubs": event_hubs,
@@ -1123,6 +1150,45 @@ def _plan_registry(plan: _Plan, rid: Any, name: Any, settings: Mapping[str, Any]
             "extensions": [{"name": e, "isEnabled": "True"} for e in DEFENDER_CONTAINER_EXTENSIONS],
         }, location=None, tags=False)
     return result
+
+
+# Workload profiles: the serverless Consumption profile; dedicated profiles are added per workload when needed.
+APPS_WORKLOAD_PROFILES = ({"name": "Consumption", "workloadProfileType": "Consumption"},)
+
+
+def _plan_apps(plan: _Plan, rid: Any, name: Any, settings: Mapping[str, Any], subnet: Mapping[str, Any],
+               vnet_id: str) -> dict[str, Any]:
+    """The Container Apps managed environment (workload profiles, internal load balancer in the delegated
+    containerapps subnet, app logs to Azure Monitor, which its diagnostic setting sends to the workspace) and its
+    private DNS zone: named after the default domain Azure gives the environment, with ``*`` and ``@`` pointing at
+    its static IP. Both values exist only once the environment does, so the zone's entries carry them as run-time
+    placeholders in their IDs; the engine reconciles such entries after the rest of the plan."""
+    env_name = name("container_apps_environment")
+    env_id = rid(f"Microsoft.App/managedEnvironments/{env_name}")
+    plan.add("Microsoft.App/managedEnvironments", env_id, {
+        "workloadProfiles": [dict(p) for p in APPS_WORKLOAD_PROFILES],
+        "vnetConfiguration": {"infrastructureSubnetId": subnet["id"], "internal": True},
+        "zoneRedundant": bool(settings["zone_redundant"]),
+        # No shared key in the body: logs go to Azure Monitor, and the diagnostic setting sends them on.
+        "appLogsConfiguration": {"destination": "azure-monitor"},
+    }, depends_on=[subnet["id"]])
+    domain = f"<runtime:public-property:{env_id}:properties.defaultDomain>"
+    static_ip = f"<runtime:public-property:{env_id}:properties.staticIp>"
+    zone_id = rid(f"Microsoft.Network/privateDnsZones/{domain}")
+    plan.add("Microsoft.Network/privateDnsZones", zone_id, {}, depends_on=[env_id], location="global", role="apps",
+             name=domain)
+    link_id = f"{zone_id}/virtualNetworkLinks/{name('private_dns_link')}"
+    plan.add("Microsoft.Network/privateDnsZones/virtualNetworkLinks", link_id,
+             {"virtualNetwork": {"id": vnet_id}, "registrationEnabled": False},
+             depends_on=[zone_id, vnet_id], location="global", role="apps")
+    for record in ("*", "@"):
+        plan.add("Microsoft.Network/privateDnsZones/A", f"{zone_id}/A/{record}",
+                 {"ttl": 3600, "aRecords": [{"ipv4Address": static_ip}]},
+                 depends_on=[zone_id, env_id], location=None, tags=False)
+    return {"environment_id": env_id, "environment_name": env_name, "subnet_id": subnet["id"],
+            "zone_redundant": bool(settings["zone_redundant"]), "internal": True,
+            "default_domain": domain, "static_ip": static_ip, "private_dns_zone_id": zone_id,
+            "workload_profiles": [p["name"] for p in APPS_WORKLOAD_PROFILES]}
 
 
 RUNBOOKS = {"appgw-unhealthy-backends": "appgw-unhealthy-backends.md"}

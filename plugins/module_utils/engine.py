@@ -45,6 +45,9 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils.resourc
 RUNTIME_RE = re.compile(r"^<runtime:([a-z][a-z0-9-]*)(?::(.+))?>$")
 # Public values may also stand inside a longer string (a connection-string template naming the server's FQDN).
 EMBEDDED_RE = re.compile(r"<runtime:public-property:([^<>]+)>")
+RUNTIME_ANY_RE = re.compile(r"<runtime:([a-z][a-z0-9-]*)(?::[^<>]*)?>")
+# What marks a planned ID that holds a run-time value.
+DEFERRED_MARK = "<runtime:"
 # Plan fields that describe the entry rather than the ARM body.
 META_KEYS = frozenset({"id", "type", "name", "depends_on", "api_version", "role", "manage", "state", "publish"})
 # Runtime values that cost a request or read a secret: resolved only when a write needs them.
@@ -324,8 +327,13 @@ class Engine:
         self.client = client
         self.options = options
         self.runtime = runtime
-        self.items = self._items(entries)
-        self._apply_role_options(role_options or {})
+        self.role_options = dict(role_options or {})
+        # Entries whose ID holds a run-time value (a zone named after an environment's default domain): kept
+        # aside and reconciled after the rest of the plan, once what they name exists (:meth:`_run_deferred`).
+        self.deferred = [dict(e) for e in entries if DEFERRED_MARK in str(e.get("id") or "")]
+        self.items = self._items([e for e in entries if DEFERRED_MARK not in str(e.get("id") or "")])
+        self._check_deferred()
+        self._apply_role_options(self.role_options)
         self.by_key = {i.key: i for i in self.items}
         self._lock = threading.Lock()
         self.restarted: list[str] = []
@@ -342,6 +350,20 @@ class Engine:
         self._levels()
 
     # --- validation (no API call) ------------------------------------------------------------------------
+    def _check_deferred(self) -> None:
+        problems = []
+        for entry in self.deferred:
+            rid = str(entry.get("id"))
+            for found in RUNTIME_ANY_RE.finditer(rid):
+                if found.group(1) != "public-property":
+                    problems.append(f"{rid}: only <runtime:public-property:...> may stand in an ID")
+        # A planned resource that waits for a deferred one would wait for a second pass: refused.
+        for item in self.items:
+            if any(DEFERRED_MARK in d for d in item.depends_on):
+                problems.append(f"{item.id}: depends on a resource whose ID is only known at run time")
+        if problems:
+            raise PlanError("; ".join(problems))
+
     def _apply_role_options(self, role_options: Mapping[str, Mapping[str, Any]]) -> None:
         """Each item gets the run's options, with its role's overrides when ``role_options`` names its role."""
         allowed = set(ROLE_OPTIONS)
@@ -973,13 +995,18 @@ class Engine:
                 future.result()
 
     def write(self) -> None:
-        """Writes in dependency waves; deletions last, children before parents. Stops after a failed wave."""
+        """Writes in dependency waves; deletions last, children before parents, except that a resource a planned
+        one depends on (an endpoint that must leave a subnet before the subnet is delegated) is deleted in its own
+        level's wave, before what waits for it. Stops after a failed wave."""
         if self.options.check_mode:
             return
         present = [i for i in self.items if i.present]
-        top = max((i.level for i in present), default=-1)
+        awaited = {d for i in present for d in self._deps[i.key]}
+        early = [i for i in self.items if not i.present and i.key in awaited]
+        top = max((i.level for i in present + early), default=-1)
         for level in range(top + 1):
             wave = [i for i in present if i.level == level and i.action in ("create", "update")]
+            wave += [i for i in early if i.level == level and i.action == "delete"]
             if wave:
                 self._wave(wave)
             if any(i.action == "failed" for i in self.items):
@@ -988,7 +1015,7 @@ class Engine:
         if self.restarted:
             self._restart()
         self._purge_children()
-        absent = [i for i in self.items if not i.present and i.action == "delete"]
+        absent = [i for i in self.items if not i.present and i.action == "delete" and i not in early]
         for level in sorted({i.level for i in absent}, reverse=True):
             self._wave([i for i in absent if i.level == level])
 
@@ -1126,6 +1153,57 @@ class Engine:
         item = self.by_key.get(resource_id.lower())
         return item.actual if item is not None and item.type != SECRET_TYPE else None
 
+    def _run_deferred(self) -> list[dict[str, Any]]:
+        """The entries whose IDs name run-time values, once the rest of the plan is written: their placeholders
+        filled in (what they name exists now), reconciled like any plan. In check mode, or when what they name
+        failed or does not exist, they are reported skipped."""
+        if not self.deferred:
+            return []
+        failed = any(i.action in ("failed", "not attempted") for i in self.items)
+        resolved: list[dict[str, Any]] = []
+        waiting: list[dict[str, Any]] = []
+        for entry in self.deferred:
+            filled = None if failed else self._fill_ids(entry)
+            if filled is None:
+                rid = str(entry.get("id"))
+                waiting.append({"id": rid, "type": str(entry.get("type") or ""),
+                                "name": str(entry.get("name") or rid.rsplit("/", 1)[-1]), "action": "skipped",
+                                "differences": [], "message": "its ID names a value of a resource that does not "
+                                                             "exist yet (created by this run when not in check mode)"})
+            else:
+                resolved.append(filled)
+        if not resolved:
+            return waiting
+        later = Engine(self.client, resolved, self.options, self.runtime, self.role_options)
+        outcome = later.run()
+        self.restarted += [r for r in outcome["restarted"] if r not in self.restarted]
+        self.before.update(later.before)
+        self.after.update(later.after)
+        return waiting + list(outcome["results"])
+
+    def _fill_ids(self, entry: Mapping[str, Any]) -> dict[str, Any] | None:
+        unresolved = False
+
+        def fill(value: Any) -> Any:
+            nonlocal unresolved
+            if isinstance(value, str) and DEFERRED_MARK in value:
+                def one(match: re.Match[str]) -> str:
+                    nonlocal unresolved
+                    got = self.runtime.get("public-property", match.group(1), self.options.check_mode)
+                    if not isinstance(got, str) or RUNTIME_RE.match(got):
+                        unresolved = True
+                        return match.group(0)
+                    return got
+                return EMBEDDED_RE.sub(one, value)
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [fill(v) for v in value]
+            return value
+
+        filled = fill(dict(entry))
+        return None if unresolved else filled
+
     def run(self) -> dict[str, Any]:
         if self.runtime is not None:
             self.runtime.known = self._known
@@ -1134,15 +1212,19 @@ class Engine:
         purged = self.plan_purge()
         purged += self.plan_purge_identities()
         self.write()
+        later = self._run_deferred()
         everything = self.items + purged
         counts = dict.fromkeys(("create", "update", "delete", "unchanged", "skipped", "failed", "not attempted"), 0)
         for item in everything:
             counts[item.action] = counts.get(item.action, 0) + 1
-        changed = any(i.action in ("create", "update", "delete") for i in everything) or bool(self.restarted)
-        failed = [i for i in everything if i.action == "failed"]
-        return {"changed": changed, "results": [i.result() for i in everything], "counts": counts,
-                "restarted": list(self.restarted),
-                "failed": [f"{i.id}: {i.message}" for i in failed]}
+        for result in later:
+            counts[result["action"]] = counts.get(result["action"], 0) + 1
+        changed = (any(i.action in ("create", "update", "delete") for i in everything)
+                   or any(r["action"] in ("create", "update", "delete") for r in later) or bool(self.restarted))
+        failed = [f"{i.id}: {i.message}" for i in everything if i.action == "failed"]
+        failed += [f"{r['id']}: {r.get('message', '')}" for r in later if r["action"] == "failed"]
+        return {"changed": changed, "results": [i.result() for i in everything] + later, "counts": counts,
+                "restarted": list(self.restarted), "failed": failed}
 
 
 def secret_text(value: Any) -> Any:

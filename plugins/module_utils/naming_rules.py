@@ -90,6 +90,7 @@ NAME_RULES: dict[str, NameRule] = {
     "key_vault_secret": NameRule("Microsoft.KeyVault/vaults/secrets", 1, 127, r"[A-Za-z0-9-]+"),
     "storage_account": NameRule("Microsoft.Storage/storageAccounts", 3, 24, r"[a-z0-9]+", scope="global"),
     "container_registry": NameRule("Microsoft.ContainerRegistry/registries", 5, 50, r"[a-z0-9]+", scope="global"),
+    "container_apps_environment": NameRule("Microsoft.App/managedEnvironments", 2, 60, r"[a-z][a-z0-9-]*[a-z0-9]"),
     "log_analytics_workspace": NameRule(
         "Microsoft.OperationalInsights/workspaces", 4, 63, r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]"
     ),
@@ -135,6 +136,7 @@ ABBREVIATIONS: dict[str, str] = {
     "policy_definition": "pd",
     "management_lock": "lock",
     "managed_identity": "id",
+    "container_apps_environment": "cae",
     "public_ip": "pip",
     "application_gateway": "agw",
     "waf_policy": "waf",

@@ -88,6 +88,9 @@ _TYPES = [
                  list_keys={"properties.serviceEndpoints": ("service",)}),
     ResourceType("Microsoft.Network/privateDnsZones", "2024-06-01", list_read=True),
     ResourceType("Microsoft.Network/privateDnsZones/virtualNetworkLinks", "2024-06-01"),
+    # Record sets of a zone (the Container Apps environment's wildcard and apex records); no tags of their own.
+    ResourceType("Microsoft.Network/privateDnsZones/A", "2024-06-01", exact_maps=(),
+                 list_keys={"properties.aRecords": ("ipv4Address",)}),
     ResourceType("Microsoft.Network/privateEndpoints", NETWORK,
                  create_only=("properties.subnet.id",),
                  sets=("properties.privateLinkServiceConnections[].properties.groupIds",)),
@@ -148,6 +151,13 @@ _TYPES = [
                             "properties.deprecated", "properties.replacedBy", "properties.resourcesCoverageStatus",
                             "properties.inherited", "properties.inheritedFrom",
                             "properties.extensions[].operationStatus")),
+    # The environment's network (its subnet, internal load balancer) and zone redundancy are chosen when it is
+    # created; its default domain and static IP are Azure's.
+    ResourceType("Microsoft.App/managedEnvironments", "2025-07-01",
+                 create_only=("properties.vnetConfiguration", "properties.zoneRedundant"),
+                 read_only=("properties.defaultDomain", "properties.staticIp", "properties.provisioningState",
+                            "properties.deploymentErrors", "properties.eventStreamEndpoint",
+                            "properties.privateEndpointConnections")),
     ResourceType("Microsoft.EventHub/namespaces", "2024-01-01"),
     ResourceType("Microsoft.EventHub/namespaces/networkRuleSets", "2024-01-01", exact_maps=(),
                  list_keys={"properties.virtualNetworkRules": ("subnet.id",),

@@ -35,6 +35,13 @@ options:
         C(sku), C(kind), C(zones), ...), and optionally C(depends_on) (resource IDs), C(api_version) (must match
         the collection's registry), C(state) (V(present) or V(absent)) and C(manage=create) (create when
         missing, never update).
+      - Resources planned V(absent) are deleted after every write, children first; one that a planned resource
+        lists in C(depends_on) is deleted before that resource is written (a private endpoint leaving a subnet
+        before the subnet is delegated).
+      - An C(id) may hold C(<runtime:public-property:<id>:<path>>) when Azure names the resource after another
+        one's property (a private DNS zone named after a Container Apps environment's default domain). Such entries
+        are reconciled after the rest of the list, in the same task, with the value read then; in check mode, while
+        the resource they name does not exist, they are reported V(skipped). No other entry may depend on them.
       - Planned entries carry C(name) and C(role) too; they are ignored. A Key Vault secret entry with
         C(publish=true) holds no secret (a document built from public values); its value is returned in
         RV(results[].value), never masked.

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from tests.emulator.pytest_plugin import EmulatorProcess
-from tests.integration.playbooks.runner import ROLE_TYPES, compare_with_plan, parse_recap
+from tests.integration.playbooks.runner import ROLE_TYPES, SLICE_ROLES, compare_with_plan, parse_recap
 from tests.integration.request_log import writes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,7 +63,8 @@ def main() -> int:
             plan_dir = workdir / "plan-emulator"
             play("plan", "plan", "-e", f"plan_dir={plan_dir}")
             planned = [r for r in json.loads((plan_dir / f"{DEPLOYMENT}.json").read_text())["resources"]
-                       if str(r["type"]).lower() in ROLE_TYPES] if not problems else []
+                       if str(r["type"]).lower() in ROLE_TYPES and r.get("role") in SLICE_ROLES] \
+                if not problems else []
 
             check, check_writes = play("check", "site", *SLICE, "--check")
             counters = parse_recap(check.stdout, DEPLOYMENT)

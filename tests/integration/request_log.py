@@ -92,11 +92,33 @@ def _outside(sent: Any, planned: Any, path: str) -> list[str]:
     return [] if sent == planned else [f"{path}: sent {sent!r}, planned {planned!r}"]
 
 
+RUN_TIME_ID_VALUE = re.compile(r"<runtime:public-property:([^<>]+):([A-Za-z0-9_.]+)>")
+
+
+def with_run_time_ids(planned: Iterable[Mapping[str, Any]],
+                      resources: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The plan's entries with the run-time values in their IDs (a zone named after a Container Apps environment's
+    default domain) read from ``resources`` (lower-case ID -> resource as the emulator lists it); an entry whose
+    value cannot be read keeps its placeholder (and so matches nothing that was built)."""
+    def value(match: re.Match[str]) -> str:
+        found: Any = resources.get(match.group(1).lower())
+        for key in match.group(2).split("."):
+            found = found.get(key) if isinstance(found, Mapping) else None
+        return str(found) if found else match.group(0)
+
+    return [{**entry, "id": RUN_TIME_ID_VALUE.sub(value, str(entry["id"]))} for entry in planned]
+
+
 def sent_outside_plan(entries: Iterable[Mapping[str, Any]], planned: Iterable[Mapping[str, Any]]) -> list[str]:
     """Every ARM body a run PUT or PATCHed (the emulator logs them) must be the planned body of that resource, or a
-    part of it; a write to a resource the plan does not list is a problem too."""
-    by_id = {str(r["id"]).lower(): r for r in planned}
-    problems: list[str] = []
+    part of it; a write to a resource the plan does not list is a problem too (IDs holding run-time values are
+    resolved by the caller, ``with_run_time_ids``); nothing is written to a resource the plan wants absent."""
+    planned = list(planned)
+    problems: list[str] = [f"{e['method']} {e['path']}: planned absent" for e in entries
+                           if str(e.get("method")) in ("PUT", "PATCH") and any(
+                               str(r["id"]).lower() == str(e.get("path", "")).lower()
+                               and r.get("state") == "absent" for r in planned)]
+    by_id = {str(r["id"]).lower(): r for r in planned if r.get("state") != "absent"}
     for entry in entries:
         if str(entry.get("method")) not in ("PUT", "PATCH") or entry.get("body") is None:
             continue

@@ -152,9 +152,16 @@ TOP_LEVEL = [
          {"properties": {"category": "Cost", "amount": 100, "timeGrain": "Monthly",
                          "timePeriod": {"startDate": "2026-01-01T00:00:00Z"}}},
          ("properties.notification", {}), ("properties.amount", "100")),
+    # A consumption-only environment in Azure's own network: no subnet needed.
+    Case("Microsoft.App/managedEnvironments", "2025-07-01", "{rg}/providers/Microsoft.App/managedEnvironments/{n}",
+         {"location": LOC, "properties": {"zoneRedundant": False}},
+         ("properties.zoneRedundnt", False), ("properties.workloadProfiles", {})),
 ]
 
 CHILDREN = [
+    Case("Microsoft.Network/privateDnsZones/A", "2024-06-01", "",
+         {"properties": {"ttl": 3600, "aRecords": [{"ipv4Address": "10.0.1.4"}]}},
+         ("properties.aRecord", []), ("properties.ttl", "3600")),
     Case("Microsoft.Network/virtualNetworks/subnets", "2024-05-01", "", {"properties": {"addressPrefix": "10.0.0.0/24"}},
          ("properties.adressPrefix", "10.0.0.0/24"), ("properties.defaultOutboundAccess", "false")),
     Case("Microsoft.Network/networkSecurityGroups/securityRules", "2024-05-01", "",

@@ -72,6 +72,8 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Authorization/policyDefinitions": "policy_definition",
     "Microsoft.ContainerRegistry/registries": "container_registry",
     "Microsoft.Security/pricings": None,
+    "Microsoft.App/managedEnvironments": "container_apps_environment",
+    "Microsoft.Network/privateDnsZones/A": None,
     "Microsoft.KeyVault/vaults/certificates": "key_vault_secret",
     "Microsoft.Network/publicIPAddresses": "public_ip",
     "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies": "waf_policy",
@@ -79,7 +81,13 @@ KIND_OF_TYPE: dict[str, str | None] = {
 }
 # Names that are not ours to choose, checked against what Azure fixes them to.
 FIXED_NAMES: dict[str, str] = {
-    "Microsoft.Network/privateDnsZones": r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){2,}[a-z]{2,}",
+    # A zone is named after a privatelink domain, or after the default domain Azure gives the Container Apps
+    # environment (known at run time).
+    "Microsoft.Network/privateDnsZones": r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.){2,}[a-z]{2,}"
+                                         r"|<runtime:public-property:[^<>]+/managedEnvironments/[^<>]+"
+                                         r":properties\.defaultDomain>",
+    # The environment's wildcard and apex records.
+    "Microsoft.Network/privateDnsZones/A": r"[*@]",
     "Microsoft.Authorization/roleAssignments": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     "Microsoft.DBforPostgreSQL/flexibleServers/configurations": r"[a-z_]+(\.[a-z_]+)?",
     "Microsoft.EventHub/namespaces/networkRuleSets": r"default",
@@ -481,6 +489,74 @@ def test_premium_only_registry_settings_are_refused_on_standard(setting: str, va
     assert any(f"{variable}:" in p for p in problems), problems
 
 
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_container_apps_environment_in_its_delegated_subnet(deployment: str) -> None:
+    model = MODELS[deployment]
+    [environment] = by_type(model, "Microsoft.App/managedEnvironments")
+    subnet_id = model["subnets"]["containerapps"]["id"]
+    assert environment["name"] == f"cae-cf-{deployment}" and environment["role"] == "apps"
+    assert environment["id"] == model["apps"]["environment_id"] == model["ids"]["container_apps_environment"]
+    props = environment["properties"]
+    assert props["vnetConfiguration"] == {"infrastructureSubnetId": subnet_id, "internal": True}
+    assert props["workloadProfiles"] == [{"name": "Consumption", "workloadProfileType": "Consumption"}]
+    assert props["zoneRedundant"] is (model["env"] == "prod")
+    # Logs through Azure Monitor and a diagnostic setting: no workspace key anywhere in the body.
+    assert props["appLogsConfiguration"] == {"destination": "azure-monitor"}
+    assert f"{environment['id']}/providers/Microsoft.Insights/diagnosticSettings/diag-cf-{deployment}" in {
+        r["id"] for r in by_type(model, "Microsoft.Insights/diagnosticSettings")}
+    assert subnet_id in environment["depends_on"]
+    [subnet] = [r for r in by_type(model, "Microsoft.Network/virtualNetworks/subnets") if r["id"] == subnet_id]
+    assert subnet["properties"]["delegations"] == [
+        {"name": "Microsoft.App.environments", "properties": {"serviceName": "Microsoft.App/environments"}}]
+    rules = {r["name"]: r["properties"] for r in model["subnets"]["containerapps"]["nsg_rules"]}
+    assert "Internet" not in {r.get("sourceAddressPrefix") for r in rules.values()}
+    assert rules["allow-http-https-from-vnet"]["destinationPortRanges"] == ["80", "443"]
+    assert rules["allow-containerapps-subnet-inbound"]["sourceAddressPrefix"] == model["subnets"]["containerapps"][
+        "address_prefix"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_key_vault_endpoint_leaves_the_delegated_subnet_before_it_is_delegated(deployment: str) -> None:
+    model = MODELS[deployment]
+    endpoints = {r["name"]: r for r in by_type(model, "Microsoft.Network/privateEndpoints")}
+    new, old = endpoints[f"pe-cf-{deployment}-kv-storage"], endpoints[f"pe-cf-{deployment}-kv"]
+    assert new["properties"]["subnet"]["id"] == model["subnets"]["storage"]["id"]
+    assert model["names"]["key_vault_private_endpoint"] == new["name"]
+    assert old.get("state") == "absent" and old["role"] == "keyvault"
+    # No private endpoint is planned in the delegated subnet, and the subnet waits for the old one's removal.
+    assert [e for e in endpoints.values() if e.get("state") != "absent"
+            and e["properties"]["subnet"]["id"] == model["subnets"]["containerapps"]["id"]] == []
+    [subnet] = [r for r in by_type(model, "Microsoft.Network/virtualNetworks/subnets")
+                if r["id"] == model["subnets"]["containerapps"]["id"]]
+    assert old["id"] in subnet["depends_on"]
+
+
+def test_container_apps_private_dns_zone_is_named_after_the_environments_default_domain() -> None:
+    env_id = TEST["apps"]["environment_id"]
+    zone_name = f"<runtime:public-property:{env_id}:properties.defaultDomain>"
+    apps = [r for r in TEST["resources"] if r["role"] == "apps"]
+    assert [(r["type"], r["name"]) for r in apps] == [
+        ("Microsoft.App/managedEnvironments", "cae-cf-westeu-test-1"),
+        ("Microsoft.Network/privateDnsZones", zone_name),
+        ("Microsoft.Network/privateDnsZones/virtualNetworkLinks", "link-cf-westeu-test-1"),
+        ("Microsoft.Network/privateDnsZones/A", "*"),
+        ("Microsoft.Network/privateDnsZones/A", "@"),
+    ]
+    for record in apps[3:]:
+        assert record["properties"]["aRecords"] == [
+            {"ipv4Address": f"<runtime:public-property:{env_id}:properties.staticIp>"}]
+    assert apps[2]["properties"]["virtualNetwork"]["id"] == TEST["ids"]["virtual_network"]
+    # Nothing else waits for these entries: the engine reconciles them after the rest of the plan.
+    ids = {r["id"] for r in apps[1:]}
+    assert not [r["id"] for r in TEST["resources"] if r["role"] != "apps" and ids & set(r["depends_on"])]
+
+
+def test_a_tier_whose_zone_redundancy_is_not_a_boolean_is_refused() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["tier"] = {**inputs["tier"], "apps": {"zone_redundant": "yes"}}
+    assert any("cf_tier.apps.zone_redundant" in p for p in deployment_model.validate_inputs(inputs))
+
+
 # --- edge: Application Gateway WAF_v2 with TLS from Key Vault (issue 11) ---------------------------------------
 
 def _edge(model: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -512,9 +588,16 @@ def test_gateway_subnet_is_its_own_and_admits_what_application_gateway_v2_needs(
     assert manager["priority"] < rules["deny-all-inbound"]["priority"]
     assert {(r["sourceAddressPrefix"], r["destinationPortRange"]) for r in rules.values() if r["access"] == "Allow"} \
         >= {("Internet", "443"), ("Internet", "80"), ("AzureLoadBalancer", "*")}
-    # The services' subnet lets the gateway's backend traffic in.
-    [backend] = [r for r in model["subnets"]["containerapps"]["nsg_rules"] if r["name"] == "allow-https-from-appgw"]
-    assert backend["properties"]["sourceAddressPrefix"] == subnet["address_prefix"]
+    # The services' subnet lets the gateway's backend traffic in (from the virtual network, which holds it).
+    [backend] = [r for r in model["subnets"]["containerapps"]["nsg_rules"] if r["name"] == "allow-http-https-from-vnet"]
+    assert backend["properties"]["sourceAddressPrefix"] == "VirtualNetwork"
+    assert "443" in backend["properties"]["destinationPortRanges"]
+    # Its backend is the Container Apps environment's static IP, once the environment exists.
+    env_id = model["apps"]["environment_id"]
+    [pool] = gateway["properties"]["backendAddressPools"]
+    assert pool["properties"]["backendAddresses"] == [
+        {"ipAddress": f"<runtime:public-property:{env_id}:properties.staticIp>"}]
+    assert env_id in gateway["depends_on"]
 
 
 def test_gateway_follows_the_tier_waf_blocks_in_production_and_detects_elsewhere() -> None:

@@ -100,6 +100,9 @@ AZURE_RULES: dict[str, AzureRule] = {
     # resource-name-rules: Microsoft.ManagedIdentity userAssignedIdentities, 3-128, alphanumerics, hyphens and
     # underscores, starting with a letter or number.
     "managed_identity": AzureRule(3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*"),
+    # Container Apps environments: 2-60 lower-case letters, digits and hyphens, starting with a letter, ending with
+    # a letter or digit.
+    "container_apps_environment": AzureRule(2, 60, r"[a-z][a-z0-9-]*[a-z0-9]"),
 }
 
 

@@ -228,6 +228,11 @@ CATEGORIES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
     "microsoft.containerregistry/registries": (
         frozenset({"ContainerRegistryRepositoryEvents", "ContainerRegistryLoginEvents"}), _ALL_METRICS,
         frozenset({"allLogs", "audit"})),
+    # Container Apps environments: the apps' console and system logs (and the environment's own audit events).
+    "microsoft.app/managedenvironments": (
+        frozenset({"ContainerAppConsoleLogs", "ContainerAppSystemLogs", "AppEnvSpringAppConsoleLogs",
+                   "AppEnvSessionConsoleLogs", "AppEnvSessionPoolEventLogs", "AppEnvSessionLifeCycleLogs"}),
+        _ALL_METRICS, frozenset({"allLogs", "audit"})),
     "microsoft.keyvault/vaults": (frozenset({"AuditEvent", "AzurePolicyEvaluationDetails"}), _ALL_METRICS,
                                   frozenset({"allLogs", "audit"})),
     "microsoft.network/networksecuritygroups": (

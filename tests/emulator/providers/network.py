@@ -53,6 +53,7 @@ DELEGATION_ACTIONS = {
     "microsoft.dbforpostgresql/flexibleservers": ["Microsoft.Network/virtualNetworks/subnets/join/action"],
     "microsoft.web/serverfarms": ["Microsoft.Network/virtualNetworks/subnets/action"],
     "microsoft.containerinstance/containergroups": ["Microsoft.Network/virtualNetworks/subnets/action"],
+    "microsoft.app/environments": ["Microsoft.Network/virtualNetworks/subnets/join/action"],
 }
 # Private link group IDs per target type, and the public FQDN a private endpoint resolves for it.
 PRIVATE_LINK_GROUPS: dict[str, dict[str, str]] = {
@@ -246,6 +247,7 @@ class VirtualNetworks(_NetworkResource):
             existing = ctx.get(subnet_id)
             if existing is not None:
                 _check_prefix_change(ctx, existing, sprops)
+                _check_delegation_change(ctx, existing, sprops)
             seen.append((name, _subnet_prefixes(sprops, subnet_id)))
         if req.existing is not None:
             for child in ctx.children(req.id, SUBNET):
@@ -311,6 +313,22 @@ def _check_prefix_change(ctx: Ctx, existing: Resource, new_props: dict[str, Any]
                            "updated.")
 
 
+def _check_delegation_change(ctx: Ctx, existing: Resource, new_props: dict[str, Any]) -> None:
+    """A subnet that holds private endpoints cannot be delegated (a delegated subnet takes none)."""
+    before = {str((d.get("properties") or {}).get("serviceName") or "").lower()
+              for d in existing.properties.get("delegations") or []}
+    added = [str((d.get("properties") or {}).get("serviceName") or "")
+             for d in new_props.get("delegations") or []
+             if str((d.get("properties") or {}).get("serviceName") or "").lower() not in before]
+    if not added:
+        return
+    endpoints = [pe for pe in ctx.find(PE) if id_equal((pe.properties.get("subnet") or {}).get("id"), existing.id)]
+    if endpoints:
+        raise ArmError(400, "SubnetWithPrivateEndpointCannotBeDelegated",
+                       f"Subnet {existing.name} holds private endpoint {endpoints[0].id} and cannot be delegated to "
+                       f"{added[0]}: a delegated subnet takes no private endpoints. Delete the endpoint first.")
+
+
 class Subnets(_NetworkChild):
     type = SUBNET
     latency_s = 6.0
@@ -325,6 +343,7 @@ class Subnets(_NetworkChild):
         check_subnet(ctx, vnet.name, space, req.id, req.name, req.properties, siblings, vnet.location)
         if req.existing is not None:
             _check_prefix_change(ctx, req.existing, req.properties)
+            _check_delegation_change(ctx, req.existing, req.properties)
 
     def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
         vnet = req.parent

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 from typing import Any
 
 from ..framework import ArmError, Ctx, Lro, NameRule, OpStyle, Resource, ResourceType, WriteRequest, id_equal
 
 ZONE = "Microsoft.Network/privateDnsZones"
 LINK = "Microsoft.Network/privateDnsZones/virtualNetworkLinks"
+A_RECORDS = "Microsoft.Network/privateDnsZones/A"
 # PrivateZones_CreateOrUpdate / Update / Delete and the link operations: 200/201/202 with Azure-AsyncOperation.
 DNS_PUT = OpStyle(Lro.AZURE_ASYNC, done=200, pending=202, created_done=201, created_pending=202)
 DNS_PATCH = OpStyle(Lro.AZURE_ASYNC, done=200, pending=202)
@@ -44,7 +46,7 @@ class PrivateDnsZones(ResourceType):
         links = ctx.children(resource.id, LINK)
         body["properties"].update({
             "maxNumberOfRecordSets": 25000,
-            "numberOfRecordSets": 1,  # the SOA record every zone has
+            "numberOfRecordSets": 1 + len(ctx.children(resource.id, A_RECORDS)),  # the SOA record every zone has
             "maxNumberOfVirtualNetworkLinks": 1000,
             "numberOfVirtualNetworkLinks": len(links),
             "maxNumberOfVirtualNetworkLinksWithRegistration": 100,
@@ -117,4 +119,47 @@ class VirtualNetworkLinks(ResourceType):
         return body
 
 
-RESOURCE_TYPES: list[ResourceType] = [PrivateDnsZones(), VirtualNetworkLinks()]
+class ARecordSets(ResourceType):
+    """A record sets (RecordSets_CreateOrUpdate with recordType A): ``@`` is the zone's apex, ``*`` a wildcard."""
+
+    type = A_RECORDS
+    name_rule = NameRule(1, 253, r"@|\*|(?:\*\.)?[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+                                 r"(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*",
+                         "A record set name is @, * or relative DNS labels.", code="InvalidRecordSetName")
+    location = "none"
+    tags = False
+    etag = True
+    etag_weak = False
+    # RecordSets_CreateOrUpdate answers 200/201 at once; delete 200/204.
+    put = OpStyle(Lro.NONE, done=200, created_done=201)
+    patch = OpStyle(Lro.NONE, done=200)
+    delete = OpStyle(Lro.NONE, done=200, missing=204)
+    latency_s = 2.0
+    read_only_properties = ("fqdn", "isAutoRegistered")
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        ttl = req.properties.get("ttl")
+        if ttl is not None and (not isinstance(ttl, int) or not 0 <= ttl <= 2147483647):
+            raise ArmError(400, "InvalidTtl", "The record set's TTL must be between 0 and 2147483647 seconds.")
+        records = req.properties.get("aRecords") or []
+        if not records:
+            raise ArmError(400, "BadRequest", "An A record set needs at least one record (aRecords).")
+        for record in records:
+            try:
+                ipaddress.IPv4Address(str(record.get("ipv4Address") or ""))
+            except ValueError as exc:
+                raise ArmError(400, "InvalidIPv4Address",
+                               f"'{record.get('ipv4Address')}' is not a valid IPv4 address.") from exc
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        body = super().build(ctx, req)
+        zone = req.parent
+        assert zone is not None
+        label = "" if req.name == "@" else f"{req.name}."
+        body["properties"]["fqdn"] = f"{label}{zone.name}."
+        body["properties"]["isAutoRegistered"] = False
+        body["properties"].setdefault("ttl", 3600)
+        return body
+
+
+RESOURCE_TYPES: list[ResourceType] = [PrivateDnsZones(), VirtualNetworkLinks(), ARecordSets()]

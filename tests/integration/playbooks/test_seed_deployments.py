@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.integration.playbooks.runner import REPO, index_by_id, run_playbook
-from tests.integration.request_log import writes
+from tests.integration.request_log import with_run_time_ids, writes
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -39,8 +39,9 @@ def test_build_converge_destroy(fresh: Any, deployment: str, tmp_path: Path) -> 
     assert build.returncode == 0, build.output[-8000:]
     assert build.recap["failed"] == 0 and build.recap["changed"] > 0
     present = index_by_id(fresh.resources())
-    missing = [r["id"] for r in plan["resources"]
-               if str(r["type"]).lower() not in NOT_LISTED_BY_ID and str(r["id"]).lower() not in present]
+    missing = [r["id"] for r in with_run_time_ids(plan["resources"], present)
+               if str(r["type"]).lower() not in NOT_LISTED_BY_ID and r.get("state") != "absent"
+               and str(r["id"]).lower() not in present]
     assert missing == [], f"{deployment}: planned but not built: {missing}"
     [group] = [r for r in plan["resources"] if r["type"] == "Microsoft.Resources/resourceGroups"
                and r["name"] == f"rg-cf-{deployment}"]

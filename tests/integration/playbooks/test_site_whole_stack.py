@@ -20,6 +20,7 @@ Redis and Event Hubs slice per deployment): CI time is spent once, on the real e
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import re
@@ -34,7 +35,7 @@ import yaml
 
 from tests.integration.playbooks.runner import ANSIBLE_PLAYBOOK, REPO
 from tests.integration.readers import Vault, azure_keys, leaks
-from tests.integration.request_log import sent_outside_plan, writes
+from tests.integration.request_log import sent_outside_plan, with_run_time_ids, writes
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -65,6 +66,7 @@ DIAGNOSTICS = {
     "microsoft.dbforpostgresql/flexibleservers": (["allLogs"], ["AllMetrics"]),
     "microsoft.cache/redis": (["allLogs"], ["AllMetrics"]),
     "microsoft.containerregistry/registries": (["allLogs"], ["AllMetrics"]),
+    "microsoft.app/managedenvironments": (["allLogs"], ["AllMetrics"]),
     "microsoft.eventhub/namespaces": (["allLogs"], ["AllMetrics"]),
     "microsoft.keyvault/vaults": (["allLogs"], ["AllMetrics"]),
     "microsoft.network/networksecuritygroups": (["allLogs"], []),
@@ -262,17 +264,22 @@ def test_check_mode_writes_nothing_creates_nothing_and_reports_changes(stack: St
 
 
 def test_every_planned_resource_is_built(stack: Stack) -> None:
-    present = set(stack.by_id())
+    """Every planned resource exists (a Container Apps environment's private DNS zone under the name of the default
+    domain Azure gave it), and what the plan wants absent (the Key Vault's endpoint of older builds) does not."""
+    present = stack.by_id()
     for deployment in DEPLOYMENTS:
-        missing = [r["id"] for r in stack.plans[deployment]
-                   if str(r["type"]).lower() not in NOT_LISTED_BY_ID and str(r["id"]).lower() not in present]
+        plan = with_run_time_ids(stack.plans[deployment], present)
+        missing = [r["id"] for r in plan if str(r["type"]).lower() not in NOT_LISTED_BY_ID
+                   and r.get("state") != "absent" and str(r["id"]).lower() not in present]
         assert missing == [], f"{deployment}: planned but not built: {missing}"
+        absent = [r["id"] for r in plan if r.get("state") == "absent"]
+        assert absent and not [a for a in absent if a.lower() in present]
 
 
 def test_the_build_sends_what_the_plan_shows(stack: Stack) -> None:
     """The plan is the contract: every ARM body the first build PUT or PATCHed is the planned body of that resource
     (run-time placeholders stand for their values), and nothing was written that the plan does not list."""
-    planned = [r for deployment in DEPLOYMENTS for r in stack.plans[deployment]]
+    planned = with_run_time_ids([r for deployment in DEPLOYMENTS for r in stack.plans[deployment]], stack.by_id())
     arm_bodies = [e for e in stack.requests["create"] if e.get("method") in ("PUT", "PATCH") and "body" in e]
     assert len(arm_bodies) >= len(planned) // 2, "the emulator's log must carry the bodies the build sent"
     problems = sent_outside_plan(stack.requests["create"], planned)
@@ -306,7 +313,8 @@ def test_vault_server_databases_and_endpoints(stack: Stack) -> None:
         endpoint_id = (f"{facts['resource_group_id']}/providers/Microsoft.Network/privateEndpoints/"
                        f"{facts['names']['key_vault_private_endpoint']}")
         endpoint = stack.resource(endpoint_id)["properties"]
-        assert endpoint["subnet"]["id"].lower() == facts["subnets"]["containerapps"]["id"].lower()
+        # In the storage subnet: the containerapps subnet is delegated to the Container Apps environment.
+        assert endpoint["subnet"]["id"].lower() == facts["subnets"]["storage"]["id"].lower()
         group = stack.resource(f"{endpoint_id}/privateDnsZoneGroups/default")["properties"]
         assert [c["properties"]["privateDnsZoneId"].lower() for c in group["privateDnsZoneConfigs"]] == \
             [facts["ids"]["private_dns_zones"]["privatelink.vaultcore.azure.net"].lower()]
@@ -508,6 +516,37 @@ def test_registry_follows_the_tier_and_defender_scans_its_images(stack: Stack, d
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_container_apps_environment_is_internal_in_its_delegated_subnet_and_resolvable(stack: Stack,
+                                                                                      deployment: str) -> None:
+    """The environment follows the tier (zone redundancy in production), sits behind an internal load balancer in the
+    delegated containerapps subnet with the Consumption profile, and its default domain resolves inside the VNet
+    (private zone linked to it, ``*`` and ``@`` at the static IP). No workspace key is in its body."""
+    facts = stack.facts[deployment]
+    [environment] = stack.of_type(deployment, "Microsoft.App/managedEnvironments")
+    assert environment["id"].lower() == facts["apps"]["environment_id"].lower()
+    props = environment["properties"]
+    assert props["zoneRedundant"] is deployment.endswith("-prod-1")
+    assert props["vnetConfiguration"]["internal"] is True
+    subnet_id = facts["subnets"]["containerapps"]["id"]
+    assert props["vnetConfiguration"]["infrastructureSubnetId"].lower() == subnet_id.lower()
+    assert [p["workloadProfileType"] for p in props["workloadProfiles"]] == ["Consumption"]
+    assert props["appLogsConfiguration"] == {"destination": "azure-monitor"}
+    subnet = stack.resource(subnet_id)["properties"]
+    assert [d["properties"]["serviceName"] for d in subnet["delegations"]] == ["Microsoft.App/environments"]
+    assert "privateEndpoints" not in subnet
+    assert ipaddress.ip_address(props["staticIp"]) in ipaddress.ip_network(subnet["addressPrefix"])
+    zone_id = f"{facts['resource_group_id']}/providers/Microsoft.Network/privateDnsZones/{props['defaultDomain']}"
+    stack.resource(zone_id)
+    links = [r["properties"]["virtualNetwork"]["id"].lower() for r in stack.emulator.resources()
+             if r["id"].lower().startswith(zone_id.lower() + "/virtualnetworklinks/")]
+    assert links == [facts["ids"]["virtual_network"].lower()]
+    for record in ("*", "@"):
+        assert stack.resource(f"{zone_id}/A/{record}")["properties"]["aRecords"] == [{"ipv4Address": props["staticIp"]}]
+    rules = {r["name"]: r["properties"] for r in facts["subnets"]["containerapps"]["nsg_rules"]}
+    assert rules["allow-http-https-from-vnet"]["sourceAddressPrefix"] == "VirtualNetwork"
+    assert "allow-https-inbound" not in rules, "an internal environment takes no traffic from the internet"
+
+
 def test_edge_follows_the_tier_and_terminates_tls_with_the_vaults_certificate(stack: Stack, deployment: str) -> None:
     """The gateway, its WAF policy and public IP against group_vars; its certificate read from the vault's data plane
     (self-signed for the host name in test, the operators' own in production), issued or imported exactly once."""
@@ -536,6 +575,9 @@ def test_edge_follows_the_tier_and_terminates_tls_with_the_vaults_certificate(st
     assert (listeners["https"]["protocol"], listeners["https"]["hostName"]) == ("Https", host)
     [redirect] = props["redirectConfigurations"]
     assert redirect["properties"]["redirectType"] == "Permanent"
+    [environment] = stack.of_type(deployment, "Microsoft.App/managedEnvironments")
+    [pool] = props["backendAddressPools"]
+    assert pool["properties"]["backendAddresses"] == [{"ipAddress": environment["properties"]["staticIp"]}]
     vault = stack.vault(deployment)
     [ssl] = props["sslCertificates"]
     assert ssl["properties"]["keyVaultSecretId"] == f"{vault.uri}secrets/gateway-tls"
