@@ -104,6 +104,7 @@ LOG_ALERTS = {"kv-unauthorized": ("keyvault_unauthorized_requests", "PT5M"),
 REQUIRED_TAGS = {"app", "env", "owner", "costCenter"}
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+CERTIFICATES_OFFICER = "a4417e6f-fecd-4de8-b567-7b0420556985"
 
 
 def tier(deployment: str) -> dict[str, Any]:
@@ -336,14 +337,16 @@ def test_vault_server_databases_and_endpoints(stack: Stack) -> None:
             {e.strip().lower() for e in extensions["properties"]["value"].split(",")}
 
 
-def test_runner_holds_secrets_officer_on_the_vault(stack: Stack) -> None:
+def test_runner_holds_secrets_and_certificates_officer_on_the_vault(stack: Stack) -> None:
     for deployment in DEPLOYMENTS:
         vault_id = stack.facts[deployment]["ids"]["key_vault"].lower()
         grants = [r for r in stack.emulator.resources()
                   if r["type"].lower() == "microsoft.authorization/roleassignments"
                   and r["id"].lower().startswith(vault_id + "/")]
         at_vault = [g for g in grants if g["id"].lower().startswith(vault_id + "/providers/")]
-        assert [g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in at_vault] == [SECRETS_OFFICER]
+        # Secrets Officer for the secrets, Certificates Officer for the gateway's certificate (keyvault role).
+        assert sorted(g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in at_vault) == \
+            sorted([SECRETS_OFFICER, CERTIFICATES_OFFICER])
         # Below the vault, only the services' identities, each reading single secrets (the identity role).
         below = [g for g in grants if g not in at_vault]
         assert below and {g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in below} == {SECRETS_USER}
