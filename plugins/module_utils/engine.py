@@ -1168,8 +1168,9 @@ class Engine:
                 rid = str(entry.get("id"))
                 waiting.append({"id": rid, "type": str(entry.get("type") or ""),
                                 "name": str(entry.get("name") or rid.rsplit("/", 1)[-1]), "action": "skipped",
-                                "differences": [], "message": "its ID names a value of a resource that does not "
-                                                             "exist yet (created by this run when not in check mode)"})
+                                "differences": [],
+                                "message": "its ID names a value of a resource that does not exist yet (created by "
+                                           "this run when not in check mode)"})
             else:
                 resolved.append(filled)
         if not resolved:

@@ -241,7 +241,6 @@ class SecretsClient:
             path = next_link if isinstance(next_link, str) and next_link.startswith(self.vault_uri) else None
         return names
 
-
     # --- certificates (the vault's certificates API; a certificate's key and chain are also its secret) --------
     def get_certificate(self, name: str) -> dict[str, Any] | None:
         """The certificate's latest version (no private key), or None when there is none."""
