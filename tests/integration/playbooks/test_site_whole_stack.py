@@ -59,7 +59,8 @@ CONSUMERS = {  # event hub -> (partitions, consuming services), group_vars/all.y
     "notification-events": (4, {"analytics"}),
     "analytics-events": (2, {"analytics"}),
 }
-STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string", "deployment-outputs",
+# gateway-tls: the Application Gateway certificate's managed secret (its key and chain, PKCS#12).
+STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string", "deployment-outputs", "gateway-tls",
                  *(f"eventhub-{hub}-{right}-connection-string" for hub in CONSUMERS for right in ("send", "listen"))])
 # docs/monitoring.md: what each diagnosed type sends (logs, metrics), and the alert -> tier threshold key.
 DIAGNOSTICS = {
