@@ -287,7 +287,8 @@ def inventories_table(reg: Registry) -> str:
     rows = []
     for name, model in reg.models.items():
         rows.append([_code(name), model["env"], model["location"], _code(model["address_space"]), model["tags"]["owner"],
-                     model["tags"]["costCenter"], len(model["resources"]),
+                     model["tags"]["costCenter"],
+                     len([r for r in model["resources"] if r.get("state") != "absent"]),
                      "placeholder" if model["subscription_is_placeholder"] else _code(model["subscription_id"])])
     return table(["Deployment", "Env", "Location", "Address space", "Owner", "Cost centre", "Planned resources",
                   "Subscription"], rows)

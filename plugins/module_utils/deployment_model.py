@@ -1455,16 +1455,19 @@ def _private_endpoint(plan: _Plan, rid: Any, name: Any, target: str, target_id: 
 
 
 def plan_summary(deployment: Mapping[str, Any]) -> dict[str, Any]:
-    """Counts per ARM type and the address plan, for the human summary of plan.yml."""
+    """Counts per ARM type and the address plan, for the human summary of plan.yml; resources planned absent (left
+    over by older versions, removed when found) are listed apart."""
     counts: dict[str, int] = {}
-    for resource in deployment["resources"]:
+    present = [r for r in deployment["resources"] if r.get("state", "present") != "absent"]
+    for resource in present:
         counts[resource["type"]] = counts.get(resource["type"], 0) + 1
     return {
         "deployment": deployment["name"],
         "location": deployment["location"],
         "subscription_id": deployment["subscription_id"],
-        "resource_count": len(deployment["resources"]),
+        "resource_count": len(present),
         "counts": dict(sorted(counts.items())),
+        "absent": [f"{r['type']} {r['name']}" for r in deployment["resources"] if r.get("state") == "absent"],
         "address_space": deployment["address_space"],
         "subnets": {tier: s["address_prefix"] for tier, s in deployment["subnets"].items()},
     }

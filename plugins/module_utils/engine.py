@@ -1166,11 +1166,11 @@ class Engine:
             filled = None if failed else self._fill_ids(entry)
             if filled is None:
                 rid = str(entry.get("id"))
+                message = ("its ID names a value of a resource that does not exist yet (created by this run when "
+                           "not in check mode)")
                 waiting.append({"id": rid, "type": str(entry.get("type") or ""),
                                 "name": str(entry.get("name") or rid.rsplit("/", 1)[-1]), "action": "skipped",
-                                "differences": [],
-                                "message": "its ID names a value of a resource that does not exist yet (created by "
-                                           "this run when not in check mode)"})
+                                "differences": [], "message": message})
             else:
                 resolved.append(filled)
         if not resolved:

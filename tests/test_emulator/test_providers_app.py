@@ -181,3 +181,39 @@ def test_a_record_sets_of_a_private_zone(emulator: Any, rg: str) -> None:
     status, body, _ = emulator.arm().call("PUT", f"{zone}/A/www?api-version={DNS_API}",
                                           {"properties": {"aRecords": [{"ipv4Address": "10.0.1"}]}})
     assert status == 400 and body["error"]["code"] == "InvalidIPv4Address", body
+
+
+def test_a_request_shaped_like_microsofts_create_example_is_accepted_and_its_secrets_not_returned(
+        emulator: Any, rg: str, unique: Callable[[str], str]) -> None:
+    """The shape of ManagedEnvironments_CreateOrUpdate (azure-rest-api-specs, 2025-07-01): dedicated and Consumption
+    profiles under their own names, Log Analytics without an explicit destination, a custom domain with its
+    certificate, zone redundancy in a /23; secrets Azure takes and never returns."""
+    vnet = _network(emulator, rg, {"apps": {"addressPrefix": "10.0.0.0/23", "delegations": DELEGATED}})
+    url = _env_url(emulator, rg, unique("cae-"))
+    request = {"location": "West Europe", "properties": {
+        "appLogsConfiguration": {"logAnalyticsConfiguration": {"customerId": "workspace-id", "sharedKey": "wk-secret"}},
+        "daprAIConnectionString": "InstrumentationKey=dapr-secret",
+        "zoneRedundant": True, "vnetConfiguration": {"infrastructureSubnetId": f"{vnet}/subnets/apps"},
+        "customDomainConfiguration": {"dnsSuffix": "apps.example.org", "certificateValue": "Y2VydA==",
+                                      "certificatePassword": "cert-secret"},
+        "workloadProfiles": [
+            {"name": "gp-1", "workloadProfileType": "GeneralPurpose", "minimumCount": 3, "maximumCount": 12},
+            {"name": "mo-1", "workloadProfileType": "MemoryOptimized", "minimumCount": 3, "maximumCount": 6},
+            {"name": "serverless", "workloadProfileType": "Consumption"}],
+        "peerAuthentication": {"mtls": {"enabled": True}},
+        "peerTrafficConfiguration": {"encryption": {"enabled": True}}}}
+    status, body, _ = emulator.arm().call("PUT", url, request)
+    assert status in (200, 201), body
+    status, body, _ = emulator.arm().call("GET", url)
+    props = body["properties"]
+    assert props["customDomainConfiguration"]["subjectName"] == "CN=apps.example.org"
+    assert [p["name"] for p in props["workloadProfiles"]] == ["gp-1", "mo-1", "serverless"]
+    for secret in ("wk-secret", "dapr-secret", "cert-secret", "Y2VydA=="):
+        assert secret not in str(body)
+    # A dedicated profile without node counts, or two Consumption profiles, are refused.
+    for profiles in ([{"name": "gp", "workloadProfileType": "GeneralPurpose"}],
+                     [{"name": "a", "workloadProfileType": "Consumption"},
+                      {"name": "b", "workloadProfileType": "Consumption"}]):
+        status, body, _ = emulator.arm().call("PUT", _env_url(emulator, rg, unique("cae-")),
+                                              {"location": "westeurope", "properties": {"workloadProfiles": profiles}})
+        assert status == 400 and body["error"]["code"] == "InvalidWorkloadProfile", body

@@ -14,10 +14,11 @@ Modelled, as Azure does it:
 - ``internal: true`` (an internal load balancer, no public endpoint) and ``zoneRedundant: true`` need a custom
   virtual network.
 - The network and zone redundancy are fixed at creation.
-- Workload profiles: unique names; the Consumption profile is named ``Consumption`` with no node counts; a dedicated
-  profile has a known type and ``minimumCount <= maximumCount``.
-- Logs: ``appLogsConfiguration.destination`` is ``log-analytics`` (needs the workspace's customer id and shared key,
-  which is never returned), ``azure-monitor`` (diagnostic settings carry them) or none.
+- Workload profiles: unique names; at most one Consumption profile, with no node counts; a dedicated profile
+  (GeneralPurpose, MemoryOptimized, D4, E8 ...) has ``0 <= minimumCount <= maximumCount``.
+- Logs: ``appLogsConfiguration.destination`` is ``log-analytics`` (the default when a ``logAnalyticsConfiguration``
+  is given; needs the workspace's customer id and, on create, its shared key, which is never returned),
+  ``azure-monitor`` (diagnostic settings carry them) or none.
 - Azure generates ``defaultDomain`` (``<word>-<hash>.<region>.azurecontainerapps.io``) and ``staticIp``: an address
   of the subnet for an internal environment, a public address otherwise; ``infrastructureResourceGroup``
   (``ME_<environment>_<group>_<region>``) when none is given.
@@ -41,8 +42,6 @@ PRIVATE_ENDPOINT = "Microsoft.Network/privateEndpoints"
 DELEGATION = "Microsoft.App/environments"
 # Smallest subnet per environment type (documented minimums).
 MIN_PREFIXLEN = {"workload-profiles": 27, "consumption-only": 23}
-DEDICATED_TYPES = frozenset({"D4", "D8", "D16", "D32", "E4", "E8", "E16", "E32", "NC24-A100", "NC48-A100",
-                             "NC96-A100"})
 LOG_DESTINATIONS = ("log-analytics", "azure-monitor", "none", "")
 # Azure's generated default domains start with a pair of words; a handful stand in for its list.
 WORDS = ("happy", "gentle", "lively", "proud", "calm", "brave", "wonderful", "polite")
@@ -98,10 +97,14 @@ class ManagedEnvironments(ResourceType):
             raise ArmError(400, "InvalidAppLogsDestination",
                            f"The logs destination '{destination}' is not valid: log-analytics, azure-monitor or none.")
         analytics = logs.get("logAnalyticsConfiguration") or {}
-        if destination == "log-analytics" and not (analytics.get("customerId") and analytics.get("sharedKey")):
+        if destination in ("", "log-analytics") and analytics and req.existing is None \
+                and not (analytics.get("customerId") and analytics.get("sharedKey")):
             raise ArmError(400, "InvalidLogAnalyticsConfiguration",
                            "The log-analytics destination needs the workspace's customerId and sharedKey.")
-        if destination != "log-analytics" and analytics:
+        if destination == "log-analytics" and not analytics.get("customerId"):
+            raise ArmError(400, "InvalidLogAnalyticsConfiguration",
+                           "The log-analytics destination needs the workspace's customerId and sharedKey.")
+        if destination not in ("", "log-analytics") and analytics:
             raise ArmError(400, "InvalidLogAnalyticsConfiguration",
                            "logAnalyticsConfiguration may only be given with the log-analytics destination.")
 
@@ -110,27 +113,25 @@ class ManagedEnvironments(ResourceType):
         if profiles is None:
             return
         names = set()
+        consumption = 0
         for profile in profiles:
             name = str(profile.get("name") or "")
             kind = str(profile.get("workloadProfileType") or "")
             if name.lower() in names:
                 raise ArmError(400, "InvalidWorkloadProfile", f"The workload profile name '{name}' is used twice.")
             names.add(name.lower())
+            low, high = profile.get("minimumCount"), profile.get("maximumCount")
             if kind == "Consumption":
-                if name != "Consumption":
+                consumption += 1
+                if low is not None or high is not None:
                     raise ArmError(400, "InvalidWorkloadProfile",
-                                   "The Consumption workload profile must be named 'Consumption'.")
-                if profile.get("minimumCount") is not None or profile.get("maximumCount") is not None:
-                    raise ArmError(400, "InvalidWorkloadProfile",
-                                   "The Consumption workload profile takes no minimumCount or maximumCount.")
-            elif kind in DEDICATED_TYPES:
-                low, high = profile.get("minimumCount"), profile.get("maximumCount")
-                if not isinstance(low, int) or not isinstance(high, int) or not 0 <= low <= high:
-                    raise ArmError(400, "InvalidWorkloadProfile",
-                                   f"The dedicated workload profile '{name}' needs 0 <= minimumCount <= maximumCount.")
-            else:
+                                   f"The Consumption workload profile '{name}' takes no minimumCount or maximumCount.")
+            elif not isinstance(low, int) or not isinstance(high, int) or not 0 <= low <= high:
                 raise ArmError(400, "InvalidWorkloadProfile",
-                               f"The workload profile type '{kind}' is not supported in this region.")
+                               f"The dedicated workload profile '{name}' ({kind}) needs 0 <= minimumCount <= "
+                               "maximumCount.")
+        if consumption > 1:
+            raise ArmError(400, "InvalidWorkloadProfile", "An environment has at most one Consumption profile.")
 
     @staticmethod
     def _check_subnet(ctx: Ctx, req: WriteRequest, subnet_id: str, kind: str) -> None:
@@ -171,9 +172,18 @@ class ManagedEnvironments(ResourceType):
         analytics = (props.get("appLogsConfiguration") or {}).get("logAnalyticsConfiguration")
         if isinstance(analytics, dict):
             analytics.pop("sharedKey", None)  # write-only: never returned
+        # Secrets Azure takes and never returns (the spec's write-only and secure properties).
+        for key in ("daprAIConnectionString", "daprAIInstrumentationKey"):
+            props.pop(key, None)
+        domain = props.get("customDomainConfiguration")
+        if isinstance(domain, dict):
+            domain.pop("certificateValue", None)
+            domain.pop("certificatePassword", None)
+            domain.setdefault("customDomainVerificationId", ctx.new_guid().replace("-", "").upper())
+            if domain.get("dnsSuffix"):
+                domain.setdefault("subjectName", f"CN={domain['dnsSuffix']}")
         fill_defaults(props, {
             "zoneRedundant": False,
-            "appLogsConfiguration": {"destination": None},
             "peerAuthentication": {"mtls": {"enabled": False}},
             "peerTrafficConfiguration": {"encryption": {"enabled": False}},
             "publicNetworkAccess": "Disabled" if (props.get("vnetConfiguration") or {}).get("internal") else "Enabled",

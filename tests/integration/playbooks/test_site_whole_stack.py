@@ -1020,6 +1020,53 @@ def test_soft_deleted_vault_is_recovered_with_its_secrets(stack: Stack) -> None:
     assert stack.write_log["after-recover"] == []
 
 
+def test_a_deployment_built_before_the_apps_role_migrates_in_one_run(stack: Stack) -> None:
+    """A deployment as the collection built it before the apps role: the containerapps subnet not delegated, holding
+    the Key Vault's private endpoint pe-cf-<deployment>-kv; no environment, no zone. One site.yml run removes the old
+    endpoint before it delegates the subnet (Azure refuses the delegation while an endpoint is in it), builds the new
+    endpoint in the storage subnet and the environment; the next run writes nothing."""
+    deployment = "westeu-test-1"
+    facts = stack.facts[deployment]
+    arm = stack.emulator.arm()
+    network, dns = "api-version=2024-05-01", "api-version=2024-06-01"
+    subnet_id = facts["subnets"]["containerapps"]["id"]
+    env_id = facts["apps"]["environment_id"]
+    domain = stack.resource(env_id)["properties"]["defaultDomain"]
+    zone_id = f"{facts['resource_group_id']}/providers/Microsoft.Network/privateDnsZones/{domain}"
+    endpoints = f"{facts['resource_group_id']}/providers/Microsoft.Network/privateEndpoints"
+    old_endpoint = f"{endpoints}/pe-cf-{deployment}-kv"
+    new_endpoint = f"{endpoints}/{facts['names']['key_vault_private_endpoint']}"
+    # Back to the old layout, as the API would have it.
+    for path in (f"{zone_id}/virtualNetworkLinks/{facts['names']['private_dns_link']}?{dns}", f"{zone_id}?{dns}",
+                 f"{env_id}?api-version=2025-07-01", f"{new_endpoint}?{network}"):
+        status, body, _ = arm.call("DELETE", path)
+        assert status in (200, 202, 204), (path, body)
+    subnet = stack.resource(subnet_id)["properties"]
+    status, body, _ = arm.call("PUT", f"{subnet_id}?{network}", {"properties": {
+        k: v for k, v in subnet.items() if k in ("addressPrefix", "networkSecurityGroup", "serviceEndpoints",
+                                                   "privateEndpointNetworkPolicies")}})
+    assert status in (200, 201), body
+    status, body, _ = arm.call("PUT", f"{old_endpoint}?{network}", {
+        "location": facts["location"], "tags": facts["tags"], "properties": {
+            "subnet": {"id": subnet_id}, "privateLinkServiceConnections": [{"name": "pe-cf-westeu-test-1-kv",
+                                                                             "properties": {
+                "privateLinkServiceId": facts["ids"]["key_vault"], "groupIds": ["vault"]}}]}})
+    assert status in (200, 201), body
+
+    stack.play("migrate", inventories=(deployment,))
+    log = [w.split("?", 1)[0].lower() for w in stack.write_log["migrate"]]
+    assert f"delete {old_endpoint}".lower() in log and f"put {subnet_id}".lower() in log, log
+    assert log.index(f"delete {old_endpoint}".lower()) < log.index(f"put {subnet_id}".lower())
+    assert stack.find(old_endpoint) is None
+    storage = facts["subnets"]["storage"]["id"].lower()
+    assert stack.resource(new_endpoint)["properties"]["subnet"]["id"].lower() == storage
+    environment = stack.resource(env_id)["properties"]
+    assert environment["vnetConfiguration"]["infrastructureSubnetId"].lower() == subnet_id.lower()
+    stack.play("after-migrate", inventories=(deployment,))
+    assert recap(stack.runs["after-migrate"].stdout)[deployment]["changed"] == 0
+    assert stack.write_log["after-migrate"] == []
+
+
 @pytest.mark.parametrize(("label", "args"), [
     ("no confirmation", ()),
     ("wrong confirmation", ("-e", "confirm_destroy=westeu-test-1")),
