@@ -111,6 +111,7 @@ def deployment_inputs(inventory_dir: Path, repo: Path = REPO) -> dict[str, Any]:
         "availability_url": v.get("monitoring_availability_url", ""),
         "cost_anomaly_alert": v.get("monitoring_cost_anomaly_alert", True),
         "cost_anomaly_recipients": v.get("monitoring_cost_anomaly_recipients", []),
+        "public_host_name": v.get("edge_host_name") or f"{host}.{v.get('cf_public_domain', 'complianceflow.example')}",
         "subscription_id": v.get("cf_subscription_id")
         or v.get("cf_placeholder_subscription_id", deployment_model.PLACEHOLDER_SUBSCRIPTION),
     }

@@ -55,6 +55,8 @@ TIER_SCHEMA: dict[str, tuple[str, ...]] = {
     "budget": ("amount", "time_grain", "thresholds"),
     "policy": ("deny_premium_skus", "allowed_sku_whitelist"),
     "registry": ("sku", "retention_days", "zone_redundancy", "private_endpoint"),
+    "edge": ("min_capacity", "max_capacity", "zone_redundant", "waf_mode", "rate_limit_per_minute", "probe_path",
+             "certificate"),
     "apps": ("zone_redundant",),
 }
 ALERT_KEYS = ("postgresql_cpu_percent", "postgresql_storage_percent", "postgresql_failed_connections",
@@ -81,6 +83,8 @@ KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 EVENT_HUBS_DATA_SENDER = "2b629674-e913-4c01-ae53-ef4638d8f975"
 EVENT_HUBS_DATA_RECEIVER = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+# Create, import and read the vault's certificates (the runner issues or imports the gateway's certificate).
+KEY_VAULT_CERTIFICATES_OFFICER = "a4417e6f-fecd-4de8-b567-7b0420556985"
 # The outputs document's version: a consumer that reads a newer major version must not guess.
 OUTPUTS_SCHEMA_VERSION = 1
 OUTPUTS_SECRET = "deployment-outputs"
@@ -124,6 +128,17 @@ PREMIUM_SKU_POLICY_PARAMETERS = {
 REGISTRY_SKUS = ("Basic", "Standard", "Premium")
 # Microsoft Defender for Containers: vulnerability assessment of the images in the subscription's registries.
 DEFENDER_CONTAINER_EXTENSIONS = ("ContainerRegistriesVulnerabilityAssessments",)
+
+# Application Gateway WAF_v2: autoscale bounds Azure accepts, WAF modes, how the TLS certificate gets into the vault.
+GATEWAY_CAPACITY = (0, 125)
+WAF_MODES = ("Detection", "Prevention")
+CERTIFICATE_SOURCES = ("self-signed", "import")
+# OWASP Core Rule Set on Application Gateway (its newest CRS version; Microsoft_DefaultRuleSet 2.1 is the successor).
+WAF_RULE_SET = {"ruleSetType": "OWASP", "ruleSetVersion": "3.2"}
+# The operators' PFX, given to the keyvault role at run time (never in the plan).
+GATEWAY_CERTIFICATE_PFX = "<runtime:gateway-certificate-pfx>"
+GATEWAY_CERTIFICATE_PASSWORD = "<runtime:gateway-certificate-password>"
+HOST_NAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 # Values only known at run time, resolved by the resources module (plugins/module_utils/engine.py).
@@ -173,6 +188,10 @@ ROLE_OF_TYPE = {
     "Microsoft.Insights/webtests": "monitoring",
     "Microsoft.CostManagement/scheduledActions": "monitoring",
     "Microsoft.ManagedIdentity/userAssignedIdentities": "identity",
+    "Microsoft.KeyVault/vaults/certificates": "keyvault",
+    "Microsoft.Network/publicIPAddresses": "edge",
+    "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies": "edge",
+    "Microsoft.Network/applicationGateways": "edge",
     "Microsoft.App/managedEnvironments": "apps",
     "Microsoft.Network/privateDnsZones/A": "apps",
 }
@@ -373,6 +392,7 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
         if "resource_lock" not in tier:
             problem("cf_tier.resource_lock", f"is missing (group_vars/env_{parsed.env}.yml)")
         _check_registry_tier(tier, parsed.env, problem)
+        _check_edge_tier(tier, parsed.env, inputs, problem)
         apps = tier.get("apps")
         if isinstance(apps, Mapping) and not isinstance(apps.get("zone_redundant"), bool):
             problem("cf_tier.apps.zone_redundant",
@@ -413,6 +433,43 @@ def _check_registry_tier(tier: Mapping[str, Any], env: str, problem: Any) -> Non
         problem("cf_tier.registry.sku", "Premium is refused by this tier's premium-SKU deny policy "
                                         f"(cf_tier.policy.deny_premium_skus): add Premium to "
                                         f"cf_tier.policy.allowed_sku_whitelist or use Standard {where}")
+
+
+def _check_edge_tier(tier: Mapping[str, Any], env: str, inputs: Mapping[str, Any], problem: Any) -> None:
+    """The gateway's autoscale bounds, WAF mode and rate limit, and where its TLS certificate comes from."""
+    edge = tier.get("edge")
+    if not isinstance(edge, Mapping):
+        return
+    where = f"(group_vars/env_{env}.yml)"
+    low, high = edge.get("min_capacity"), edge.get("max_capacity")
+    for key, value in (("min_capacity", low), ("max_capacity", high)):
+        if not isinstance(value, int) or isinstance(value, bool) or not GATEWAY_CAPACITY[0] <= value <= GATEWAY_CAPACITY[1]:
+            problem(f"cf_tier.edge.{key}", f"{value!r} is not {GATEWAY_CAPACITY[0]}-{GATEWAY_CAPACITY[1]} instances {where}")
+    if isinstance(low, int) and isinstance(high, int) and not isinstance(high, bool):
+        if high < 2:
+            problem("cf_tier.edge.max_capacity", f"{high} is below 2 (the least an autoscaling WAF_v2 gateway takes) {where}")
+        elif high < low:
+            problem("cf_tier.edge.max_capacity", f"{high} is below min_capacity {low} {where}")
+    if edge.get("waf_mode") not in WAF_MODES:
+        problem("cf_tier.edge.waf_mode", f"{edge.get('waf_mode')!r} is not one of {', '.join(WAF_MODES)} {where}")
+    rate = edge.get("rate_limit_per_minute")
+    if not isinstance(rate, int) or isinstance(rate, bool) or rate < 1:
+        problem("cf_tier.edge.rate_limit_per_minute", f"{rate!r} is not a positive number of requests {where}")
+    path = edge.get("probe_path")
+    if not isinstance(path, str) or not path.startswith("/") or " " in path:
+        problem("cf_tier.edge.probe_path", f"{path!r} is not a URL path (starting with /) {where}")
+    if "zone_redundant" in edge and not isinstance(edge.get("zone_redundant"), bool):
+        problem("cf_tier.edge.zone_redundant", f"{edge.get('zone_redundant')!r} is not true or false {where}")
+    source = edge.get("certificate")
+    if source not in CERTIFICATE_SOURCES:
+        problem("cf_tier.edge.certificate", f"{source!r} is not one of {', '.join(CERTIFICATE_SOURCES)} {where}")
+    elif source == "import" and inputs.get("gateway_certificate_given") is False:
+        problem("keyvault_gateway_certificate_pfx", "this tier imports the gateway's TLS certificate that the operators "
+                                                    "provide: set keyvault_gateway_certificate_pfx (the PFX, base64) and "
+                                                    "keyvault_gateway_certificate_password (roles/keyvault/README.md)")
+    host = inputs.get("public_host_name")
+    if host is not None and not (isinstance(host, str) and HOST_NAME_RE.match(host)):
+        problem("edge_host_name", f"{host!r} is not a DNS host name (lowercase, with a domain)")
 
 
 def _check_unique_short_codes(registry: Mapping[str, Any], variable: str, problem: Any) -> None:
@@ -486,7 +543,8 @@ def nsg_rules_for(tier: str, rules: Sequence[Mapping[str, Any]], subnets: Mappin
             "access": rule["access"],
             "protocol": rule.get("protocol", "Tcp"),
             "sourcePortRange": "*",
-            "destinationAddressPrefix": subnets.get(tier, "*"),
+            # A rule may name its destination (Application Gateway's own ports: "*", as Azure documents them).
+            "destinationAddressPrefix": str(rule.get("destination") or subnets.get(tier, "*")),
             "description": rule.get("description", rule["name"].replace("-", " ")),
         }
         if len(sources) == 1:
@@ -668,7 +726,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "softDeleteRetentionInDays": kv_tier["soft_delete_retention_days"],
         "publicNetworkAccess": "Enabled",
         "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices",
-                        "virtualNetworkRules": [{"id": subnets["containerapps"]["id"]}],
+                        # The gateway reads its TLS certificate through the appgw subnet's service endpoint.
+                        "virtualNetworkRules": [{"id": subnets[t]["id"]} for t in ("containerapps", "appgw")
+                                                if t in subnets],
                         "ipRules": [{"value": r if "/" in r else f"{r}/32"} for r in runner_ranges]},
         # Ignored with RBAC authorization, but a vault's create call requires the list.
         "accessPolicies": [],
@@ -844,6 +904,12 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     # --- container apps environment ------------------------------------------------------------
     apps = _plan_apps(plan, rid, name, tier["apps"], subnets["containerapps"], vnet_id)
 
+    # --- edge: the gateway's TLS certificate (keyvault role), WAF policy, public IP and Application Gateway ------
+    # in front of the Container Apps environment (its static IP is the backend).
+    edge = _plan_edge(plan, rid, name, sub_id, tier["edge"], subnets, kv_id, runner_assignment,
+                      str(inputs.get("public_host_name") or f"{dep.name}.complianceflow.example"),
+                      environment_id=apps["environment_id"])
+
     # --- secrets whose values come from other resources (keys, connection strings), once those exist -----
     secret_sources: dict[str, tuple[str, str, str]] = {
         "redis-primary-key": ("redis", redis_id, f"<runtime:list-keys:{redis_id}:primaryKey>"),
@@ -877,7 +943,8 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     # --- diagnostics and alerts -----------------------------------------------------------------
     diag_name = name("diagnostic_setting")
-    diagnosed = ([psql_id, redis_id, evhns_id, kv_id, registry["id"], apps["environment_id"], vnet_id, storage_id]
+    diagnosed = ([psql_id, redis_id, evhns_id, kv_id, registry["id"], apps["environment_id"], edge["gateway_id"],
+                  edge["public_ip_id"], vnet_id, storage_id]
                  + [s["nsg_id"] for s in subnets.values()])
     for target in diagnosed:
         metrics = [] if "/networkSecurityGroups/" in target else [{"category": "AllMetrics", "enabled": True}]
@@ -923,6 +990,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
         ("evhns-server-errors", evhns_id, "Microsoft.EventHub/namespaces", "ServerErrors", "Total",
          thresholds["eventhubs_server_errors"], "PT5M", 2),
     ]
+    # A backend the gateway's health probe finds unhealthy: services unreachable from the internet.
+    metric_alerts.append(("appgw-unhealthy-backends", edge["gateway_id"], "Microsoft.Network/applicationGateways",
+                          "UnhealthyHostCount", "Average", 0, "PT5M", 1))
     if thresholds.get("postgresql_replication_lag_bytes") is not None:
         # "Max Physical Replication Lag", emitted by the primary: how far its slowest physical replica is behind.
         metric_alerts.append(("psql-replication-lag", psql_id, "Microsoft.DBforPostgreSQL/flexibleServers",
@@ -930,8 +1000,10 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
                               thresholds["postgresql_replication_lag_bytes"], "PT5M", 2))
     for qualifier, scope, namespace, metric, aggregation, threshold, window, severity in metric_alerts:
         alert_id = rid(f"Microsoft.Insights/metricAlerts/{name('metric_alert', qualifier=qualifier)}")
+        runbook = RUNBOOKS.get(qualifier)
         plan.add("Microsoft.Insights/metricAlerts", alert_id, {
-            "description": f"{metric} {aggregation.lower()} above {threshold} over {window}",
+            "description": f"{metric} {aggregation.lower()} above {threshold} over {window}"
+                           + (f" (runbook: {runbook})" if runbook else ""),
             "severity": severity, "enabled": True, "scopes": [scope], "evaluationFrequency": "PT1M",
             "windowSize": window,
             "criteria": {"odata.type": "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria", "allOf": [{
@@ -1115,6 +1187,7 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "postgresql_private_dns_zone": postgres_zone, "key_vault": kv_name, "postgresql_server": psql_name,
             "redis": redis_name, "container_registry": registry["name"], "eventhub_namespace": evhns_name,
             "container_apps_environment": apps["environment_name"],
+            "application_gateway": edge["gateway_id"].rsplit("/", 1)[1],
             "log_analytics_workspace": workspace_name,
             "application_insights": appi_name, "action_group": ag_name, "diagnostic_setting": diag_name,
             "management_lock": name("management_lock"), "budget": name("budget"),
@@ -1124,12 +1197,13 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "resource_group": rg_id, "virtual_network": vnet_id, "storage_account": storage_id,
             "network_watcher": watcher_id, "flow_log": flow_log_id, "key_vault": kv_id, "postgresql_server": psql_id,
             "redis": redis_id, "container_registry": registry["id"], "eventhub_namespace": evhns_id,
-            "container_apps_environment": apps["environment_id"],
+            "container_apps_environment": apps["environment_id"], "application_gateway": edge["gateway_id"],
             "log_analytics_workspace": workspace_id,
             "application_insights": appi_id, "action_group": ag_id, "private_dns_zones": zones,
         },
         "registry": registry,
         "apps": apps,
+        "edge": edge,
         "databases": databases,
         "event_hubs": event_hubs,
         "identities": identities,
@@ -1224,6 +1298,140 @@ def _plan_apps(plan: _Plan, rid: Any, name: Any, settings: Mapping[str, Any], su
             "zone_redundant": bool(settings["zone_redundant"]), "internal": True,
             "default_domain": domain, "static_ip": static_ip, "private_dns_zone_id": zone_id,
             "workload_profiles": [p["name"] for p in APPS_WORKLOAD_PROFILES]}
+
+
+RUNBOOKS = {"appgw-unhealthy-backends": "appgw-unhealthy-backends.md"}
+
+
+def _plan_edge(plan: _Plan, rid: Any, name: Any, sub_id: str, settings: Mapping[str, Any],
+               subnets: Mapping[str, Any], kv_id: str, runner_assignment: str, host: str,
+               environment_id: str | None = None) -> dict[str, Any]:
+    """The internet edge: the gateway's TLS certificate in the vault (issued self-signed, or imported from the
+    operators' PFX), the gateway's identity and its read access to that certificate's secret, a Standard static
+    public IP, the WAF policy, and the WAF_v2 Application Gateway in front of the Container Apps environment."""
+    zones = ["1", "2", "3"] if settings.get("zone_redundant") else None
+    cert_name = name("key_vault_secret", secret="gateway-tls")
+    cert_id = f"{kv_id}/certificates/{cert_name}"
+    # The certificate's policy: Key Vault keeps the key, the secret holds key and chain as PKCS#12, and a new
+    # version is issued 30 days before expiry (the gateway's versionless reference follows it within 4 hours).
+    policy: dict[str, Any] = {"secret_props": {"contentType": "application/x-pkcs12"}}
+    if settings["certificate"] == "self-signed":
+        policy.update({
+            "key_props": {"exportable": True, "kty": "RSA", "key_size": 2048, "reuse_key": False},
+            "x509_props": {"subject": f"CN={host}", "sans": {"dns_names": [host]},
+                           "ekus": ["1.3.6.1.5.5.7.3.1"], "key_usage": ["digitalSignature", "keyEncipherment"],
+                           "validity_months": 12},
+            "issuer": {"name": "Self"},
+            "lifetime_actions": [{"trigger": {"days_before_expiry": 30}, "action": {"action_type": "AutoRenew"}}],
+        })
+        cert_props: dict[str, Any] = {"policy": policy}
+    else:
+        cert_props = {"value": GATEWAY_CERTIFICATE_PFX, "pwd": GATEWAY_CERTIFICATE_PASSWORD, "policy": policy}
+    certificates_officer = (f"{kv_id}/providers/Microsoft.Authorization/roleAssignments/"
+                            f"{role_assignment_name(kv_id, KEY_VAULT_CERTIFICATES_OFFICER, 'runner')}")
+    plan.add("Microsoft.Authorization/roleAssignments", certificates_officer, {
+        "roleDefinitionId": f"{sub_id}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_CERTIFICATES_OFFICER}",
+        "principalId": RUNNER_PRINCIPAL, "principalType": "<runtime:principal-type>",
+    }, depends_on=[kv_id], location=None, tags=False)
+    plan.add("Microsoft.KeyVault/vaults/certificates", cert_id, cert_props,
+             depends_on=[kv_id, runner_assignment, certificates_officer], location=None, tags=False)
+
+    identity_id = rid(f"Microsoft.ManagedIdentity/userAssignedIdentities/{name('managed_identity', qualifier='appgw')}")
+    plan.add("Microsoft.ManagedIdentity/userAssignedIdentities", identity_id, {},
+             depends_on=[identity_id.split("/providers/", 1)[0]], role="edge")
+    # Read access to this one certificate's secret, not to the vault.
+    secret_scope = f"{kv_id}/secrets/{cert_name}"
+    grant_id = (f"{secret_scope}/providers/Microsoft.Authorization/roleAssignments/"
+                f"{role_assignment_name(secret_scope, KEY_VAULT_SECRETS_USER, 'edge:appgw')}")
+    plan.add("Microsoft.Authorization/roleAssignments", grant_id, {
+        "roleDefinitionId": f"{sub_id}/providers/Microsoft.Authorization/roleDefinitions/{KEY_VAULT_SECRETS_USER}",
+        "principalId": f"<runtime:public-property:{identity_id}:properties.principalId>",
+        "principalType": "ServicePrincipal",
+    }, depends_on=[cert_id, identity_id], location=None, tags=False, role="edge")
+
+    rg_id = identity_id.split("/providers/", 1)[0]
+    pip_id = rid(f"Microsoft.Network/publicIPAddresses/{name('public_ip', qualifier='appgw')}")
+    plan.add("Microsoft.Network/publicIPAddresses", pip_id, {
+        "publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4", "idleTimeoutInMinutes": 4,
+    }, depends_on=[rg_id], sku={"name": "Standard", "tier": "Regional"}, zones=zones)
+
+    waf_id = rid(f"Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/{name('waf_policy')}")
+    plan.add("Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies", waf_id, {
+        "policySettings": {"state": "Enabled", "mode": settings["waf_mode"], "requestBodyCheck": True,
+                           "maxRequestBodySizeInKb": 128, "fileUploadLimitInMb": 100},
+        "managedRules": {"managedRuleSets": [dict(WAF_RULE_SET)]},
+        "customRules": [{
+            # Requests per client address and minute; the match condition (not the one address no client has)
+            # takes every request into the count.
+            "name": "RateLimitPerClient", "priority": 10, "ruleType": "RateLimitRule", "state": "Enabled",
+            "rateLimitDuration": "OneMin", "rateLimitThreshold": int(settings["rate_limit_per_minute"]),
+            "groupByUserSession": [{"groupByVariables": [{"variableName": "ClientAddr"}]}],
+            "matchConditions": [{"matchVariables": [{"variableName": "RemoteAddr"}], "operator": "IPMatch",
+                                 "negationConditon": True, "matchValues": ["255.255.255.255/32"]}],
+            "action": "Block",
+        }],
+    }, depends_on=[rg_id])
+
+    gw_name = name("application_gateway")
+    gw_id = rid(f"Microsoft.Network/applicationGateways/{gw_name}")
+
+    def ref(collection: str, item: str) -> dict[str, str]:
+        return {"id": f"{gw_id}/{collection}/{item}"}
+
+    backend = [] if environment_id is None else [
+        {"ipAddress": f"<runtime:public-property:{environment_id}:properties.staticIp>"}]
+    gateway_depends = [subnets["appgw"]["id"], pip_id, waf_id, identity_id, cert_id, grant_id]
+    if environment_id is not None:
+        gateway_depends.append(environment_id)
+    plan.add("Microsoft.Network/applicationGateways", gw_id, {
+        "sku": {"name": "WAF_v2", "tier": "WAF_v2"},
+        "autoscaleConfiguration": {"minCapacity": int(settings["min_capacity"]),
+                                   "maxCapacity": int(settings["max_capacity"])},
+        "firewallPolicy": {"id": waf_id},
+        "enableHttp2": True,
+        "sslPolicy": {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101S"},
+        "gatewayIPConfigurations": [{"name": "gateway", "properties": {"subnet": {"id": subnets["appgw"]["id"]}}}],
+        "frontendIPConfigurations": [{"name": "public", "properties": {"publicIPAddress": {"id": pip_id}}}],
+        "frontendPorts": [{"name": "https", "properties": {"port": 443}}, {"name": "http", "properties": {"port": 80}}],
+        "sslCertificates": [{"name": "gateway-tls", "properties": {
+            # Versionless: the gateway picks up a renewed certificate by itself.
+            "keyVaultSecretId": f"<runtime:public-property:{kv_id}:properties.vaultUri>secrets/{cert_name}"}}],
+        "httpListeners": [
+            {"name": "https", "properties": {
+                "frontendIPConfiguration": ref("frontendIPConfigurations", "public"),
+                "frontendPort": ref("frontendPorts", "https"), "protocol": "Https",
+                "sslCertificate": ref("sslCertificates", "gateway-tls"), "hostName": host,
+                "requireServerNameIndication": True}},
+            {"name": "http", "properties": {
+                "frontendIPConfiguration": ref("frontendIPConfigurations", "public"),
+                "frontendPort": ref("frontendPorts", "http"), "protocol": "Http", "hostName": host}},
+        ],
+        "backendAddressPools": [{"name": "containerapps", "properties": {"backendAddresses": backend}}],
+        "probes": [{"name": "containerapps", "properties": {
+            "protocol": "Https", "host": host, "path": str(settings["probe_path"]), "interval": 30, "timeout": 30,
+            "unhealthyThreshold": 3, "pickHostNameFromBackendHttpSettings": False,
+            "match": {"statusCodes": ["200-399"]}}}],
+        "backendHttpSettingsCollection": [{"name": "containerapps", "properties": {
+            "port": 443, "protocol": "Https", "cookieBasedAffinity": "Disabled", "requestTimeout": 30,
+            "hostName": host, "pickHostNameFromBackendAddress": False, "probe": ref("probes", "containerapps")}}],
+        "redirectConfigurations": [{"name": "http-to-https", "properties": {
+            "redirectType": "Permanent", "targetListener": ref("httpListeners", "https"),
+            "includePath": True, "includeQueryString": True}}],
+        "requestRoutingRules": [
+            {"name": "https", "properties": {
+                "ruleType": "Basic", "priority": 100, "httpListener": ref("httpListeners", "https"),
+                "backendAddressPool": ref("backendAddressPools", "containerapps"),
+                "backendHttpSettings": ref("backendHttpSettingsCollection", "containerapps")}},
+            {"name": "http-to-https", "properties": {
+                "ruleType": "Basic", "priority": 200, "httpListener": ref("httpListeners", "http"),
+                "redirectConfiguration": ref("redirectConfigurations", "http-to-https")}},
+        ],
+    }, depends_on=gateway_depends, zones=zones,
+        identity={"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}})
+    return {"gateway_id": gw_id, "gateway_name": gw_name, "public_ip_id": pip_id, "waf_policy_id": waf_id,
+            "identity_id": identity_id, "certificate_id": cert_id, "certificate_name": cert_name,
+            "certificate_source": settings["certificate"], "certificate_grant_id": grant_id, "host_name": host,
+            "backend_environment_id": environment_id}
 
 
 def _grant(plan: _Plan, sub_id: str, scope: str, role_guid: str, service: str, identity: Mapping[str, str],

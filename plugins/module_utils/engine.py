@@ -53,6 +53,7 @@ META_KEYS = frozenset({"id", "type", "name", "depends_on", "api_version", "role"
 # Runtime values that cost a request or read a secret: resolved only when a write needs them.
 LAZY_VALUES = frozenset({"storage-connection-string", "key-vault-secret"})
 SECRET_TYPE = "Microsoft.KeyVault/vaults/secrets"
+CERTIFICATE_TYPE = "Microsoft.KeyVault/vaults/certificates"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 ENGINE_ERRORS = (AzureApiError, KeyVaultError)
@@ -295,7 +296,7 @@ class RuntimeValues:
 
 # The options a role may set for its own resources in one run of several roles (``role_options``).
 ROLE_OPTIONS = ("purge_tags", "partial_lists", "purge_children", "missing_dependencies", "restart",
-                "recover_soft_deleted", "purge_identities")
+                "recover_soft_deleted", "purge_identities", "keep_identities")
 
 
 @dataclass
@@ -317,6 +318,9 @@ class Options:
     # registry) are deleted, with every role assignment under those groups that names a purged or planned identity
     # and is not planned itself.
     purge_identities: bool = False
+    # Identities the deployment plans for other purposes (the gateway's), outside this run's slice: never purged,
+    # and neither are their grants.
+    keep_identities: Iterable[str] = ()
 
 
 class Engine:
@@ -543,6 +547,9 @@ class Engine:
             if item.type == SECRET_TYPE:
                 self._read_secret(item)
                 return
+            if item.type == CERTIFICATE_TYPE:
+                self._read_certificate(item)
+                return
             item.actual = self.client.get(item.id, item.rtype.api_version)
             if item.actual is None and item.present and item.rtype.type == "Microsoft.KeyVault/vaults" \
                     and self._opts(item).recover_soft_deleted:
@@ -615,6 +622,60 @@ class Engine:
             item.deleted = client.get_deleted(name) is not None
         elif item.actual.get("value") and not item.publish:
             self.runtime.on_secret(str(item.actual["value"]))
+
+    # --- Key Vault certificates: issued (a policy with a Self or CA issuer) or imported once, never re-issued ------
+    def _read_certificate(self, item: Item) -> None:
+        item.vault_uri = self._vault_uri(parent_id(item.id) or "")
+        if not item.vault_uri:
+            return
+        client, first = self._secrets_client(item)
+        if first is None:
+            with self._first_requests[str(item.vault_uri)]:
+                pass
+        try:
+            item.actual = client.get_certificate(item.id.rstrip("/").rsplit("/", 1)[-1])
+        finally:
+            if first is not None:
+                first.release()
+
+    def _decide_certificate(self, item: Item) -> None:
+        """A certificate that exists is left as it is: its policy renews it, and a second run must not issue a new
+        version (the gateway would switch certificates on every run). A missing one is created or imported."""
+        if item.actual is not None:
+            item.action = "unchanged"
+            return
+        vault = (parent_id(item.id) or "").lower()
+        if not item.vault_uri and not self.options.check_mode and (
+                vault not in self.by_key or self.by_key[vault].action not in ("create", "update", "unchanged")):
+            item.action = "skipped"
+            item.message = f"waits for Key Vault {vault.rsplit('/', 1)[-1]} (the keyvault role creates it)"
+            return
+        props = item.body.get("properties") or {}
+        item.action = "create"
+        item.differences = ["(import)" if "value" in props else "(create)"]
+        self._record(item, {}, {"properties": rec.masked(props, ("value", "pwd"))})
+
+    def _write_certificate(self, item: Item) -> None:
+        if not item.vault_uri:
+            item.vault_uri = self._vault_uri(parent_id(item.id) or "")
+        client, first = self._secrets_client(item)
+        if first is not None:
+            first.release()
+        name = item.id.rstrip("/").rsplit("/", 1)[-1]
+        if item.actual is None and client.get_certificate(name) is not None:
+            return  # created meanwhile (the vault was written in this run and read without its URI)
+        props = item.body.get("properties") or {}
+        policy = props.get("policy") or {}
+        tags = item.body.get("tags")
+        if "value" in props:
+            value = self._resolve(props.get("value"), eager_only=False)
+            password = self._resolve(props.get("pwd"), eager_only=False)
+            if RUNTIME_RE.match(str(value)) or RUNTIME_RE.match(str(password or "")):
+                raise PlanError(f"no certificate to import into {item.id}: the keyvault role gives it "
+                                "(keyvault_gateway_certificate_pfx and keyvault_gateway_certificate_password)")
+            client.import_certificate(name, str(value), None if password is None else str(password), policy, tags)
+            return
+        client.create_certificate(name, policy, tags, timeout=float(self.options.timeout or 600))
 
     def _decide_secret(self, item: Item) -> None:
         name = item.id.rstrip("/").rsplit("/", 1)[-1]
@@ -819,6 +880,9 @@ class Engine:
         if item.type == SECRET_TYPE and item.present:
             self._decide_secret(item)
             return
+        if item.type == CERTIFICATE_TYPE and item.present:
+            self._decide_certificate(item)
+            return
         if not item.present:
             item.action = "delete" if item.actual is not None else "unchanged"
             if item.actual is not None:
@@ -884,6 +948,9 @@ class Engine:
                 return
             if item.type == SECRET_TYPE:
                 self._write_secret(item)
+                return
+            if item.type == CERTIFICATE_TYPE:
+                self._write_certificate(item)
                 return
             if item.recover_from:
                 self._recover_vault(item)
@@ -1040,6 +1107,7 @@ class Engine:
         grant_type = resource_type(ROLE_ASSIGNMENT_TYPE)
         extra: list[Item] = []
         principals: dict[str, str] = {}
+        kept = {str(k).lower() for i in planned for k in self._opts(i).keep_identities}
         for group in sorted({collection_of(i.id) for i in planned}):
             try:
                 listed = self._list(group, identity_api) or []
@@ -1051,6 +1119,8 @@ class Engine:
             for found in listed:
                 fid = str(found.get("id") or "")
                 principal = str((found.get("properties") or {}).get("principalId") or "")
+                if fid.lower() in kept and fid.lower() not in self.by_key:
+                    continue
                 if fid.lower() in self.by_key:
                     if principal:
                         principals[principal] = group

@@ -249,6 +249,46 @@ class SecretsClient:
             path = next_link if isinstance(next_link, str) and next_link.startswith(self.vault_uri) else None
         return names
 
+    # --- certificates (the vault's certificates API; a certificate's key and chain are also its secret) --------
+    def get_certificate(self, name: str) -> dict[str, Any] | None:
+        """The certificate's latest version (no private key), or None when there is none."""
+        status, body = self._send("GET", f"certificates/{self._name(name)}", ok=(200, 404))
+        return None if status == 404 else (body if isinstance(body, dict) else {})
+
+    def create_certificate(self, name: str, policy: dict[str, Any], tags: dict[str, str] | None,
+                           timeout: float = 600.0) -> dict[str, Any]:
+        """Issue a certificate by its policy and wait for the issuer (Self: seconds; a CA: minutes)."""
+        body: dict[str, Any] = {"policy": policy, "attributes": {"enabled": True}}
+        if tags is not None:
+            body["tags"] = tags
+        self._send("POST", f"certificates/{self._name(name)}/create", body, ok=(200, 202))
+        deadline = time.monotonic() + timeout
+        while True:
+            _status, operation = self._send("GET", f"certificates/{self._name(name)}/pending")
+            state = str((operation or {}).get("status") or "").lower()
+            if state == "completed":
+                return self.get_certificate(name) or {}
+            if state not in ("inprogress", ""):
+                error = (operation or {}).get("error") or {}
+                raise KeyVaultError(None, str(error.get("code") or "CertificateOperationFailed"),
+                                    str(error.get("message") or (operation or {}).get("status_details") or state),
+                                    f"{self.vault_uri}certificates/{name}", "POST")
+            if time.monotonic() > deadline:
+                raise KeyVaultError(None, "CertificateOperationTimeout", "the issuer did not complete in time",
+                                    f"{self.vault_uri}certificates/{name}", "POST")
+            self.sleep(2.0)
+
+    def import_certificate(self, name: str, value: str, password: str | None, policy: dict[str, Any],
+                           tags: dict[str, str] | None) -> dict[str, Any]:
+        """Import a PFX (base64) or PEM certificate with its private key."""
+        body: dict[str, Any] = {"value": value, "policy": policy, "attributes": {"enabled": True}}
+        if password is not None:
+            body["pwd"] = password
+        if tags is not None:
+            body["tags"] = tags
+        _status, result = self._send("POST", f"certificates/{self._name(name)}/import", body)
+        return result if isinstance(result, dict) else {}
+
 
 def metadata(secret: dict[str, Any] | None) -> dict[str, Any]:
     """What a module may return about a secret: never its value."""

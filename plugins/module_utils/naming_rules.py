@@ -107,6 +107,11 @@ NAME_RULES: dict[str, NameRule] = {
     "policy_assignment": NameRule("Microsoft.Authorization/policyAssignments", 1, 64, r"[^%&\\?/<>*#+:@{}]+"),
     "policy_definition": NameRule("Microsoft.Authorization/policyDefinitions", 1, 64, r"[^%&\\?/<>*#+:@{}]+"),
     "management_lock": NameRule("Microsoft.Authorization/locks", 1, 90, r"[^<>*%&:\\?+/]+"),
+    "public_ip": NameRule("Microsoft.Network/publicIPAddresses", 1, 80, r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]"),
+    "application_gateway": NameRule("Microsoft.Network/applicationGateways", 1, 80,
+                                    r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]"),
+    "waf_policy": NameRule("Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies", 1, 128,
+                           r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]"),
     "managed_identity": NameRule("Microsoft.ManagedIdentity/userAssignedIdentities", 3, 128,
                                  r"[A-Za-z0-9][A-Za-z0-9_-]*"),
 }
@@ -137,6 +142,9 @@ ABBREVIATIONS: dict[str, str] = {
     "management_lock": "lock",
     "managed_identity": "id",
     "container_apps_environment": "cae",
+    "public_ip": "pip",
+    "application_gateway": "agw",
+    "waf_policy": "waf",
 }
 
 GLOBALLY_UNIQUE = frozenset(kind for kind, rule in NAME_RULES.items() if rule.scope == "global")

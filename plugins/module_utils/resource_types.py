@@ -95,6 +95,17 @@ _TYPES = [
                  create_only=("properties.subnet.id",),
                  sets=("properties.privateLinkServiceConnections[].properties.groupIds",)),
     ResourceType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", NETWORK, exact_maps=()),
+    # Zones are chosen at creation (a zonal or zone-redundant address cannot move).
+    ResourceType("Microsoft.Network/publicIPAddresses", NETWORK, create_only=("zones", "sku.name"),
+                 read_only=("properties.ipAddress", "properties.ipConfiguration")),
+    ResourceType("Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies", NETWORK,
+                 read_only=("properties.applicationGateways", "properties.httpListeners",
+                            "properties.pathBasedRules", "properties.resourceState"),
+                 list_keys={"properties.managedRules.managedRuleSets": ("ruleSetType",)}),
+    # The gateway's zones are fixed at creation; its sub-resources are keyed by name (the engine's default).
+    ResourceType("Microsoft.Network/applicationGateways", NETWORK, create_only=("zones",),
+                 read_only=("properties.operationalState", "properties.resourceState",
+                            "properties.defaultPredefinedSslPolicy")),
     ResourceType("Microsoft.Network/networkWatchers", NETWORK),
     ResourceType("Microsoft.Network/networkWatchers/flowLogs", NETWORK),
     ResourceType("Microsoft.Storage/storageAccounts", "2023-05-01", update="PATCH",
@@ -111,6 +122,10 @@ _TYPES = [
                             "properties.networkAcls.ipRules": ("value",)}),
     # Written through the vault's data plane by the engine (values never pass ARM); the ARM version reads metadata.
     ResourceType("Microsoft.KeyVault/vaults/secrets", "2023-07-01", write_only=("properties.value",)),
+    # A certificate lives in the vault's data plane only (Key Vault REST 7.4): the engine issues it (a Self issuer
+    # policy) or imports the operators' PFX once, and never issues a new version on a later run.
+    ResourceType("Microsoft.KeyVault/vaults/certificates", "7.4", exact_maps=(),
+                 write_only=("properties.value", "properties.pwd")),
     ResourceType("Microsoft.DBforPostgreSQL/flexibleServers", "2024-08-01",
                  write_only=("properties.administratorLoginPassword",),
                  create_only=("properties.version", "properties.administratorLogin", "properties.network",

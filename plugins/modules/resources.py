@@ -92,6 +92,14 @@ options:
         assignments are never touched.
     type: bool
     default: false
+  keep_identities:
+    description:
+      - Resource IDs of identities the deployment plans outside this run's O(resources) (the Application Gateway's
+        identity, when the identity role runs alone or with C(--tags identity)) - O(purge_identities) never deletes
+        them or their role assignments.
+    type: list
+    elements: str
+    default: []
   missing_dependencies:
     description:
       - V(fail) sends every write and lets Azure refuse one whose dependency is missing.
@@ -115,7 +123,7 @@ options:
       - Options for the resources of one role, when one run applies the slices of several roles (the site
         playbook applies the whole plan in one pass). Keys are role names, matched with each planned entry's
         C(role); values are dictionaries of O(purge_tags), O(partial_lists), O(purge_children),
-        O(missing_dependencies), O(restart), O(recover_soft_deleted) and O(purge_identities).
+        O(missing_dependencies), O(restart), O(recover_soft_deleted), O(purge_identities) and O(keep_identities).
       - Entries of a role not named here, and entries without a role, follow the module's own options.
     type: dict
     default: {}
@@ -223,6 +231,7 @@ def main() -> None:
             "partial_lists": {"type": "dict", "default": {}},
             "purge_children": {"type": "list", "elements": "str", "default": []},
             "purge_identities": {"type": "bool", "default": False},
+            "keep_identities": {"type": "list", "elements": "str", "default": []},
             "missing_dependencies": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
             "restart": {"type": "bool", "default": True},
             "recover_soft_deleted": {"type": "bool", "default": True},
@@ -237,7 +246,7 @@ def main() -> None:
         partial_lists={str(k).lower(): list(v or []) for k, v in params["partial_lists"].items()},
         purge_children=params["purge_children"], missing_dependencies=params["missing_dependencies"],
         restart=params["restart"], recover_soft_deleted=params["recover_soft_deleted"],
-        purge_identities=params["purge_identities"])
+        purge_identities=params["purge_identities"], keep_identities=params["keep_identities"])
     try:
         # The plan is checked before anything is sent: unknown types, bad IDs, cycles, misplaced secrets.
         engine = Engine(None, params["resources"], options, None,  # type: ignore[arg-type]

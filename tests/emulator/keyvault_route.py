@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 VAULTS_TYPE = "microsoft.keyvault/vaults"
 SECRETS_DATA = "Microsoft.KeyVault/vaults/secrets"
+CERTIFICATES_DATA = "Microsoft.KeyVault/vaults/certificates"
 
 
 def _error(status: int, code: str, message: str, inner: str | None = None,
@@ -39,6 +40,18 @@ def required_permission(method: str, subpath: str) -> tuple[str, str]:
         if method == "DELETE":
             return f"{SECRETS_DATA}/purge/action", "purge"
         return f"{SECRETS_DATA}/readMetadata/action", "list"
+    if head == "certificates":
+        # Key Vault's certificate data actions (the Key Vault Certificates Officer role holds them all).
+        tail = parts[2].lower() if len(parts) > 2 else ""
+        if method == "POST" and tail == "create":
+            return f"{CERTIFICATES_DATA}/create/action", "create"
+        if method == "POST" and tail == "import":
+            return f"{CERTIFICATES_DATA}/import/action", "import"
+        if method in ("PATCH", "PUT"):
+            return f"{CERTIFICATES_DATA}/update/action", "update"
+        if method == "DELETE":
+            return f"{CERTIFICATES_DATA}/delete", "delete"
+        return f"{CERTIFICATES_DATA}/read", "get"
     if head == "secrets":
         if method == "PUT":
             return f"{SECRETS_DATA}/setSecret/action", "set"
@@ -111,6 +124,8 @@ def secret_scope(vault_id: str, subpath: str) -> str:
     parts = [p for p in subpath.strip("/").split("/") if p]
     if len(parts) >= 2 and parts[0].lower() == "secrets" and parts[1].lower() not in ("restore",):
         return f"{vault_id}/secrets/{parts[1]}"
+    if len(parts) >= 2 and parts[0].lower() == "certificates":
+        return f"{vault_id}/certificates/{parts[1]}"
     return vault_id
 
 
@@ -165,7 +180,8 @@ def _authorize(ctx: Ctx, vault: Resource, caller: Caller, method: str, subpath: 
     for policy in props.get("accessPolicies") or []:
         if str(policy.get("objectId", "")).lower() != caller.object_id.lower():
             continue
-        granted = {p.lower() for p in (policy.get("permissions", {}).get("secrets") or [])}
+        family = "certificates" if subpath.strip("/").lower().startswith("certificates") else "secrets"
+        granted = {p.lower() for p in (policy.get("permissions", {}).get(family) or [])}
         if permission in granted or "all" in granted:
             return None
     return _error(

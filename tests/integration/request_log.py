@@ -67,12 +67,17 @@ def azure_requests(entries: Iterable[Mapping[str, Any]]) -> list[str]:
 # Fields of a plan entry that describe it rather than being part of its ARM body.
 PLAN_ENTRY_FIELDS = frozenset({"id", "type", "name", "depends_on", "api_version", "role", "manage", "state"})
 RUNTIME_PLACEHOLDER = re.compile(r"^<runtime:[a-z][a-z0-9-]*(:.+)?>$")
+# A public property inside a longer string (a Key Vault secret ID on the vault's URI): the rest must match exactly.
+EMBEDDED_PLACEHOLDER = re.compile(r"<runtime:public-property:[^<>]+>")
 
 
 def _outside(sent: Any, planned: Any, path: str) -> list[str]:
     """What in a sent body the planned one does not have (a run-time placeholder stands for any value)."""
     if isinstance(planned, str) and RUNTIME_PLACEHOLDER.match(planned):
         return []
+    if isinstance(planned, str) and isinstance(sent, str) and EMBEDDED_PLACEHOLDER.search(planned):
+        pattern = ".+".join(re.escape(part) for part in EMBEDDED_PLACEHOLDER.split(planned))
+        return [] if re.fullmatch(pattern, sent) else [f"{path}: sent {sent!r}, planned {planned!r}"]
     if isinstance(sent, dict) and isinstance(planned, dict):
         return [p for key, value in sent.items()
                 for p in (_outside(value, planned[key], f"{path}.{key}") if key in planned

@@ -164,6 +164,14 @@ TOP_LEVEL = [
          {"properties": {"category": "Cost", "amount": 100, "timeGrain": "Monthly",
                          "timePeriod": {"startDate": "2026-01-01T00:00:00Z"}}},
          ("properties.notification", {}), ("properties.amount", "100")),
+    Case("Microsoft.Network/publicIPAddresses", "2024-05-01", "{rg}/providers/Microsoft.Network/publicIPAddresses/{n}",
+         {"location": LOC, "sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}},
+         ("properties.publicIPAllocMethod", "Static"), ("properties.idleTimeoutInMinutes", "4")),
+    Case("Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies", "2024-05-01",
+         "{rg}/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/{n}",
+         {"location": LOC, "properties": {"managedRules": {"managedRuleSets": [
+             {"ruleSetType": "OWASP", "ruleSetVersion": "3.2"}]}}},
+         ("properties.policySetting", {}), ("properties.customRules", {})),
     # A consumption-only environment in Azure's own network: no subnet needed.
     Case("Microsoft.App/managedEnvironments", "2025-07-01", "{rg}/providers/Microsoft.App/managedEnvironments/{n}",
          {"location": LOC, "properties": {"zoneRedundant": False}},
@@ -171,6 +179,11 @@ TOP_LEVEL = [
 ]
 
 CHILDREN = [
+    # Top-level, but a gateway needs a network, an address and a WAF policy to pass Azure's other rules: checked in
+    # process like the children.
+    Case("Microsoft.Network/applicationGateways", "2024-05-01", "",
+         {"location": LOC, "properties": {"sku": {"name": "WAF_v2", "tier": "WAF_v2"}}},
+         ("properties.autoscaleConfig", {}), ("properties.enableHttp2", "true")),
     Case("Microsoft.Network/privateDnsZones/A", "2024-06-01", "",
          {"properties": {"ttl": 3600, "aRecords": [{"ipv4Address": "10.0.1.4"}]}},
          ("properties.aRecord", []), ("properties.ttl", "3600")),

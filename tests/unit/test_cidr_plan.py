@@ -149,20 +149,28 @@ def test_next_free_never_overlaps_and_is_the_lowest(table: dict[str, str], prefi
 
 # --- subnet_plan -------------------------------------------------------------------------------
 
-def test_test_env_gets_the_five_tiers_without_apim() -> None:
+def test_test_env_gets_the_six_tiers_without_apim() -> None:
     assert subnet_plan("10.10.0.0/16", TIERS, "test") == {
         "containerapps": "10.10.1.0/24",
         "db": "10.10.2.0/24",
         "redis": "10.10.3.0/24",
         "storage": "10.10.4.0/24",
+        "appgw": "10.10.6.0/24",
         "mgmt": "10.10.10.0/24",
     }
+
+
+def test_a_gateway_tier_overlapping_another_is_refused() -> None:
+    """The appgw tier is checked like every tier: moved onto the storage subnet's block, the plan is refused."""
+    moved = [dict(t, offset=4) if t["name"] == "appgw" else t for t in TIERS]
+    with pytest.raises(CidrPlanError, match="appgw"):
+        subnet_plan("10.10.0.0/16", moved, "test")
 
 
 def test_prod_env_adds_apim_at_dot_5() -> None:
     plan = subnet_plan("10.30.0.0/16", TIERS, "prod")
     assert plan["apim"] == "10.30.5.0/24"
-    assert list(plan) == ["containerapps", "db", "redis", "storage", "apim", "mgmt"]
+    assert list(plan) == ["containerapps", "db", "redis", "storage", "apim", "appgw", "mgmt"]
 
 
 @pytest.mark.parametrize("env", ["dev", "test", "stg"])

@@ -76,6 +76,10 @@ KIND_OF_TYPE: dict[str, str | None] = {
     "Microsoft.Security/pricings": None,
     "Microsoft.App/managedEnvironments": "container_apps_environment",
     "Microsoft.Network/privateDnsZones/A": None,
+    "Microsoft.KeyVault/vaults/certificates": "key_vault_secret",
+    "Microsoft.Network/publicIPAddresses": "public_ip",
+    "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies": "waf_policy",
+    "Microsoft.Network/applicationGateways": "application_gateway",
 }
 # Names that are not ours to choose, checked against what Azure fixes them to.
 FIXED_NAMES: dict[str, str] = {
@@ -117,9 +121,9 @@ def test_westeu_test_1_address_plan() -> None:
     assert TEST["address_space"] == "10.10.0.0/16"
     assert {t: s["address_prefix"] for t, s in TEST["subnets"].items()} == {
         "containerapps": "10.10.1.0/24", "db": "10.10.2.0/24", "redis": "10.10.3.0/24",
-        "storage": "10.10.4.0/24", "mgmt": "10.10.10.0/24"}
+        "storage": "10.10.4.0/24", "appgw": "10.10.6.0/24", "mgmt": "10.10.10.0/24"}
     prefixes = {r["properties"]["addressPrefix"] for r in by_type(TEST, "Microsoft.Network/virtualNetworks/subnets")}
-    assert "10.10.5.0/24" not in prefixes and len(prefixes) == 5
+    assert "10.10.5.0/24" not in prefixes and len(prefixes) == 6
 
 
 def test_westeu_prod_1_address_plan_includes_apim() -> None:
@@ -127,7 +131,8 @@ def test_westeu_prod_1_address_plan_includes_apim() -> None:
     subnets = {t: s["address_prefix"] for t, s in PROD["subnets"].items()}
     assert subnets["apim"] == "10.30.5.0/24"
     assert sorted(subnets.values(), key=ipaddress.ip_network) == [
-        "10.30.1.0/24", "10.30.2.0/24", "10.30.3.0/24", "10.30.4.0/24", "10.30.5.0/24", "10.30.10.0/24"]
+        "10.30.1.0/24", "10.30.2.0/24", "10.30.3.0/24", "10.30.4.0/24", "10.30.5.0/24", "10.30.6.0/24",
+        "10.30.10.0/24"]
     [vnet] = by_type(PROD, "Microsoft.Network/virtualNetworks")
     assert vnet["properties"]["addressSpace"]["addressPrefixes"] == ["10.30.0.0/16"]
 
@@ -689,3 +694,174 @@ def test_a_tier_whose_zone_redundancy_is_not_a_boolean_is_refused() -> None:
     inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
     inputs["tier"] = {**inputs["tier"], "apps": {"zone_redundant": "yes"}}
     assert any("cf_tier.apps.zone_redundant" in p for p in deployment_model.validate_inputs(inputs))
+
+
+# --- edge: Application Gateway WAF_v2 with TLS from Key Vault (issue 11) ---------------------------------------
+
+def _edge(model: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+    [gateway] = by_type(model, "Microsoft.Network/applicationGateways")
+    [waf] = by_type(model, "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies")
+    [pip] = by_type(model, "Microsoft.Network/publicIPAddresses")
+    [cert] = by_type(model, "Microsoft.KeyVault/vaults/certificates")
+    return gateway, waf, pip, cert
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_gateway_subnet_is_its_own_and_admits_what_application_gateway_v2_needs(deployment: str) -> None:
+    model = MODELS[deployment]
+    subnet = model["subnets"]["appgw"]
+    vnet = ipaddress.ip_network(model["address_space"])
+    assert subnet["address_prefix"] == str(list(vnet.subnets(new_prefix=24))[6])
+    gateway, *_ = _edge(model)
+    [config] = gateway["properties"]["gatewayIPConfigurations"]
+    assert config["properties"]["subnet"]["id"] == subnet["id"]
+    # Nothing else is planned into the gateway's subnet.
+    others = [r["id"] for r in model["resources"] if subnet["id"] in json.dumps(r["properties"])
+              and r["type"] not in ("Microsoft.Network/applicationGateways", "Microsoft.KeyVault/vaults",
+                                    "Microsoft.Network/virtualNetworks/subnets")]
+    assert others == []
+    rules = {r["name"]: r["properties"] for r in subnet["nsg_rules"]}
+    manager = rules["allow-gateway-manager-inbound"]
+    assert (manager["sourceAddressPrefix"], manager["destinationPortRange"], manager["access"]) == (
+        "GatewayManager", "65200-65535", "Allow")
+    assert manager["priority"] < rules["deny-all-inbound"]["priority"]
+    assert {(r["sourceAddressPrefix"], r["destinationPortRange"]) for r in rules.values() if r["access"] == "Allow"} \
+        >= {("Internet", "443"), ("Internet", "80"), ("AzureLoadBalancer", "*")}
+    # The services' subnet lets the gateway's backend traffic in (from the virtual network, which holds it).
+    [backend] = [r for r in model["subnets"]["containerapps"]["nsg_rules"] if r["name"] == "allow-http-https-from-vnet"]
+    assert backend["properties"]["sourceAddressPrefix"] == "VirtualNetwork"
+    assert "443" in backend["properties"]["destinationPortRanges"]
+    # Its backend is the Container Apps environment's static IP, once the environment exists.
+    env_id = model["apps"]["environment_id"]
+    [pool] = gateway["properties"]["backendAddressPools"]
+    assert pool["properties"]["backendAddresses"] == [
+        {"ipAddress": f"<runtime:public-property:{env_id}:properties.staticIp>"}]
+    assert env_id in gateway["depends_on"]
+
+
+def test_gateway_follows_the_tier_waf_blocks_in_production_and_detects_elsewhere() -> None:
+    test_gw, test_waf, test_pip, _ = _edge(TEST)
+    prod_gw, prod_waf, prod_pip, _ = _edge(PROD)
+    for gateway, waf, pip in ((test_gw, test_waf, test_pip), (prod_gw, prod_waf, prod_pip)):
+        assert gateway["properties"]["sku"] == {"name": "WAF_v2", "tier": "WAF_v2"}
+        assert gateway["properties"]["firewallPolicy"] == {"id": waf["id"]}
+        assert waf["id"] in gateway["depends_on"] and pip["id"] in gateway["depends_on"]
+        assert pip["sku"]["name"] == "Standard"
+        assert pip["properties"]["publicIPAllocationMethod"] == "Static"
+        assert waf["properties"]["managedRules"]["managedRuleSets"] == [{"ruleSetType": "OWASP", "ruleSetVersion": "3.2"}]
+        [rate] = waf["properties"]["customRules"]
+        assert rate["ruleType"] == "RateLimitRule" and rate["action"] == "Block"
+    assert test_waf["properties"]["policySettings"]["mode"] == "Detection"
+    assert prod_waf["properties"]["policySettings"]["mode"] == "Prevention"
+    assert test_waf["properties"]["customRules"][0]["rateLimitThreshold"] == TEST["tier"]["edge"]["rate_limit_per_minute"]
+    assert prod_waf["properties"]["customRules"][0]["rateLimitThreshold"] == PROD["tier"]["edge"]["rate_limit_per_minute"]
+    assert test_gw["properties"]["autoscaleConfiguration"] == {"minCapacity": 0, "maxCapacity": 2}
+    assert prod_gw["properties"]["autoscaleConfiguration"] == {"minCapacity": 2, "maxCapacity": 10}
+    assert prod_gw["zones"] == prod_pip["zones"] == ["1", "2", "3"]
+    assert "zones" not in test_gw and "zones" not in test_pip
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_https_listener_takes_its_certificate_from_key_vault_and_http_redirects(deployment: str) -> None:
+    model = MODELS[deployment]
+    gateway, _, _, cert = _edge(model)
+    props = gateway["properties"]
+    host = model["edge"]["host_name"]
+    assert host == f"{deployment}.complianceflow.example"
+    [ssl] = props["sslCertificates"]
+    kv_id = model["ids"]["key_vault"]
+    # Versionless, on the vault's own URI: renewals reach the gateway without a run.
+    assert ssl["properties"]["keyVaultSecretId"] == (
+        f"<runtime:public-property:{kv_id}:properties.vaultUri>secrets/{cert['name']}")
+    [identity_id] = gateway["identity"]["userAssignedIdentities"]
+    assert gateway["identity"]["type"] == "UserAssigned"
+    [grant] = [r for r in by_type(model, "Microsoft.Authorization/roleAssignments")
+               if r["properties"]["principalId"] == f"<runtime:public-property:{identity_id}:properties.principalId>"]
+    assert grant["id"].startswith(f"{kv_id}/secrets/{cert['name']}/providers/")
+    assert grant["properties"]["roleDefinitionId"].endswith(deployment_model.KEY_VAULT_SECRETS_USER)
+    assert {grant["id"], cert["id"], identity_id} <= set(gateway["depends_on"])
+    listeners = {item["name"]: item["properties"] for item in props["httpListeners"]}
+    assert listeners["https"]["protocol"] == "Https" and listeners["https"]["hostName"] == host
+    assert listeners["https"]["sslCertificate"]["id"] == f"{gateway['id']}/sslCertificates/{ssl['name']}"
+    rules = {item["name"]: item["properties"] for item in props["requestRoutingRules"]}
+    redirect = {item["name"]: item["properties"] for item in props["redirectConfigurations"]}
+    [to_https] = [r for r in rules.values() if r["httpListener"]["id"].endswith("/httpListeners/http")]
+    target = redirect[to_https["redirectConfiguration"]["id"].rsplit("/", 1)[1]]
+    assert target["redirectType"] == "Permanent" and target["targetListener"]["id"].endswith("/httpListeners/https")
+    # Every reference inside the gateway names an item the gateway has.
+    names = {f"{gateway['id']}/{collection}/{item['name']}" for collection, items in props.items()
+             if isinstance(items, list) for item in items if isinstance(item, dict) and "name" in item}
+    refs = re.findall(r'"id": "(' + re.escape(gateway["id"]) + r'/[^"]+)"', json.dumps(props))
+    assert refs and set(refs) <= names
+    [probe] = props["probes"]
+    assert (probe["properties"]["host"], probe["properties"]["path"]) == (host, model["tier"]["edge"]["probe_path"])
+
+
+def test_certificate_is_self_signed_outside_production_and_imported_in_production() -> None:
+    *_, test_cert = _edge(TEST)
+    *_, prod_cert = _edge(PROD)
+    policy = test_cert["properties"]["policy"]
+    assert policy["issuer"] == {"name": "Self"}
+    assert policy["x509_props"]["subject"] == f"CN={TEST['edge']['host_name']}"
+    assert "value" not in test_cert["properties"]
+    assert prod_cert["properties"]["value"] == "<runtime:gateway-certificate-pfx>"
+    assert "issuer" not in prod_cert["properties"]["policy"]
+    # The runner may create and import certificates in its vault.
+    officer = [r for r in by_type(TEST, "Microsoft.Authorization/roleAssignments")
+               if r["properties"]["roleDefinitionId"].endswith(deployment_model.KEY_VAULT_CERTIFICATES_OFFICER)]
+    assert [r["properties"]["principalId"] for r in officer] == ["<runtime:principal-id>"]
+
+
+def test_gateway_is_diagnosed_and_alerts_on_unhealthy_backends_with_a_runbook() -> None:
+    gateway, *_ = _edge(TEST)
+    [setting] = [r for r in by_type(TEST, "Microsoft.Insights/diagnosticSettings") if r["id"].startswith(gateway["id"] + "/")]
+    assert setting["properties"]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+    [alert] = [r for r in by_type(TEST, "Microsoft.Insights/metricAlerts") if r["properties"]["scopes"] == [gateway["id"]]]
+    [criterion] = alert["properties"]["criteria"]["allOf"]
+    assert (criterion["metricName"], criterion["operator"], criterion["threshold"]) == ("UnhealthyHostCount", "GreaterThan", 0)
+    runbook = re.search(r"runbook: (\S+\.md)", alert["properties"]["description"])
+    assert runbook and (REPO / "docs" / "runbooks" / runbook.group(1)).exists()
+
+
+@pytest.mark.parametrize(("setting", "value", "variable"), [
+    ("min_capacity", -1, "cf_tier.edge.min_capacity"),
+    ("max_capacity", 126, "cf_tier.edge.max_capacity"),
+    ("max_capacity", 1, "cf_tier.edge.max_capacity"),
+    ("waf_mode", "Block", "cf_tier.edge.waf_mode"),
+    ("rate_limit_per_minute", 0, "cf_tier.edge.rate_limit_per_minute"),
+    ("probe_path", "healthz", "cf_tier.edge.probe_path"),
+    ("certificate", "letsencrypt", "cf_tier.edge.certificate"),
+])
+def test_bad_edge_settings_are_refused_naming_the_variable(setting: str, value: Any, variable: str) -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["tier"]["edge"] = {**inputs["tier"]["edge"], setting: value}
+    problems = deployment_model.validate_inputs(inputs)
+    assert any(f"{variable}:" in p for p in problems), problems
+
+
+def test_autoscale_maximum_below_minimum_is_refused() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-stg-1")
+    inputs["tier"]["edge"] = {**inputs["tier"]["edge"], "min_capacity": 5, "max_capacity": 4}
+    assert any("cf_tier.edge.max_capacity:" in p and "below min_capacity 5" in p
+               for p in deployment_model.validate_inputs(inputs))
+
+
+def test_production_without_the_operators_certificate_is_refused_where_it_is_imported() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-prod-1")
+    # plan.yml and runs without the edge role do not ask for it.
+    assert deployment_model.validate_inputs({**inputs, "gateway_certificate_given": None}) == []
+    problems = deployment_model.validate_inputs({**inputs, "gateway_certificate_given": False})
+    assert any("keyvault_gateway_certificate_pfx:" in p for p in problems), problems
+    assert deployment_model.validate_inputs({**inputs, "gateway_certificate_given": True}) == []
+    # A self-signed tier needs nothing from the operators.
+    test_inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    assert deployment_model.validate_inputs({**test_inputs, "gateway_certificate_given": False}) == []
+
+
+def test_host_name_must_be_a_dns_name() -> None:
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    problems = deployment_model.validate_inputs({**inputs, "public_host_name": "Not A Host"})
+    assert any("edge_host_name:" in p for p in problems), problems
+    custom = deployment_model.build_deployment({**inputs, "public_host_name": "api.test.example.org"})
+    [cert] = by_type(custom, "Microsoft.KeyVault/vaults/certificates")
+    assert cert["properties"]["policy"]["x509_props"]["subject"] == "CN=api.test.example.org"

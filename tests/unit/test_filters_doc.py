@@ -112,7 +112,8 @@ def test_filters_work_in_a_real_template() -> None:
     assert values["next"] == "10.0.0.0/16"
     assert values["next24"] == "192.168.0.0/24"
     assert values["test_subnets"] == {"containerapps": "10.10.1.0/24", "db": "10.10.2.0/24", "redis": "10.10.3.0/24",
-                                      "storage": "10.10.4.0/24", "mgmt": "10.10.10.0/24"}
+                                      "storage": "10.10.4.0/24", "appgw": "10.10.6.0/24",
+                                      "mgmt": "10.10.10.0/24"}
     assert values["prod_subnets"]["apim"] == "10.30.5.0/24"
     assert any("consecutive hyphens" in problem for problem in values["bad_name"])
 

@@ -67,6 +67,10 @@ AZURE_RULES: dict[str, AzureRule] = {
     "private_dns_link": AzureRule(1, 80, _ALNUM_ENDS),
     "network_watcher": AzureRule(1, 80, _ALNUM_ENDS),
     "flow_log": AzureRule(1, 80, _ALNUM_ENDS),
+    "public_ip": AzureRule(1, 80, _ALNUM_ENDS),
+    "application_gateway": AzureRule(1, 80, _ALNUM_ENDS),
+    # ApplicationGatewayWebApplicationFirewallPolicies: up to 128 characters (Microsoft.Network's REST spec).
+    "waf_policy": AzureRule(1, 128, _ALNUM_ENDS),
     # Globally unique: DNS labels.
     "postgresql_server": AzureRule(3, 63, r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"),
     "redis": AzureRule(1, 63, r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?", no_double_hyphen=True),

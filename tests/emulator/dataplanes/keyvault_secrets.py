@@ -24,8 +24,11 @@ Behaviour modelled, as Key Vault does it:
 Persistence: one JSON file per vault under ``state_dir/keyvault/``, rewritten atomically on every change, so a
 restarted emulator serves the same secrets.
 
-Known gaps: backup/restore of secrets, certificates-backed (managed) secrets and the ``previousVersion``
-field are not modelled (501 ``NotImplemented`` for backup/restore).
+Certificates (create with a Self issuer, get, import; their managed secrets) are served by the same vault state,
+from dataplanes/keyvault_certificates.py.
+
+Known gaps: backup/restore of secrets and the ``previousVersion`` field are not modelled (501 ``NotImplemented``
+for backup/restore).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import datetime as dt
 import json
 import os
 import pathlib
@@ -43,6 +47,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
+
+from . import keyvault_certificates as certs
 
 # The api-versions azure-keyvault-secrets 4.x knows; Key Vault refuses others.
 SUPPORTED_API_VERSIONS = frozenset(
@@ -181,6 +187,8 @@ class KeyVaultSecretsPlane:
             return self._secrets_route(ctx)
         if head == "deletedsecrets":
             return self._deleted_route(ctx)
+        if head == "certificates":
+            return self._certificates_route(ctx)
         raise _KvError(404, "NotFound", f"The requested resource {subpath!r} is not found.")
 
     def _secrets_route(self, ctx: _Request) -> Response:
@@ -227,6 +235,99 @@ class KeyVaultSecretsPlane:
         if len(parts) == 3 and parts[2].lower() == "recover" and method == "POST":
             return self._recover(ctx, parts[1])
         raise _method_not_allowed(method)
+
+    # ------------------------------------------------------------------------------------------- certificates
+    def _certificates_route(self, ctx: _Request) -> Response:
+        """Create (Self issuer), pending operation, get and import (dataplanes/keyvault_certificates.py)."""
+        parts, method = ctx.parts, ctx.method
+        if len(parts) < 2:
+            raise _method_not_allowed(method)
+        name = parts[1]
+        if not SECRET_NAME_RE.match(name):
+            raise _bad(f"The request URI contains an invalid name: {name}")
+        tail = parts[2].lower() if len(parts) > 2 else ""
+        try:
+            if tail == "create" and method == "POST":
+                return self._create_certificate(ctx, name)
+            if tail == "import" and method == "POST":
+                return self._import_certificate(ctx, name)
+            if tail == "pending" and method == "GET":
+                pending = (ctx.vault.get("certificates", {}).get(name.lower()) or {}).get("pending")
+                if not pending:
+                    raise _KvError(404, "PendingCertificateNotFound", f"Pending certificate not found: {name}")
+                return _ok(certs.operation(ctx.base_url, name, pending["issuer"], pending["request_id"], True))
+            if tail in ("", "latest") or VERSION_RE.match(tail):
+                if method != "GET":
+                    raise _method_not_allowed(method)
+                entry = ctx.vault.get("certificates", {}).get(name.lower())
+                if not entry or not entry["versions"]:
+                    raise certs.not_found(name)
+                version = entry["versions"][-1] if tail in ("", "latest") else next(
+                    (v for v in entry["versions"] if v["version"] == tail), None)
+                if version is None:
+                    raise certs.not_found(f"{name}/{tail}")
+                return _ok(certs.bundle(ctx.base_url, entry["name"], version, self._recovery(ctx.vault)))
+        except certs.CertificateError as err:
+            raise _KvError(err.status, err.code, err.message) from err
+        raise _KvError(404, "NotFound", "The requested resource is not found.")
+
+    def _recovery(self, vault: dict[str, Any]) -> dict[str, Any]:
+        return {"recoverableDays": vault["recoverable_days"],
+                "recoveryLevel": recovery_level(vault["recoverable_days"], vault["purge_protection"])}
+
+    def _store_certificate(self, ctx: _Request, name: str, key: Any, cert: Any, chain: list[Any],
+                           policy: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        tags = _tags(payload)
+        enabled = _attributes(payload.get("attributes")).get("enabled", True)
+        secret_entry = ctx.vault["secrets"].get(name.lower())
+        if secret_entry and secret_entry["deleted"]:
+            raise _KvError(409, "Conflict", f"Certificate {name} is currently in a deleted but recoverable state, "
+                           "and its name cannot be reused; in this state, the certificate can only be recovered "
+                           "or purged.")
+        if secret_entry and secret_entry["versions"] and not secret_entry["versions"][-1].get("managed"):
+            raise _KvError(409, "Conflict", f"There is already a secret named {name} that no certificate manages.")
+        now = int(self._clock())
+        version = certs.version_record(cert, policy, tags, now, enabled)
+        entry = ctx.vault.setdefault("certificates", {}).setdefault(
+            name.lower(), {"name": name, "versions": [], "pending": None})
+        entry["versions"].append(version)
+        if secret_entry is None:
+            secret_entry = {"name": name, "versions": [], "deleted": None}
+            ctx.vault["secrets"][name.lower()] = secret_entry
+        content_type = policy["secret_props"]["contentType"]
+        secret_entry["versions"].append({
+            "version": version["version"],
+            "value": certs.secret_value(key, cert, chain, content_type, name),
+            "contentType": content_type,
+            "tags": tags,
+            "managed": True,
+            "kid": f"{ctx.base_url}keys/{name}/{version['version']}",
+            "attributes": {"enabled": enabled, "nbf": version["nbf"], "exp": version["exp"], "created": now,
+                           "updated": now},
+        })
+        return entry
+
+    def _create_certificate(self, ctx: _Request, name: str) -> Response:
+        payload = _json_body(ctx.body)
+        policy = certs.normalise_policy(payload.get("policy"), imported=False)
+        key, cert = certs.issue_self_signed(policy, dt.datetime.now(dt.UTC))
+        entry = self._store_certificate(ctx, name, key, cert, [], policy, payload)
+        entry["pending"] = {"issuer": "Self", "request_id": uuid.uuid4().hex}
+        self._save(ctx.vault)
+        body = certs.operation(ctx.base_url, entry["name"], "Self", entry["pending"]["request_id"], False)
+        headers = {**JSON_HEADERS, "Location": f"{ctx.base_url}certificates/{name}/pending?api-version={ctx.api_version}",
+                   "Retry-After": "1"}
+        return 202, headers, json.dumps(body).encode()
+
+    def _import_certificate(self, ctx: _Request, name: str) -> Response:
+        payload = _json_body(ctx.body)
+        key, cert, chain = certs.load_import(payload.get("value"), payload.get("pwd"))
+        policy = certs.normalise_policy(payload.get("policy"), imported=True)
+        subject = cert.subject.rfc4514_string()
+        policy.setdefault("x509_props", {}).setdefault("subject", ",".join(reversed(subject.split(","))))
+        entry = self._store_certificate(ctx, name, key, cert, chain, policy, payload)
+        self._save(ctx.vault)
+        return _ok(certs.bundle(ctx.base_url, entry["name"], entry["versions"][-1], self._recovery(ctx.vault)))
 
     # ------------------------------------------------------------------------------------------- operations
     def _set_secret(self, ctx: _Request, name: str) -> Response:
@@ -373,6 +474,10 @@ class KeyVaultSecretsPlane:
             out["contentType"] = version["contentType"]
         if version.get("tags"):
             out["tags"] = dict(version["tags"])
+        if version.get("managed"):
+            # The secret of a certificate: Key Vault marks it managed and names the certificate's key.
+            out["managed"] = True
+            out["kid"] = version["kid"]
         return out
 
     def _bundle(

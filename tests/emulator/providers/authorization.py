@@ -138,6 +138,11 @@ BUILTIN_ROLES: dict[str, dict[str, Any]] = {
         _role("Key Vault Secrets Officer", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
               "Perform any action on the secrets of a key vault, except manage permissions.",
               _KV_READ_ACTIONS, data_actions=["Microsoft.KeyVault/vaults/secrets/*"]),
+        _role("Key Vault Certificates Officer", "a4417e6f-fecd-4de8-b567-7b0420556985",
+              "Perform any action on the certificates of a key vault, except manage permissions.",
+              _KV_READ_ACTIONS, data_actions=["Microsoft.KeyVault/vaults/certificatecas/*",
+                                              "Microsoft.KeyVault/vaults/certificates/*",
+                                              "Microsoft.KeyVault/vaults/certificatecontacts/write"]),
         # Azure built-in roles reference (Storage): read, write and delete containers and blobs.
         _role("Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
               "Read, write, and delete Azure Storage containers and blobs.",

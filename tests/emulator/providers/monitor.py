@@ -240,6 +240,12 @@ CATEGORIES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
         frozenset({"NetworkSecurityGroupEvent", "NetworkSecurityGroupRuleCounter"}), frozenset(),
         frozenset({"allLogs"})),
     "microsoft.network/virtualnetworks": (frozenset({"VMProtectionAlerts"}), _ALL_METRICS, frozenset({"allLogs"})),
+    "microsoft.network/applicationgateways": (
+        frozenset({"ApplicationGatewayAccessLog", "ApplicationGatewayPerformanceLog", "ApplicationGatewayFirewallLog"}),
+        _ALL_METRICS, frozenset({"allLogs"})),
+    "microsoft.network/publicipaddresses": (
+        frozenset({"DDoSProtectionNotifications", "DDoSMitigationFlowLogs", "DDoSMitigationReports"}), _ALL_METRICS,
+        frozenset({"allLogs", "audit"})),
     "microsoft.storage/storageaccounts": (frozenset(), frozenset({"Transaction"}), frozenset()),
     "microsoft.storage/storageaccounts/blobservices": _STORAGE_SERVICE,
     "microsoft.storage/storageaccounts/queueservices": _STORAGE_SERVICE,

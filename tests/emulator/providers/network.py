@@ -1,5 +1,6 @@
 """Microsoft.Network: virtual networks and subnets, NSGs and rules, private endpoints (+ DNS zone groups),
-network watchers and flow logs. Private DNS zones live in privatedns.py.
+network watchers and flow logs. Private DNS zones live in privatedns.py; public IP addresses, WAF policies and
+application gateways in applicationgateway.py.
 
 Inline children (VNet `subnets`, NSG `securityRules`) are stored only as child records; the parent's GET
 composes them, so the inline and child views can never disagree.
@@ -528,6 +529,14 @@ class PrivateEndpoints(_NetworkResource):
             raise ArmError(400, "InvalidResourceReference",
                            f"Resource {subnet_ref} referenced by resource {req.id} was not found. Please make sure "
                            "that the referenced resource exists, and that both resources are in the same region.")
+        gateways = [g.id for g in ctx.find(f"{NS}/applicationGateways")
+                    if any(id_equal(((c.get("properties") or {}).get("subnet") or {}).get("id"), subnet.id)
+                           for c in g.properties.get("gatewayIPConfigurations") or [])]
+        if gateways:
+            # An application gateway's subnet holds application gateways only.
+            raise ArmError(400, "SubnetUsedByApplicationGateway",
+                           f"Private endpoint {req.id} cannot be created in subnet {subnet.id}: it holds application "
+                           f"gateway {gateways[0]}, and an application gateway's subnet holds nothing else.")
         if subnet.properties.get("delegations"):
             raise ArmError(400, "PrivateEndpointCannotBeCreatedInSubnetThatHasDelegations",
                            f"Private endpoint {req.id} cannot be created in a subnet {subnet.id} since it has "

@@ -183,3 +183,24 @@ def test_secrets_are_generated_once_rotated_on_request_and_never_returned(run: M
     assert second != first
     text = repr(built) + repr(again) + repr(rotated)
     assert first not in text and second not in text
+
+
+def test_purge_identities_spares_the_identities_named_in_keep_identities(run: ModuleRunner, fresh: Any) -> None:
+    """The identity role run alone purges its deployment's unplanned identities, never the gateway's (edge role)."""
+    rg_id = run.rg_id("rg-keep")
+    tags = {"deployment": "westeu-test-1"}
+
+    def identity(name: str) -> dict[str, Any]:
+        return {"id": f"{rg_id}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+                "type": "Microsoft.ManagedIdentity/userAssignedIdentities", "location": "westeurope", "tags": tags,
+                "properties": {}, "depends_on": [rg_id]}
+
+    group = {"id": rg_id, "type": "Microsoft.Resources/resourceGroups", "location": "westeurope", "tags": tags,
+             "properties": {}}
+    built = run("resources", {"resources": [group, identity("id-user"), identity("id-appgw"), identity("id-gone")]})
+    assert built["counts"]["create"] == 4, built
+    purged = run("resources", {"resources": [group, identity("id-user")], "purge_identities": True,
+                               "keep_identities": [identity("id-appgw")["id"]]})
+    assert actions(purged) == {"rg-keep": "unchanged", "id-user": "unchanged", "id-gone": "delete"}, purged
+    left = {r["name"] for r in fresh.resources() if r["type"] == "Microsoft.ManagedIdentity/userAssignedIdentities"}
+    assert left == {"id-user", "id-appgw"}

@@ -19,6 +19,7 @@ Redis and Event Hubs slice per deployment): CI time is spent once, on the real e
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import os
@@ -46,7 +47,8 @@ HEALTH_URL_VARS = ("-e", json.dumps({"monitoring_availability_url": "{{ '" + HEA
                                                                    "'westeu-test-1' else '' }}"}))
 # Planned resources the emulator's admin API does not list by that ID: the runner's role assignment is named
 # after the principal that runs the play, and Key Vault secrets live in the vault's data plane (read below).
-NOT_LISTED_BY_ID = {"microsoft.authorization/roleassignments", "microsoft.keyvault/vaults/secrets"}
+NOT_LISTED_BY_ID = {"microsoft.authorization/roleassignments", "microsoft.keyvault/vaults/secrets",
+                    "microsoft.keyvault/vaults/certificates"}
 INLINE_CHILDREN = ("subnets", "securityRules", "virtualNetworkLinks")
 
 # Restated from the roles' documentation, so that a plan or role that lost one fails here.
@@ -61,7 +63,8 @@ CONSUMERS = {  # event hub -> (partitions, consuming services), group_vars/all.y
     "notification-events": (4, {"analytics"}),
     "analytics-events": (2, {"analytics"}),
 }
-STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string", "deployment-outputs",
+# gateway-tls: the Application Gateway certificate's managed secret (its key and chain, PKCS#12).
+STORED = sorted([*GENERATED, "redis-primary-key", "appinsights-connection-string", "deployment-outputs", "gateway-tls",
                  *(f"eventhub-{hub}-{right}-connection-string" for hub in CONSUMERS for right in ("send", "listen"))])
 # docs/monitoring.md: what each diagnosed type sends (logs, metrics), and the alert -> tier threshold key.
 DIAGNOSTICS = {
@@ -73,6 +76,8 @@ DIAGNOSTICS = {
     "microsoft.keyvault/vaults": (["allLogs"], ["AllMetrics"]),
     "microsoft.network/networksecuritygroups": (["allLogs"], []),
     "microsoft.network/virtualnetworks": (["allLogs"], ["AllMetrics"]),
+    "microsoft.network/applicationgateways": (["allLogs"], ["AllMetrics"]),
+    "microsoft.network/publicipaddresses": (["allLogs"], ["AllMetrics"]),
     "microsoft.storage/storageaccounts": ([], ["Transaction"]),
 }
 METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier threshold key)
@@ -93,6 +98,9 @@ METRIC_ALERTS = {  # alert -> (target type, metric, aggregation, window, tier th
                         "eventhubs_throttled_requests"),
     "evhns-server-errors": ("microsoft.eventhub/namespaces", "ServerErrors", "Total", "PT5M",
                             "eventhubs_server_errors"),
+    # No tier key: any unhealthy backend alerts (threshold 0).
+    "appgw-unhealthy-backends": ("microsoft.network/applicationgateways", "UnhealthyHostCount", "Average", "PT5M",
+                                 None),
 }
 LOG_ALERTS = {"kv-unauthorized": ("keyvault_unauthorized_requests", "PT5M"),
               "appi-failed-requests": ("appinsights_failed_request_percent", "PT5M"),
@@ -106,6 +114,7 @@ DAY = 86400
 REQUIRED_TAGS = {"app", "env", "owner", "costCenter"}
 SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+CERTIFICATES_OFFICER = "a4417e6f-fecd-4de8-b567-7b0420556985"
 
 
 def tier(deployment: str) -> dict[str, Any]:
@@ -310,7 +319,8 @@ def test_vault_server_databases_and_endpoints(stack: Stack) -> None:
         assert vault["softDeleteRetentionInDays"] == 90
         acls = vault["networkAcls"]
         assert acls["defaultAction"] == "Deny" and acls["bypass"] == "AzureServices"
-        assert [r["id"].lower() for r in acls["virtualNetworkRules"]] == [facts["subnets"]["containerapps"]["id"].lower()]
+        assert [r["id"].lower() for r in acls["virtualNetworkRules"]] == [
+            facts["subnets"][t]["id"].lower() for t in ("containerapps", "appgw")]
         endpoint_id = (f"{facts['resource_group_id']}/providers/Microsoft.Network/privateEndpoints/"
                        f"{facts['names']['key_vault_private_endpoint']}")
         endpoint = stack.resource(endpoint_id)["properties"]
@@ -337,14 +347,16 @@ def test_vault_server_databases_and_endpoints(stack: Stack) -> None:
             {e.strip().lower() for e in extensions["properties"]["value"].split(",")}
 
 
-def test_runner_holds_secrets_officer_on_the_vault(stack: Stack) -> None:
+def test_runner_holds_secrets_and_certificates_officer_on_the_vault(stack: Stack) -> None:
     for deployment in DEPLOYMENTS:
         vault_id = stack.facts[deployment]["ids"]["key_vault"].lower()
         grants = [r for r in stack.emulator.resources()
                   if r["type"].lower() == "microsoft.authorization/roleassignments"
                   and r["id"].lower().startswith(vault_id + "/")]
         at_vault = [g for g in grants if g["id"].lower().startswith(vault_id + "/providers/")]
-        assert [g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in at_vault] == [SECRETS_OFFICER]
+        # Secrets Officer for the secrets, Certificates Officer for the gateway's certificate (keyvault role).
+        assert sorted(g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in at_vault) == \
+            sorted([SECRETS_OFFICER, CERTIFICATES_OFFICER])
         # Below the vault, only the services' identities, each reading single secrets (the identity role).
         below = [g for g in grants if g not in at_vault]
         assert below and {g["properties"]["roleDefinitionId"].rsplit("/", 1)[-1] for g in below} == {SECRETS_USER}
@@ -556,6 +568,66 @@ def test_container_apps_environment_is_internal_in_its_delegated_subnet_and_reso
 
 
 @pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_edge_follows_the_tier_and_terminates_tls_with_the_vaults_certificate(stack: Stack, deployment: str) -> None:
+    """The gateway, its WAF policy and public IP against group_vars; its certificate read from the vault's data plane
+    (self-signed for the host name in test, the operators' own in production), issued or imported exactly once."""
+    from cryptography import x509
+
+    from tests.integration.operator_certificate import certificate
+
+    edge, facts = tier(deployment)["edge"], stack.facts[deployment]
+    host = f"{deployment}.complianceflow.example"
+    [gateway] = stack.of_type(deployment, "Microsoft.Network/applicationGateways")
+    [policy] = stack.of_type(deployment, "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies")
+    [pip] = stack.of_type(deployment, "Microsoft.Network/publicIPAddresses")
+    props = gateway["properties"]
+    assert props["sku"]["name"] == "WAF_v2" and props["firewallPolicy"]["id"].lower() == policy["id"].lower()
+    assert props["autoscaleConfiguration"] == {"minCapacity": edge["min_capacity"], "maxCapacity": edge["max_capacity"]}
+    assert sorted(gateway.get("zones") or []) == (["1", "2", "3"] if edge["zone_redundant"] else [])
+    assert sorted(pip.get("zones") or []) == (["1", "2", "3"] if edge["zone_redundant"] else [])
+    assert pip["sku"]["name"] == "Standard" and pip["properties"]["publicIPAllocationMethod"] == "Static"
+    assert props["gatewayIPConfigurations"][0]["properties"]["subnet"]["id"].lower() == \
+        facts["subnets"]["appgw"]["id"].lower()
+    assert policy["properties"]["policySettings"]["mode"] == edge["waf_mode"]
+    assert policy["properties"]["managedRules"]["managedRuleSets"][0]["ruleSetType"] == "OWASP"
+    [rate] = policy["properties"]["customRules"]
+    assert (rate["ruleType"], rate["rateLimitThreshold"]) == ("RateLimitRule", edge["rate_limit_per_minute"])
+    listeners = {item["name"]: item["properties"] for item in props["httpListeners"]}
+    assert (listeners["https"]["protocol"], listeners["https"]["hostName"]) == ("Https", host)
+    [redirect] = props["redirectConfigurations"]
+    assert redirect["properties"]["redirectType"] == "Permanent"
+    [environment] = stack.of_type(deployment, "Microsoft.App/managedEnvironments")
+    [pool] = props["backendAddressPools"]
+    assert pool["properties"]["backendAddresses"] == [{"ipAddress": environment["properties"]["staticIp"]}]
+    vault = stack.vault(deployment)
+    [ssl] = props["sslCertificates"]
+    assert ssl["properties"]["keyVaultSecretId"] == f"{vault.uri}secrets/gateway-tls"
+    status, bundle = vault.get("certificates/gateway-tls")
+    assert status == 200, bundle
+    cert = x509.load_der_x509_certificate(base64.b64decode(bundle["cer"]))
+    if edge["certificate"] == "self-signed":
+        assert cert.subject.rfc4514_string() == f"CN={host}" and cert.issuer == cert.subject
+    else:
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        given = certificate(host)
+        assert cert == pkcs12.load_key_and_certificates(base64.b64decode(given["pfx"]), given["password"].encode())[1]
+    # Issued or imported once: the build wrote it, the second run did not (zero writes, checked above). The data
+    # plane's paths do not name the vault; the two deployments' tiers use one verb each.
+    verb = "create" if edge["certificate"] == "self-signed" else "import"
+    issued = [w.split("?")[0] for w in stack.write_log["create"] if "/certificates/gateway-tls/" in w]
+    assert sorted(issued) == ["POST /certificates/gateway-tls/create", "POST /certificates/gateway-tls/import"]
+    assert issued.count(f"POST /certificates/gateway-tls/{verb}") == 1
+    # The gateway's identity reads exactly that secret, not the vault.
+    [identity_id] = gateway["identity"]["userAssignedIdentities"]
+    principal = stack.resource(identity_id)["properties"]["principalId"]
+    grants = [r for r in stack.emulator.resources() if str(r.get("type")).lower() == "microsoft.authorization/roleassignments"
+              and r["properties"]["principalId"] == principal]
+    assert [g["properties"]["scope"].lower() for g in grants] == [f"{facts['ids']['key_vault']}/secrets/gateway-tls".lower()]
+    assert all(g["properties"]["roleDefinitionId"].endswith(SECRETS_USER) for g in grants)
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
 def test_vault_holds_the_keys_azure_reports_now(stack: Stack, deployment: str) -> None:
     """The cache's primary key and every hub's send and listen connection strings, read through ARM's listKeys and
     through the vault's data plane, as the services will."""
@@ -608,7 +680,7 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
     # Only where a health URL is set (westeu-test-1 here): test_availability_test_watches_the_health_url.
     assert ("availability" in metric) is (deployment == "westeu-test-1")
     metric.pop("availability", None)
-    expected = {k: v for k, v in METRIC_ALERTS.items() if thresholds[v[4]] is not None}
+    expected = {k: v for k, v in METRIC_ALERTS.items() if v[4] is None or thresholds[v[4]] is not None}
     assert set(metric) == set(expected)
     for key, (target_type, signal, aggregation, window, threshold_key) in expected.items():
         found = stack.find(str(metric[key]["id"]))
@@ -621,7 +693,7 @@ def test_alerts_watch_the_real_resources_with_the_tiers_thresholds(stack: Stack,
         [criterion] = props["criteria"]["allOf"]
         assert (criterion["metricName"], criterion["timeAggregation"], criterion["operator"]) == \
             (signal, aggregation, "GreaterThan"), key
-        assert criterion["threshold"] == thresholds[threshold_key], key
+        assert criterion["threshold"] == (0 if threshold_key is None else thresholds[threshold_key]), key
         assert props["windowSize"] == window, key
         assert props["enabled"] is True, key
         assert [a["actionGroupId"].lower() for a in props["actions"]] == [group.lower()], key
@@ -799,7 +871,9 @@ def test_outputs_document_validates_and_holds_no_secret_value(stack: Stack) -> N
         secrets = {n: v for n, v in stack.secrets["second"][deployment].items() if n != "deployment-outputs"}
         assert leaks(set(secrets.values()) | stack.keys, text) == []
         identities = {r["name"]: r for r in stack.of_type(deployment, "Microsoft.ManagedIdentity/userAssignedIdentities")}
-        assert sorted(identities) == sorted(f"id-cf-{deployment}-{s}" for s in SERVICES)
+        # The services' identities, and the Application Gateway's (edge role), which the document does not list.
+        assert sorted(identities) == sorted([*(f"id-cf-{deployment}-{s}" for s in SERVICES), f"id-cf-{deployment}-appgw"])
+        assert f"id-cf-{deployment}-appgw" not in json.dumps(document)
         for service in SERVICES:
             entry = document["services"][service]
             azure = identities[entry["identity"]["name"]]["properties"]

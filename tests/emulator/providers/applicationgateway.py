@@ -1,0 +1,497 @@
+"""Microsoft.Network: public IP addresses, Application Gateway WAF policies and Application Gateways (v2).
+
+Written from the Microsoft.Network REST specification (applicationGateway.json, publicIpAddress.json,
+webapplicationfirewall.json, api-version 2024-05-01) and the Application Gateway documentation ("Application
+Gateway infrastructure configuration", "TLS termination with Key Vault certificates", "Autoscaling and zone
+redundancy", "Web Application Firewall policy", "Rate limiting"). What Azure does and this module models:
+
+- Public IP addresses: ``Basic`` or ``Standard`` SKU; a Standard address is always ``Static``; its zones cannot
+  change after creation; an address is assigned on create; one in use by a gateway cannot be deleted.
+- WAF policies: mode ``Detection`` or ``Prevention``; at least one managed rule set of a known type and version
+  (``OWASP`` 3.0-3.2, ``Microsoft_DefaultRuleSet`` 2.1, ``Microsoft_BotManagerRuleSet``); custom rules with unique
+  priorities 1-100, a rate-limit rule needs its duration (``OneMin`` or ``FiveMins``) and a threshold of at least 1;
+  every custom rule needs match conditions. A policy used by a gateway cannot be deleted; ``applicationGateways``
+  (read-only) lists the gateways using it.
+- Application gateways, v2 SKUs (``Standard_v2``, ``WAF_v2``; name and tier equal): autoscale bounds
+  (``minCapacity`` 0-125, ``maxCapacity`` 2-125 and not below the minimum) or a fixed ``sku.capacity`` 1-125;
+  ``WAF_v2`` needs a WAF policy (``firewallPolicy``) or an inline ``webApplicationFirewallConfiguration``, and only
+  ``WAF_v2`` takes a WAF policy; exactly one gateway IP configuration, in an existing subnet of the gateway's region
+  that holds nothing but application gateways (no private endpoint, no delegation to another service; and no
+  private endpoint may enter a gateway's subnet afterwards, see network.py); public frontends on Standard static
+  addresses (zone-redundant when the gateway is); zones fixed at creation.
+- Certificates from Key Vault (``sslCertificates[].properties.keyVaultSecretId``): the gateway needs a
+  user-assigned identity, and that identity must be allowed to read the secret (RBAC ``getSecret`` on the secret or
+  above, or an access policy with secret ``get``) through the vault's firewall (its virtual network rules must
+  admit the gateway's subnet, or the vault is open), and the secret must exist; otherwise the write fails with
+  ``ApplicationGatewayKeyVaultSecretException`` naming what is wrong.
+- References between the gateway's own parts resolve (listeners -> frontend IP, port, certificate; rules ->
+  listener and either a redirect or a backend pool with backend settings; backend settings -> probe; redirects ->
+  a listener or a URL); HTTPS listeners need a certificate; v2 routing rules need unique priorities 1-20000;
+  probes name a host (or take it from the backend settings) and a path starting with ``/``.
+- Responses carry each part's ``id``, ``etag``, ``type`` and ``provisioningState``, the gateway's
+  ``operationalState`` (``Running``) and ``resourceGuid``.
+
+Known gaps: v1 SKUs, private frontends, path-based rules, rewrite rule sets, mutual TLS, listener-level WAF policies
+and the actual traffic (no HTTP is served) are not modelled.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from typing import Any
+
+from ..framework import (
+    ArmError,
+    Ctx,
+    NameRule,
+    Resource,
+    ResourceType,
+    WriteRequest,
+    fill_defaults,
+    id_equal,
+)
+from .authorization import has_data_action
+from .network import GENERIC_NAME, NS, PE, SUBNET, _NetworkResource
+
+PIP = f"{NS}/publicIPAddresses"
+WAF = f"{NS}/ApplicationGatewayWebApplicationFirewallPolicies"
+AGW = f"{NS}/applicationGateways"
+VAULTS = "Microsoft.KeyVault/vaults"
+GET_SECRET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
+
+WAF_NAME = NameRule(1, 128, r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?", GENERIC_NAME.hint)
+RULE_SETS = {"OWASP": {"3.0", "3.1", "3.2"}, "Microsoft_DefaultRuleSet": {"2.1"},
+             "Microsoft_BotManagerRuleSet": {"0.1", "1.0", "1.1"}}
+V2_SKUS = ("Standard_v2", "WAF_v2")
+# The parts of a gateway, by the collection name ARM uses, and the child type ARM reports for each.
+PARTS = {
+    "gatewayIPConfigurations": "gatewayIPConfigurations", "frontendIPConfigurations": "frontendIPConfigurations",
+    "frontendPorts": "frontendPorts", "sslCertificates": "sslCertificates", "httpListeners": "httpListeners",
+    "backendAddressPools": "backendAddressPools", "backendHttpSettingsCollection": "backendHttpSettingsCollection",
+    "probes": "probes", "redirectConfigurations": "redirectConfigurations",
+    "requestRoutingRules": "requestRoutingRules", "trustedRootCertificates": "trustedRootCertificates",
+}
+
+
+def _bad(code: str, message: str) -> ArmError:
+    return ArmError(400, code, message)
+
+
+def _zones(body: dict[str, Any]) -> list[str]:
+    return sorted(str(z) for z in body.get("zones") or [])
+
+
+def _zones_fixed(req: WriteRequest) -> None:
+    if req.existing is not None and "zones" in req.body and _zones(req.body) != _zones(req.existing.body):
+        raise _bad("ResourceAvailabilityZonesCannotBeModified",
+                   f"Resource {req.id} has an existing availability zone constraint {_zones(req.existing.body)} and "
+                   f"the request has {_zones(req.body)}, they do not match.")
+
+
+def _in_use(ctx: Ctx, resource: Resource, kind: str) -> None:
+    users = [g for g in ctx.find(AGW) if resource.id.lower() in str(g.body).lower()]
+    if users:
+        raise _bad(f"{kind}InUse", f"{resource.type.rsplit('/', 1)[1]} {resource.name} is used by application "
+                   f"gateway {users[0].id} and cannot be deleted.")
+
+
+# --- public IP addresses ------------------------------------------------------------------------------------------
+class PublicIPAddresses(_NetworkResource):
+    type = PIP
+    name_rule = GENERIC_NAME
+    latency_s = 10.0
+    read_only_properties = ("ipAddress", "ipConfiguration", "resourceGuid")
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        sku = req.body.get("sku") or {"name": "Standard"}
+        name = sku.get("name")
+        if name not in ("Basic", "Standard"):
+            raise _bad("InvalidPublicIpSku", f"Public IP address SKU '{name}' is invalid; Basic or Standard.")
+        if sku.get("tier", "Regional") not in ("Regional", "Global"):
+            raise _bad("InvalidPublicIpSkuTier", f"Public IP address SKU tier '{sku.get('tier')}' is invalid.")
+        method = req.properties.get("publicIPAllocationMethod", "Static" if name == "Standard" else "Dynamic")
+        if name == "Standard" and method != "Static":
+            raise _bad("StandardSkuPublicIPAddressesMustBeStatic",
+                       f"Standard sku publicIp {req.id} must have AllocationMethod set to Static.")
+        if req.existing is not None and (req.existing.body.get("sku") or {}).get("name") != name:
+            raise _bad("PublicIpSkuCannotBeChanged", f"The SKU of public IP address {req.id} cannot be changed.")
+        timeout = req.properties.get("idleTimeoutInMinutes", 4)
+        if not isinstance(timeout, int) or not 4 <= timeout <= 30:
+            raise _bad("PublicIPIdleTimeoutIsOutOfRange", f"Idle timeout {timeout} is outside 4-30 minutes.")
+        _zones_fixed(req)
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        body = super().build(ctx, req)
+        body["sku"] = {"name": "Standard", "tier": "Regional", **(req.body.get("sku") or {})}
+        props = body["properties"]
+        previous = req.existing.properties if req.existing else {}
+        fill_defaults(props, {"publicIPAllocationMethod": "Static" if body["sku"]["name"] == "Standard" else "Dynamic",
+                              "publicIPAddressVersion": "IPv4", "idleTimeoutInMinutes": 4, "ipTags": []})
+        props["resourceGuid"] = previous.get("resourceGuid") or ctx.new_guid()
+        # 20.0.0.0/8: Azure's public ranges; one address per resource, stable across updates.
+        props["ipAddress"] = previous.get("ipAddress") or str(ipaddress.IPv4Address(0x14000000 + ctx.rng.randrange(1, 1 << 24)))
+        return body
+
+    def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
+        body = copy.deepcopy(resource.body)
+        for gateway in ctx.find(AGW):
+            for frontend in gateway.properties.get("frontendIPConfigurations") or []:
+                if id_equal(((frontend.get("properties") or {}).get("publicIPAddress") or {}).get("id"), resource.id):
+                    body["properties"]["ipConfiguration"] = {"id": frontend.get("id")}
+        return body
+
+    def before_delete(self, ctx: Ctx, resource: Resource) -> None:
+        _in_use(ctx, resource, "PublicIPAddress")
+
+
+# --- WAF policies -------------------------------------------------------------------------------------------------
+class WafPolicies(_NetworkResource):
+    type = WAF
+    name_rule = WAF_NAME
+    latency_s = 10.0
+    read_only_properties = ("applicationGateways", "httpListeners", "pathBasedRules", "resourceState")
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        props = req.properties
+        settings = props.get("policySettings") or {}
+        if settings.get("mode", "Detection") not in ("Detection", "Prevention"):
+            raise _bad("InvalidWafPolicyMode", f"WAF policy mode '{settings.get('mode')}' is invalid; Detection or "
+                       "Prevention.")
+        if settings.get("state", "Enabled") not in ("Enabled", "Disabled"):
+            raise _bad("InvalidWafPolicyState", f"WAF policy state '{settings.get('state')}' is invalid.")
+        sets = (props.get("managedRules") or {}).get("managedRuleSets")
+        if not sets:
+            raise _bad("ApplicationGatewayFirewallPolicyMustHaveManagedRuleSet",
+                       f"WAF policy {req.id} must have at least one managed rule set.")
+        for rule_set in sets:
+            versions = RULE_SETS.get(str(rule_set.get("ruleSetType")))
+            if versions is None or str(rule_set.get("ruleSetVersion")) not in versions:
+                raise _bad("ApplicationGatewayFirewallRuleSetNotSupported",
+                           f"Managed rule set {rule_set.get('ruleSetType')} {rule_set.get('ruleSetVersion')} is not "
+                           f"supported; known: {', '.join(f'{t} {sorted(v)}' for t, v in RULE_SETS.items())}.")
+        seen: dict[int, str] = {}
+        for rule in props.get("customRules") or []:
+            name, priority = str(rule.get("name") or ""), rule.get("priority")
+            if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 100:
+                raise _bad("ApplicationGatewayFirewallCustomRuleInvalidPriority",
+                           f"Custom rule {name} has priority {priority!r}; allowed 1-100.")
+            if priority in seen:
+                raise _bad("ApplicationGatewayFirewallCustomRulePriorityNotUnique",
+                           f"Custom rules {seen[priority]} and {name} have the same priority {priority}.")
+            seen[priority] = name
+            if rule.get("ruleType") not in ("MatchRule", "RateLimitRule"):
+                raise _bad("ApplicationGatewayFirewallCustomRuleInvalidRuleType",
+                           f"Custom rule {name} has rule type {rule.get('ruleType')!r}; MatchRule or RateLimitRule.")
+            if rule.get("ruleType") == "RateLimitRule":
+                threshold = rule.get("rateLimitThreshold")
+                if rule.get("rateLimitDuration") not in ("OneMin", "FiveMins") or not isinstance(threshold, int) \
+                        or isinstance(threshold, bool) or threshold < 1:
+                    raise _bad("ApplicationGatewayFirewallRateLimitRuleInvalid",
+                               f"Rate limit rule {name} needs rateLimitDuration OneMin or FiveMins and a "
+                               "rateLimitThreshold of at least 1.")
+            if rule.get("action") not in ("Allow", "Block", "Log", "JSChallenge"):
+                raise _bad("ApplicationGatewayFirewallCustomRuleInvalidAction",
+                           f"Custom rule {name} has action {rule.get('action')!r}.")
+            if not rule.get("matchConditions"):
+                raise _bad("ApplicationGatewayFirewallCustomRuleMustHaveMatchConditions",
+                           f"Custom rule {name} must have at least one match condition.")
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        body = super().build(ctx, req)
+        props = body["properties"]
+        fill_defaults(props, {"customRules": [], "policySettings": {}})
+        fill_defaults(props["policySettings"], {"state": "Enabled", "mode": "Detection", "requestBodyCheck": True,
+                                                "maxRequestBodySizeInKb": 128, "fileUploadLimitInMb": 100})
+        for rule in props["customRules"]:
+            rule.setdefault("state", "Enabled")
+        props["resourceState"] = "Enabled"
+        return body
+
+    def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
+        body = copy.deepcopy(resource.body)
+        body["properties"]["applicationGateways"] = [
+            {"id": g.id} for g in ctx.find(AGW)
+            if id_equal((g.properties.get("firewallPolicy") or {}).get("id"), resource.id)]
+        return body
+
+    def before_delete(self, ctx: Ctx, resource: Resource) -> None:
+        _in_use(ctx, resource, "ApplicationGatewayFirewallPolicy")
+
+
+# --- application gateways -----------------------------------------------------------------------------------------
+class ApplicationGateways(_NetworkResource):
+    type = AGW
+    name_rule = GENERIC_NAME
+    # A v2 gateway takes about 6 minutes to create in Azure.
+    latency_s = 360.0
+    read_only_properties = ("operationalState", "resourceGuid", "defaultPredefinedSslPolicy")
+
+    def validate(self, ctx: Ctx, req: WriteRequest) -> None:
+        props = req.properties
+        self._sku(ctx, req)
+        subnet = self._subnet(ctx, req)
+        self._frontends(ctx, req)
+        names = self._parts(req)
+        self._references(req, names)
+        self._listeners_and_rules(req, names)
+        self._certificates(ctx, req, subnet)
+        _zones_fixed(req)
+        if props.get("enableHttp2") not in (None, True, False):
+            raise _bad("InvalidRequestFormat", "enableHttp2 must be true or false.")
+
+    def _sku(self, ctx: Ctx, req: WriteRequest) -> None:
+        props = req.properties
+        sku = props.get("sku") or {}
+        name, tier = sku.get("name"), sku.get("tier")
+        if name not in V2_SKUS or tier != name:
+            raise _bad("ApplicationGatewaySkuNotSupported",
+                       f"Application gateway {req.id}: SKU name {name!r} and tier {tier!r} are not supported; use "
+                       "Standard_v2 or WAF_v2 for both.")
+        autoscale = props.get("autoscaleConfiguration")
+        if autoscale:
+            low, high = autoscale.get("minCapacity"), autoscale.get("maxCapacity", 125)
+            if not isinstance(low, int) or isinstance(low, bool) or not 0 <= low <= 125:
+                raise _bad("ApplicationGatewayAutoscaleMinCapacityOutOfRange",
+                           f"Autoscale minCapacity {low!r} is outside 0-125.")
+            if not isinstance(high, int) or isinstance(high, bool) or not 2 <= high <= 125 or high < low:
+                raise _bad("ApplicationGatewayAutoscaleMaxCapacityInvalid",
+                           f"Autoscale maxCapacity {high!r} must be 2-125 and not below minCapacity {low}.")
+        else:
+            capacity = sku.get("capacity")
+            if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 125:
+                raise _bad("ApplicationGatewayCapacityRequired",
+                           f"Application gateway {req.id} needs autoscaleConfiguration or sku.capacity 1-125.")
+        policy_ref = (props.get("firewallPolicy") or {}).get("id")
+        if name == "WAF_v2" and not policy_ref and not props.get("webApplicationFirewallConfiguration"):
+            raise _bad("ApplicationGatewayWafV2RequiresFirewallPolicy",
+                       f"Application gateway {req.id} with SKU WAF_v2 needs a WAF policy (firewallPolicy) or a "
+                       "webApplicationFirewallConfiguration.")
+        if policy_ref:
+            if name != "WAF_v2":
+                raise _bad("ApplicationGatewayFirewallPolicyRequiresWafSku",
+                           f"A WAF policy can be associated with a WAF_v2 application gateway only, not {name}.")
+            policy = ctx.get(str(policy_ref))
+            if policy is None or policy.type.lower() != WAF.lower():
+                raise _bad("InvalidResourceReference", f"WAF policy {policy_ref} referenced by {req.id} was not found.")
+
+    def _subnet(self, ctx: Ctx, req: WriteRequest) -> Resource:
+        configs = req.properties.get("gatewayIPConfigurations") or []
+        if len(configs) != 1:
+            raise _bad("ApplicationGatewayMustHaveOneGatewayIpConfiguration",
+                       f"Application gateway {req.id} must have exactly one gateway IP configuration.")
+        subnet_id = str(((configs[0].get("properties") or {}).get("subnet") or {}).get("id") or "")
+        subnet = ctx.get(subnet_id)
+        if subnet is None or subnet.type.lower() != SUBNET.lower():
+            raise _bad("InvalidResourceReference", f"Subnet {subnet_id} referenced by {req.id} was not found.")
+        vnet = ctx.get(subnet.parent_id)
+        location = str(req.body.get("location") or "").replace(" ", "").lower()
+        if vnet is not None and vnet.location and vnet.location != location:
+            raise _bad("InvalidResourceReference", f"Subnet {subnet.id} is in '{vnet.location}', the application "
+                       f"gateway in '{location}'.")
+        delegated = [d.get("properties", {}).get("serviceName") for d in subnet.properties.get("delegations") or []]
+        if any(str(s).lower() != AGW.lower() for s in delegated):
+            raise _bad("ApplicationGatewaySubnetCannotHaveDelegations",
+                       f"Subnet {subnet.id} of application gateway {req.id} is delegated to {delegated}; a gateway's "
+                       "subnet may only be delegated to Microsoft.Network/applicationGateways.")
+        endpoints = [pe.id for pe in ctx.find(PE)
+                     if id_equal(((pe.properties.get("subnet") or {}).get("id")), subnet.id)]
+        if endpoints:
+            raise _bad("ApplicationGatewaySubnetCannotBeUsedByOtherResources",
+                       f"Subnet {subnet.id} cannot be used for application gateway {req.id}: it holds {endpoints[0]}. "
+                       "An application gateway's subnet holds application gateways only.")
+        return subnet
+
+    def _frontends(self, ctx: Ctx, req: WriteRequest) -> None:
+        frontends = req.properties.get("frontendIPConfigurations") or []
+        if not frontends:
+            raise _bad("ApplicationGatewayMustHaveFrontendIpConfiguration",
+                       f"Application gateway {req.id} needs a frontend IP configuration.")
+        for frontend in frontends:
+            ref = ((frontend.get("properties") or {}).get("publicIPAddress") or {}).get("id")
+            if not ref:
+                continue
+            pip = ctx.get(str(ref))
+            if pip is None:
+                raise _bad("InvalidResourceReference", f"Public IP address {ref} referenced by {req.id} was not found.")
+            if (pip.body.get("sku") or {}).get("name") != "Standard" \
+                    or pip.properties.get("publicIPAllocationMethod") != "Static":
+                raise _bad("ApplicationGatewayV2SkuPublicIpRequiresStandardSku",
+                           f"Application gateway {req.id} with a v2 SKU needs a Standard SKU static public IP "
+                           f"address; {pip.id} is not.")
+            if _zones(req.body) and not set(_zones(req.body)) <= set(_zones(pip.body)):
+                raise _bad("ApplicationGatewayZonesMustMatchPublicIpZones",
+                           f"Application gateway {req.id} spans zones {_zones(req.body)}; its public IP address "
+                           f"{pip.id} must span them too ({_zones(pip.body) or 'no zones'}).")
+
+    def _parts(self, req: WriteRequest) -> dict[str, set[str]]:
+        names: dict[str, set[str]] = {}
+        for collection in PARTS:
+            seen: set[str] = set()
+            for item in req.properties.get(collection) or []:
+                name = str(item.get("name") or "")
+                if not name:
+                    raise _bad("InvalidRequestFormat", f"Every item of {collection} needs a name.")
+                if name.lower() in seen:
+                    raise _bad("InvalidRequestFormat", f"{collection} has two items named {name}.")
+                seen.add(name.lower())
+            names[collection] = seen
+        return names
+
+    def _references(self, req: WriteRequest, names: dict[str, set[str]]) -> None:
+        prefix = req.id.lower() + "/"
+
+        def walk(value: Any, where: str) -> None:
+            if isinstance(value, dict):
+                for key, sub in value.items():
+                    if key == "id" and isinstance(sub, str) and sub.lower().startswith(prefix):
+                        collection, _sep, item = sub[len(prefix):].partition("/")
+                        if collection not in names or item.lower() not in names[collection]:
+                            raise _bad("InvalidResourceReference",
+                                       f"Resource {sub} referenced by {where} of application gateway {req.id} was not "
+                                       "found.")
+                    else:
+                        walk(sub, where)
+            elif isinstance(value, list):
+                for sub in value:
+                    walk(sub, where)
+
+        for collection in PARTS:
+            for item in req.properties.get(collection) or []:
+                walk(item.get("properties") or {}, f"{collection}/{item.get('name')}")
+
+    def _listeners_and_rules(self, req: WriteRequest, names: dict[str, set[str]]) -> None:
+        props = req.properties
+        for listener in props.get("httpListeners") or []:
+            lp = listener.get("properties") or {}
+            if lp.get("protocol") not in ("Http", "Https"):
+                raise _bad("InvalidRequestFormat", f"Listener {listener.get('name')} needs protocol Http or Https.")
+            if lp.get("protocol") == "Https" and not (lp.get("sslCertificate") or {}).get("id"):
+                raise _bad("ApplicationGatewayHttpsListenerMustReferenceSslCert",
+                           f"HTTPS listener {listener.get('name')} of {req.id} must reference an SSL certificate.")
+            for key in ("frontendIPConfiguration", "frontendPort"):
+                if not (lp.get(key) or {}).get("id"):
+                    raise _bad("InvalidRequestFormat", f"Listener {listener.get('name')} needs a {key}.")
+        priorities: dict[int, str] = {}
+        for rule in props.get("requestRoutingRules") or []:
+            rp, name = rule.get("properties") or {}, rule.get("name")
+            priority = rp.get("priority")
+            if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 20000:
+                raise _bad("ApplicationGatewayRequestRoutingRulePriorityCannotBeEmpty",
+                           f"Request routing rule {name} of a v2 gateway needs a priority of 1-20000.")
+            if priority in priorities:
+                raise _bad("ApplicationGatewayRequestRoutingRulesWithSamePriority",
+                           f"Request routing rules {priorities[priority]} and {name} have the same priority.")
+            priorities[priority] = str(name)
+            if not (rp.get("httpListener") or {}).get("id"):
+                raise _bad("InvalidRequestFormat", f"Request routing rule {name} needs an httpListener.")
+            backend = (rp.get("backendAddressPool") or {}).get("id") and (rp.get("backendHttpSettings") or {}).get("id")
+            redirect = (rp.get("redirectConfiguration") or {}).get("id")
+            if bool(backend) == bool(redirect):
+                raise _bad("ApplicationGatewayRequestRoutingRuleInvalid",
+                           f"Request routing rule {name} needs either a redirect configuration or a backend address "
+                           "pool with backend HTTP settings.")
+        for probe in props.get("probes") or []:
+            pp = probe.get("properties") or {}
+            if not str(pp.get("path") or "").startswith("/"):
+                raise _bad("ApplicationGatewayProbePathIsInvalid", f"Probe {probe.get('name')} needs a path starting "
+                           "with /.")
+            if not pp.get("host") and not pp.get("pickHostNameFromBackendHttpSettings"):
+                raise _bad("ApplicationGatewayProbeHostIsRequired",
+                           f"Probe {probe.get('name')} needs a host or pickHostNameFromBackendHttpSettings.")
+        for redirect in props.get("redirectConfigurations") or []:
+            rp = redirect.get("properties") or {}
+            if not (rp.get("targetListener") or {}).get("id") and not rp.get("targetUrl"):
+                raise _bad("ApplicationGatewayRedirectConfigurationInvalid",
+                           f"Redirect configuration {redirect.get('name')} needs a target listener or URL.")
+
+    def _certificates(self, ctx: Ctx, req: WriteRequest, subnet: Resource) -> None:
+        identities = ((req.body.get("identity") or {}).get("userAssignedIdentities") or {})
+        for cert in req.properties.get("sslCertificates") or []:
+            cp = cert.get("properties") or {}
+            secret_id = cp.get("keyVaultSecretId")
+            if not secret_id:
+                if not cp.get("data"):
+                    raise _bad("ApplicationGatewaySslCertificateDataMustBeSpecified",
+                               f"SSL certificate {cert.get('name')} needs data (a PFX) or a keyVaultSecretId.")
+                continue
+            if "userassigned" not in str((req.body.get("identity") or {}).get("type", "")).lower() or not identities:
+                raise _bad("ApplicationGatewayKeyVaultSecretException",
+                           f"SSL certificate {cert.get('name')} of {req.id} references Key Vault secret {secret_id}; "
+                           "the application gateway needs a user-assigned managed identity to read it.")
+            self._check_vault_access(ctx, req, str(secret_id), list(identities), subnet)
+
+    def _check_vault_access(self, ctx: Ctx, req: WriteRequest, secret_id: str, identities: list[str],
+                            subnet: Resource) -> None:
+        vault = next((v for v in ctx.find(VAULTS)
+                      if secret_id.lower().startswith(str(v.properties.get("vaultUri") or "#").lower())), None)
+        if vault is None:
+            raise _bad("ApplicationGatewayKeyVaultSecretException",
+                       f"Key Vault secret {secret_id} of {req.id}: no key vault answers at that address.")
+        rest = secret_id[len(str(vault.properties["vaultUri"])):].strip("/").split("/")
+        if len(rest) < 2 or rest[0].lower() != "secrets":
+            raise _bad("ApplicationGatewayKeyVaultSecretException",
+                       f"{secret_id} is not a Key Vault secret identifier (<vault uri>secrets/<name>[/<version>]).")
+        secret_name = rest[1]
+        acls = vault.properties.get("networkAcls") or {}
+        closed = str(vault.properties.get("publicNetworkAccess", "Enabled")).lower() == "disabled" or \
+            str(acls.get("defaultAction", "Allow")).lower() == "deny"
+        if closed and not any(id_equal(r.get("id"), subnet.id) for r in acls.get("virtualNetworkRules") or []):
+            raise _bad("ApplicationGatewayKeyVaultSecretException",
+                       f"Key Vault {vault.name} refuses application gateway {req.id}: its firewall does not admit the "
+                       f"gateway's subnet {subnet.id} (add it to the vault's virtual network rules with the "
+                       "Microsoft.KeyVault service endpoint, or use a private endpoint).")
+        allowed = False
+        for identity_id in identities:
+            identity = ctx.get(identity_id)
+            if identity is None:
+                raise _bad("InvalidResourceReference", f"User-assigned identity {identity_id} of {req.id} was not found.")
+            principal = str(identity.properties.get("principalId") or "")
+            if vault.properties.get("enableRbacAuthorization"):
+                allowed = allowed or has_data_action(ctx, principal, f"{vault.id}/secrets/{secret_name}", GET_SECRET)
+            else:
+                allowed = allowed or any(
+                    str(p.get("objectId", "")).lower() == principal.lower()
+                    and {"get", "all"} & {s.lower() for s in (p.get("permissions") or {}).get("secrets") or []}
+                    for p in vault.properties.get("accessPolicies") or [])
+        if not allowed:
+            raise _bad("ApplicationGatewayKeyVaultSecretException",
+                       f"The user-assigned identity of application gateway {req.id} may not read secret {secret_name} "
+                       f"of Key Vault {vault.name} (it needs Key Vault Secrets User on the secret or the vault).")
+        plane = ctx.planes.keyvault_secrets
+        if plane is not None and not plane.secret_exists(vault.name, secret_name):
+            raise _bad("ApplicationGatewayKeyVaultSecretException",
+                       f"Secret {secret_name} of Key Vault {vault.name}, referenced by {req.id}, does not exist.")
+
+    def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
+        body = super().build(ctx, req)
+        props = body["properties"]
+        previous = req.existing.properties if req.existing else {}
+        for collection, child in PARTS.items():
+            items = props.get(collection)
+            if items is None:
+                if collection != "trustedRootCertificates":
+                    props[collection] = []
+                continue
+            for item in items:
+                item["id"] = f"{req.id}/{collection}/{item['name']}"
+                item["type"] = f"{AGW}/{child}"
+                item.setdefault("properties", {})["provisioningState"] = "Succeeded"
+        for pool in props.get("backendAddressPools") or []:
+            pool["properties"].setdefault("backendAddresses", [])
+        fill_defaults(props, {"enableHttp2": False})
+        props["operationalState"] = "Running"
+        props["resourceGuid"] = previous.get("resourceGuid") or ctx.new_guid()
+        return body
+
+
+    def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
+        body = copy.deepcopy(resource.body)
+        # Every part carries its gateway's etag, as ARM reports them.
+        for collection in PARTS:
+            for item in body.get("properties", {}).get(collection) or []:
+                item["etag"] = body.get("etag")
+        return body
+
+
+RESOURCE_TYPES: list[ResourceType] = [PublicIPAddresses(), WafPolicies(), ApplicationGateways()]
