@@ -607,13 +607,8 @@ class Engine:
                 item.disabled = True
                 item.actual = None
                 return
-            vault = self.by_key.get((parent_id(item.id) or "").lower())
-            if not (exc.code == "ForbiddenByFirewall" and vault is not None and vault.present):
+            if not self._read_after_vault_write(item, exc):
                 raise
-            # The vault's firewall does not let this address in yet. The vault is planned in this run, and its
-            # planned network rules may be what lets the runner in (keyvault_runner_ip_ranges): the secret is read
-            # again, and decided, after the vault's write; if the vault stays as it is, that read fails the same way.
-            item.vault_uri = None
             return
         finally:
             if first is not None:
@@ -622,6 +617,18 @@ class Engine:
             item.deleted = client.get_deleted(name) is not None
         elif item.actual.get("value") and not item.publish:
             self.runtime.on_secret(str(item.actual["value"]))
+
+    def _read_after_vault_write(self, item: Item, exc: KeyVaultError) -> bool:
+        """Whether a secret or certificate the vault's firewall refused to show is read again after the vault's write.
+
+        The vault is planned in this run, and its planned network rules may be what lets the runner in
+        (keyvault_runner_ip_ranges): the entry is then read again, and decided, after the vault's write; if the vault
+        stays as it is, that read fails the same way."""
+        vault = self.by_key.get((parent_id(item.id) or "").lower())
+        if not (exc.code == "ForbiddenByFirewall" and vault is not None and vault.present):
+            return False
+        item.vault_uri = None
+        return True
 
     # --- Key Vault certificates: issued (a policy with a Self or CA issuer) or imported once, never re-issued ------
     def _read_certificate(self, item: Item) -> None:
@@ -634,6 +641,9 @@ class Engine:
                 pass
         try:
             item.actual = client.get_certificate(item.id.rstrip("/").rsplit("/", 1)[-1])
+        except KeyVaultError as exc:
+            if not self._read_after_vault_write(item, exc):
+                raise
         finally:
             if first is not None:
                 first.release()
@@ -662,8 +672,13 @@ class Engine:
         if first is not None:
             first.release()
         name = item.id.rstrip("/").rsplit("/", 1)[-1]
-        if item.actual is None and client.get_certificate(name) is not None:
-            return  # created meanwhile (the vault was written in this run and read without its URI)
+        if item.actual is None:
+            item.actual = client.get_certificate(name)
+            if item.actual is not None:
+                # There all along: the vault was written in this run and the certificate read only now (a new
+                # vault recovered with it, or a firewall that let the runner in only after the vault's write).
+                item.action, item.differences = "unchanged", []
+                return
         props = item.body.get("properties") or {}
         policy = props.get("policy") or {}
         tags = item.body.get("tags")
