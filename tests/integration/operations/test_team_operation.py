@@ -116,6 +116,16 @@ def wait_for_lock(reader: StateReader, deployment: str, process: subprocess.Pope
     raise AssertionError("the first run never took the lock")
 
 
+def wait_for_request(emulator: Any, marker: str, path_part: str, process: subprocess.Popen[str]) -> None:
+    """Until the emulator has answered a request of the marked run whose path holds `path_part`."""
+    for _ in range(600):
+        if any(marker in (r.get("user_agent") or "") and path_part in r["path"] for r in emulator.requests()):
+            return
+        assert process.poll() is None, f"the run ended before it sent {path_part}:\n{process.communicate()[0]}"
+        time.sleep(0.1)
+    raise AssertionError(f"the run never sent a request for {path_part}")
+
+
 @pytest.fixture
 def bootstrapped(fresh: Any) -> Iterator[Any]:
     run = play(fresh, "playbooks/bootstrap.yml", "localhost")
@@ -429,6 +439,11 @@ def test_an_interrupted_run_releases_its_lock_and_is_recorded(bootstrapped: Any)
     interrupted = start(bootstrapped, "site.yml", deployment, "--tags", "resource_group,network", *EMULATOR_VARS,
                         *LOCKED, marker="cf-interrupted")
     holder = wait_for_lock(reader, deployment, interrupted)
+    # Ctrl-C while the pass is reading Azure, as a user sees it: ansible-playbook is waiting for its module. (A
+    # signal that lands while ansible-playbook forks a worker runs in Python's at-fork hooks, which swallow the
+    # KeyboardInterrupt: that single Ctrl-C is lost to Ansible itself, and the test would be about timing.)
+    bootstrapped.set_options(read_latency=1.0)
+    wait_for_request(bootstrapped, "cf-interrupted", "/providers/Microsoft.Network/", interrupted)
     os.kill(interrupted.pid, signal.SIGINT)  # Ctrl-C reaches ansible-playbook
     run = finish(interrupted, deployment)
     assert run.returncode != 0, run.output
