@@ -355,6 +355,9 @@ def test_application_gateway_example(platform: dict[str, Any]) -> None:
     assert props["httpListeners"][0]["properties"]["sslProfile"]["id"] == f"{gid}/sslProfiles/mtls"
     assert props["rewriteRuleSets"][0]["properties"]["rewriteRules"][0]["ruleSequence"] == 100
     assert props["globalConfiguration"] == {"enableRequestBuffering": True, "enableResponseBuffering": False}
+    # What GET answers can be written back (without the PFX): the gateway keeps the uploaded certificate.
+    again = _accepted(arm, "Microsoft.Network/applicationGateways/agw-examples", answer)
+    assert again["properties"]["sslCertificates"][0]["properties"]["publicCertData"] == uploaded["publicCertData"]
     # A PFX its password does not open is refused, and so are references to parts the gateway does not have.
     wrong = _gateway_request(platform, "agw-examples-bad")
     wrong["properties"]["sslCertificates"][0]["properties"]["password"] = "not-the-password"
@@ -401,7 +404,8 @@ def test_managed_environment_example(platform: dict[str, Any], unique: Callable[
                 {"name": "consumption", "workloadProfileType": "Consumption"}],
             "peerAuthentication": {"mtls": {"enabled": True}},
             "peerTrafficConfiguration": {"encryption": {"enabled": True}}}}
-    answer = _accepted(arm, f"Microsoft.App/managedEnvironments/{unique('cae-examples-')}", request, api=APP_API)
+    path = f"Microsoft.App/managedEnvironments/{unique('cae-examples-')}"
+    answer = _accepted(arm, path, request, api=APP_API)
     documented = {"id": S, "name": S, "type": S, "location": S,
                   "identity": {"type": S, "principalId": S, "tenantId": S,
                                "userAssignedIdentities": {identity_id: {"principalId": S, "clientId": S}}},
@@ -425,3 +429,10 @@ def test_managed_environment_example(platform: dict[str, Any], unique: Callable[
     assert [p["name"] for p in answer["properties"]["workloadProfiles"]] == ["gp-01", "mo-01", "co-01", "consumption"]
     for secret in (platform["shared_key"], PFX_PASSWORD, pfx, "InstrumentationKey="):
         assert secret not in str(answer)
+    # What GET answers can be written back: the certificate's facts, the principal and the generated names stay.
+    again = _accepted(arm, path, answer, api=APP_API)
+    for key in ("identity", "properties.customDomainConfiguration", "properties.defaultDomain", "properties.staticIp"):
+        first, second = answer, again
+        for part in key.split("."):
+            first, second = first[part], second[part]
+        assert second == first, key

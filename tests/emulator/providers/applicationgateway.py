@@ -77,15 +77,16 @@ WAF_NAME = NameRule(1, 128, r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?", GENE
 RULE_SETS = {"OWASP": {"3.0", "3.1", "3.2"}, "Microsoft_DefaultRuleSet": {"2.1"},
              "Microsoft_BotManagerRuleSet": {"0.1", "1.0", "1.1"}, "Microsoft_HTTPDDoSRuleSet": {"1.0"}}
 V2_SKUS = ("Standard_v2", "WAF_v2")
-# The parts of a gateway, by the collection name ARM uses, and the child type ARM reports for each.
-PARTS = {
+# The parts of a gateway, by the collection name ARM uses, and the child type ARM reports for each (a rewrite rule
+# set has none in the API definition).
+PARTS: dict[str, str | None] = {
     "gatewayIPConfigurations": "gatewayIPConfigurations", "frontendIPConfigurations": "frontendIPConfigurations",
     "frontendPorts": "frontendPorts", "sslCertificates": "sslCertificates", "httpListeners": "httpListeners",
     "backendAddressPools": "backendAddressPools", "backendHttpSettingsCollection": "backendHttpSettingsCollection",
     "probes": "probes", "redirectConfigurations": "redirectConfigurations",
     "requestRoutingRules": "requestRoutingRules", "trustedRootCertificates": "trustedRootCertificates",
     "trustedClientCertificates": "trustedClientCertificates", "sslProfiles": "sslProfiles",
-    "rewriteRuleSets": "rewriteRuleSets",
+    "rewriteRuleSets": None,
 }
 # Collections a response always lists (empty when the request gave none); the others appear only when given.
 LISTED = ("gatewayIPConfigurations", "frontendIPConfigurations", "frontendPorts", "sslCertificates", "httpListeners",
@@ -524,7 +525,8 @@ class ApplicationGateways(_NetworkResource):
                 continue
             for item in items:
                 item["id"] = f"{req.id}/{collection}/{item['name']}"
-                item["type"] = f"{AGW}/{child}"
+                if child:
+                    item["type"] = f"{AGW}/{child}"
                 item.setdefault("properties", {})["provisioningState"] = "Succeeded"
         for pool in props.get("backendAddressPools") or []:
             pool["properties"].setdefault("backendAddresses", [])
