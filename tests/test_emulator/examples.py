@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import datetime
 import json
 import os
 from pathlib import Path
@@ -65,3 +67,25 @@ def rewrite(value: Any, replacements: dict[str, str]) -> Any:
     for old, new in replacements.items():
         text = text.replace(old, new)
     return json.loads(text)
+
+
+def self_signed(common_name: str, password: str | None = None) -> tuple[str, str]:
+    """A self-signed certificate: (base64 PFX with its key, protected by `password` when given; base64 DER)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    encryption = (serialization.BestAvailableEncryption(password.encode()) if password
+                  else serialization.NoEncryption())
+    pfx = pkcs12.serialize_key_and_certificates(common_name.encode(), key, cert, None, encryption)
+    return base64.b64encode(pfx).decode(), base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()

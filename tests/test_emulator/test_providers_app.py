@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.test_emulator.examples import self_signed
+
 pytestmark = pytest.mark.emulator
 
 APP_API = "2025-07-01"
@@ -190,11 +192,12 @@ def test_a_request_shaped_like_microsofts_create_example_is_accepted_and_its_sec
     certificate, zone redundancy in a /23; secrets Azure takes and never returns."""
     vnet = _network(emulator, rg, {"apps": {"addressPrefix": "10.0.0.0/23", "delegations": DELEGATED}})
     url = _env_url(emulator, rg, unique("cae-"))
+    pfx, _ = self_signed("apps.example.org", "cert-secret")
     request = {"location": "West Europe", "properties": {
         "appLogsConfiguration": {"logAnalyticsConfiguration": {"customerId": "workspace-id", "sharedKey": "wk-secret"}},
         "daprAIConnectionString": "InstrumentationKey=dapr-secret",
         "zoneRedundant": True, "vnetConfiguration": {"infrastructureSubnetId": f"{vnet}/subnets/apps"},
-        "customDomainConfiguration": {"dnsSuffix": "apps.example.org", "certificateValue": "Y2VydA==",
+        "customDomainConfiguration": {"dnsSuffix": "apps.example.org", "certificateValue": pfx,
                                       "certificatePassword": "cert-secret"},
         "workloadProfiles": [
             {"name": "gp-1", "workloadProfileType": "GeneralPurpose", "minimumCount": 3, "maximumCount": 12},
@@ -208,8 +211,12 @@ def test_a_request_shaped_like_microsofts_create_example_is_accepted_and_its_sec
     props = body["properties"]
     assert props["customDomainConfiguration"]["subjectName"] == "CN=apps.example.org"
     assert [p["name"] for p in props["workloadProfiles"]] == ["gp-1", "mo-1", "serverless"]
-    for secret in ("wk-secret", "dapr-secret", "cert-secret", "Y2VydA=="):
+    for secret in ("wk-secret", "dapr-secret", "cert-secret", pfx):
         assert secret not in str(body)
+    # A certificate its password does not open is refused.
+    request["properties"]["customDomainConfiguration"]["certificatePassword"] = "not-the-password"
+    status, body, _ = emulator.arm().call("PUT", _env_url(emulator, rg, unique("cae-")), request)
+    assert status == 400 and body["error"]["code"] == "InvalidCertificate", body
     # A dedicated profile without node counts, or two Consumption profiles, are refused.
     for profiles in ([{"name": "gp", "workloadProfileType": "GeneralPurpose"}],
                      [{"name": "a", "workloadProfileType": "Consumption"},

@@ -19,27 +19,37 @@ Modelled, as Azure does it:
 - Logs: ``appLogsConfiguration.destination`` is ``log-analytics`` (the default when a ``logAnalyticsConfiguration``
   is given; needs the workspace's customer id and, on create, its shared key, which is never returned),
   ``azure-monitor`` (diagnostic settings carry them) or none.
+- A custom DNS suffix (``customDomainConfiguration``) comes with its certificate: a base64 PFX
+  (``certificateValue``) that ``certificatePassword`` opens and that holds one certificate with its private key
+  (``InvalidCertificate`` otherwise). Value and password are never returned; responses carry the certificate's
+  ``subjectName``, ``thumbprint`` and ``expirationDate`` and a ``customDomainVerificationId``.
+- Managed identities: a system-assigned identity gets a principal and the tenant; each user-assigned identity
+  (which must exist) is answered with its principal and client ids.
 - Azure generates ``defaultDomain`` (``<word>-<hash>.<region>.azurecontainerapps.io``) and ``staticIp``: an address
   of the subnet for an internal environment, a public address otherwise; ``infrastructureResourceGroup``
   (``ME_<environment>_<group>_<region>``) when none is given.
 - Create and update are long-running (Azure-AsyncOperation, 200/201); delete answers 202 with a Location, or 204.
 
-Known gaps: container apps, jobs, certificates, Dapr components, storages and the environment's infrastructure
-resource group (not created) are not modelled.
+Known gaps: the system-assigned identity's principal cannot be given roles here; container apps, jobs, certificates,
+Dapr components, storages and the environment's infrastructure resource group (not created) are not modelled.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import ipaddress
 from typing import Any
 
 from ..framework import ArmError, Ctx, Lro, NameRule, OpStyle, ResourceType, WriteRequest, fill_defaults, id_equal
+from ..identity import SUBSCRIPTIONS, TENANT_ID
 
 ENVIRONMENTS = "Microsoft.App/managedEnvironments"
 SUBNET = "Microsoft.Network/virtualNetworks/subnets"
 PRIVATE_ENDPOINT = "Microsoft.Network/privateEndpoints"
 DELEGATION = "Microsoft.App/environments"
+USER_ASSIGNED = "Microsoft.ManagedIdentity/userAssignedIdentities"
 # Smallest subnet per environment type (documented minimums).
 MIN_PREFIXLEN = {"workload-profiles": 27, "consumption-only": 23}
 LOG_DESTINATIONS = ("log-analytics", "azure-monitor", "none", "")
@@ -89,6 +99,14 @@ class ManagedEnvironments(ResourceType):
                                code="ManagedEnvironmentCannotChangeZoneRedundancy")
         profiles = props.get("workloadProfiles")
         self._check_profiles(profiles)
+        domain = props.get("customDomainConfiguration") or {}
+        if domain.get("certificateValue"):
+            _certificate(domain)
+        for identity_id in (req.body.get("identity") or {}).get("userAssignedIdentities") or {}:
+            found = ctx.get(str(identity_id))
+            if found is None or found.type.lower() != USER_ASSIGNED.lower():
+                raise ArmError(400, "InvalidUserAssignedIdentity",
+                               f"The user-assigned identity '{identity_id}' was not found.")
         if subnet_id and req.existing is None:
             self._check_subnet(ctx, req, subnet_id, "workload-profiles" if profiles else "consumption-only")
         logs = props.get("appLogsConfiguration") or {}
@@ -177,11 +195,15 @@ class ManagedEnvironments(ResourceType):
             props.pop(key, None)
         domain = props.get("customDomainConfiguration")
         if isinstance(domain, dict):
+            earlier = previous.get("customDomainConfiguration") or {}
+            if domain.get("certificateValue"):
+                domain.update(_certificate(domain))
+            else:
+                domain.update({k: earlier[k] for k in ("subjectName", "thumbprint", "expirationDate") if k in earlier})
             domain.pop("certificateValue", None)
             domain.pop("certificatePassword", None)
-            domain.setdefault("customDomainVerificationId", ctx.new_guid().replace("-", "").upper())
-            if domain.get("dnsSuffix"):
-                domain.setdefault("subjectName", f"CN={domain['dnsSuffix']}")
+            domain["customDomainVerificationId"] = earlier.get("customDomainVerificationId") or \
+                hashlib.sha256(f"{req.id.split('/')[2]}|{ctx.new_guid()}".encode()).hexdigest().upper()
         fill_defaults(props, {
             "zoneRedundant": False,
             "peerAuthentication": {"mtls": {"enabled": False}},
@@ -200,7 +222,28 @@ class ManagedEnvironments(ResourceType):
                                         "/eventstream")
         props["deploymentErrors"] = None
         props["privateEndpointConnections"] = previous.get("privateEndpointConnections", [])
+        self._identity(ctx, body, req)
         return body
+
+    @staticmethod
+    def _identity(ctx: Ctx, body: dict[str, Any], req: WriteRequest) -> None:
+        identity = body.get("identity")
+        if not isinstance(identity, dict):
+            return
+        before = (req.existing.body.get("identity") or {}) if req.existing else {}
+        kinds = {k.strip().lower() for k in str(identity.get("type") or "").split(",")}
+        if "systemassigned" in kinds:
+            identity["principalId"] = before.get("principalId") or ctx.new_guid()
+            identity["tenantId"] = before.get("tenantId") or \
+                SUBSCRIPTIONS.get(ctx.subscription_id or "", {}).get("tenantId", TENANT_ID)
+        else:
+            identity.pop("principalId", None)
+            identity.pop("tenantId", None)
+        for identity_id in list(identity.get("userAssignedIdentities") or {}):
+            found = ctx.get(str(identity_id))
+            if found is not None:
+                identity["userAssignedIdentities"][identity_id] = {
+                    "principalId": found.properties.get("principalId"), "clientId": found.properties.get("clientId")}
 
     @staticmethod
     def _static_ip(ctx: Ctx, props: dict[str, Any]) -> str:
@@ -212,6 +255,25 @@ class ManagedEnvironments(ResourceType):
                 # Past the five addresses Azure reserves in every subnet, away from the first nodes.
                 return str(list(network.hosts())[min(250, network.num_addresses - 3)])
         return f"20.{ctx.rng.randrange(1, 255)}.{ctx.rng.randrange(0, 255)}.{ctx.rng.randrange(1, 255)}"
+
+
+def _certificate(domain: dict[str, Any]) -> dict[str, str]:
+    """subjectName, thumbprint and expirationDate of a custom domain's PFX; InvalidCertificate when the password does
+    not open it or it holds no certificate with its private key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    password = domain.get("certificatePassword")
+    try:
+        pfx = base64.b64decode(str(domain.get("certificateValue")), validate=True)
+        key, cert, _chain = pkcs12.load_key_and_certificates(pfx, str(password).encode() if password else None)
+    except (ValueError, TypeError, binascii.Error):
+        key = cert = None
+    if key is None or cert is None:
+        raise ArmError(400, "InvalidCertificate",
+                       f"The certificate for {domain.get('dnsSuffix')} is invalid or password is incorrect.")
+    return {"subjectName": cert.subject.rfc4514_string(), "thumbprint": cert.fingerprint(hashes.SHA1()).hex().upper(),
+            "expirationDate": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 RESOURCE_TYPES: list[ResourceType] = [ManagedEnvironments()]

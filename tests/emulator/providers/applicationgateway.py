@@ -5,10 +5,14 @@ webapplicationfirewall.json, api-version 2024-05-01) and the Application Gateway
 Gateway infrastructure configuration", "TLS termination with Key Vault certificates", "Autoscaling and zone
 redundancy", "Web Application Firewall policy", "Rate limiting"). What Azure does and this module models:
 
-- Public IP addresses: ``Basic`` or ``Standard`` SKU; a Standard address is always ``Static``; its zones cannot
-  change after creation; an address is assigned on create; one in use by a gateway cannot be deleted.
+- Public IP addresses: ``Basic`` or ``Standard`` SKU (``Standard`` when none is given: Basic public IPs were
+  retired on 30 September 2025); a Standard address is always ``Static``; its zones cannot change after creation; an
+  address is assigned on create; one in use by a gateway cannot be deleted. A DNS name label (3-63 lower-case
+  letters, digits and hyphens, starting with a letter, ending with a letter or digit) gives the address the FQDN
+  ``<label>.<region>.cloudapp.azure.com``, which no other address of the region may hold (``DnsRecordInUse``).
 - WAF policies: mode ``Detection`` or ``Prevention``; at least one managed rule set of a known type and version
-  (``OWASP`` 3.0-3.2, ``Microsoft_DefaultRuleSet`` 2.1, ``Microsoft_BotManagerRuleSet``); custom rules with unique
+  (``OWASP`` 3.0-3.2, ``Microsoft_DefaultRuleSet`` 2.1, ``Microsoft_BotManagerRuleSet``, the HTTP DDoS ruleset
+  ``Microsoft_HTTPDDoSRuleSet`` 1.0 (preview)); custom rules with unique
   priorities 1-100, a rate-limit rule needs its duration (``OneMin`` or ``FiveMins``) and a threshold of at least 1;
   every custom rule needs match conditions. A policy used by a gateway cannot be deleted; ``applicationGateways``
   (read-only) lists the gateways using it.
@@ -19,26 +23,35 @@ redundancy", "Web Application Firewall policy", "Rate limiting"). What Azure doe
   that holds nothing but application gateways (no private endpoint, no delegation to another service; and no
   private endpoint may enter a gateway's subnet afterwards, see network.py); public frontends on Standard static
   addresses (zone-redundant when the gateway is); zones fixed at creation.
-- Certificates from Key Vault (``sslCertificates[].properties.keyVaultSecretId``): the gateway needs a
+- Uploaded certificates (``sslCertificates[].properties.data``, a base64 PFX, with its ``password``): the PFX must
+  open with the password and hold a certificate (``ApplicationGatewaySslCertificateInvalidData`` otherwise); data and
+  password are taken on PUT only, and responses carry ``publicCertData`` (the certificate, base64 PKCS #7) instead.
+  A later PUT may name an uploaded certificate without its data: the gateway keeps it.
+- Certificates from Key Vault (``sslCertificates[]`` and ``trustedRootCertificates[]``, ``keyVaultSecretId``): the
+  gateway needs a
   user-assigned identity, and that identity must be allowed to read the secret (RBAC ``getSecret`` on the secret or
   above, or an access policy with secret ``get``) through the vault's firewall (its virtual network rules must
   admit the gateway's subnet, or the vault is open), and the secret must exist; otherwise the write fails with
   ``ApplicationGatewayKeyVaultSecretException`` naming what is wrong.
 - References between the gateway's own parts resolve (listeners -> frontend IP, port, certificate; rules ->
-  listener and either a redirect or a backend pool with backend settings; backend settings -> probe; redirects ->
-  a listener or a URL); HTTPS listeners need a certificate; v2 routing rules need unique priorities 1-20000;
+  listener and either a redirect or a backend pool with backend settings, and a rewrite rule set; backend settings
+  -> probe; listeners -> SSL profile -> trusted client certificates; redirects -> a listener or a URL); HTTPS
+  listeners need a certificate; v2 routing rules need unique priorities 1-20000;
   probes name a host (or take it from the backend settings) and a path starting with ``/``.
 - Responses carry each part's ``id``, ``etag``, ``type`` and ``provisioningState``, the gateway's
   ``operationalState`` (``Running``) and ``resourceGuid``.
 
-Known gaps: v1 SKUs, private frontends, path-based rules, rewrite rule sets, mutual TLS, listener-level WAF policies
-and the actual traffic (no HTTP is served) are not modelled.
+Known gaps: v1 SKUs, private frontends, path-based rules, what rewrite rules and SSL policies contain (TLS versions,
+cipher suites), listener-level WAF policies and the actual traffic (no HTTP is served) are not modelled.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import ipaddress
+import re
 from typing import Any
 
 from ..framework import (
@@ -62,16 +75,25 @@ GET_SECRET = "Microsoft.KeyVault/vaults/secrets/getSecret/action"
 
 WAF_NAME = NameRule(1, 128, r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?", GENERIC_NAME.hint)
 RULE_SETS = {"OWASP": {"3.0", "3.1", "3.2"}, "Microsoft_DefaultRuleSet": {"2.1"},
-             "Microsoft_BotManagerRuleSet": {"0.1", "1.0", "1.1"}}
+             "Microsoft_BotManagerRuleSet": {"0.1", "1.0", "1.1"}, "Microsoft_HTTPDDoSRuleSet": {"1.0"}}
 V2_SKUS = ("Standard_v2", "WAF_v2")
-# The parts of a gateway, by the collection name ARM uses, and the child type ARM reports for each.
-PARTS = {
+# The parts of a gateway, by the collection name ARM uses, and the child type ARM reports for each (a rewrite rule
+# set has none in the API definition).
+PARTS: dict[str, str | None] = {
     "gatewayIPConfigurations": "gatewayIPConfigurations", "frontendIPConfigurations": "frontendIPConfigurations",
     "frontendPorts": "frontendPorts", "sslCertificates": "sslCertificates", "httpListeners": "httpListeners",
     "backendAddressPools": "backendAddressPools", "backendHttpSettingsCollection": "backendHttpSettingsCollection",
     "probes": "probes", "redirectConfigurations": "redirectConfigurations",
     "requestRoutingRules": "requestRoutingRules", "trustedRootCertificates": "trustedRootCertificates",
+    "trustedClientCertificates": "trustedClientCertificates", "sslProfiles": "sslProfiles",
+    "rewriteRuleSets": None,
 }
+# Collections a response always lists (empty when the request gave none); the others appear only when given.
+LISTED = ("gatewayIPConfigurations", "frontendIPConfigurations", "frontendPorts", "sslCertificates", "httpListeners",
+          "backendAddressPools", "backendHttpSettingsCollection", "probes", "redirectConfigurations",
+          "requestRoutingRules")
+# A DNS name label of a public IP address (the "Public IP addresses" documentation: DNS name label).
+DNS_LABEL = re.compile(r"[a-z][a-z0-9-]{1,61}[a-z0-9]")
 
 
 def _bad(code: str, message: str) -> ArmError:
@@ -120,6 +142,21 @@ class PublicIPAddresses(_NetworkResource):
         if not isinstance(timeout, int) or not 4 <= timeout <= 30:
             raise _bad("PublicIPIdleTimeoutIsOutOfRange", f"Idle timeout {timeout} is outside 4-30 minutes.")
         _zones_fixed(req)
+        label = (req.properties.get("dnsSettings") or {}).get("domainNameLabel")
+        if label:
+            if not DNS_LABEL.fullmatch(str(label)):
+                raise _bad("InvalidDomainNameLabel",
+                           f"The domain name label {label} is invalid. It must conform to the following regular "
+                           "expression: ^[a-z][a-z0-9-]{1,61}[a-z0-9]$.")
+            fqdn = self._fqdn(str(label), str(req.body.get("location") or ""))
+            for other in ctx.find(PIP):
+                if not id_equal(other.id, req.id) and \
+                        str((other.properties.get("dnsSettings") or {}).get("fqdn", "")).lower() == fqdn:
+                    raise _bad("DnsRecordInUse", f"DNS record {fqdn} is already used by another public IP.")
+
+    @staticmethod
+    def _fqdn(label: str, location: str) -> str:
+        return f"{label}.{location.replace(' ', '').lower()}.cloudapp.azure.com"
 
     def build(self, ctx: Ctx, req: WriteRequest) -> dict[str, Any]:
         body = super().build(ctx, req)
@@ -131,6 +168,9 @@ class PublicIPAddresses(_NetworkResource):
         props["resourceGuid"] = previous.get("resourceGuid") or ctx.new_guid()
         # 20.0.0.0/8: Azure's public ranges; one address per resource, stable across updates.
         props["ipAddress"] = previous.get("ipAddress") or str(ipaddress.IPv4Address(0x14000000 + ctx.rng.randrange(1, 1 << 24)))
+        dns = props.get("dnsSettings")
+        if isinstance(dns, dict) and dns.get("domainNameLabel"):
+            dns["fqdn"] = self._fqdn(str(dns["domainNameLabel"]), str(body.get("location") or ""))
         return body
 
     def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
@@ -407,19 +447,29 @@ class ApplicationGateways(_NetworkResource):
 
     def _certificates(self, ctx: Ctx, req: WriteRequest, subnet: Resource) -> None:
         identities = ((req.body.get("identity") or {}).get("userAssignedIdentities") or {})
+        kept = {str(c.get("name")).lower() for c in (req.existing.properties if req.existing else {}).get(
+            "sslCertificates") or [] if (c.get("properties") or {}).get("publicCertData")}
+        vault_refs: list[tuple[dict[str, Any], str]] = []
         for cert in req.properties.get("sslCertificates") or []:
             cp = cert.get("properties") or {}
             secret_id = cp.get("keyVaultSecretId")
-            if not secret_id:
-                if not cp.get("data"):
-                    raise _bad("ApplicationGatewaySslCertificateDataMustBeSpecified",
-                               f"SSL certificate {cert.get('name')} needs data (a PFX) or a keyVaultSecretId.")
-                continue
+            if secret_id:
+                vault_refs.append((cert, str(secret_id)))
+            elif cp.get("data"):
+                _public_cert_data(cert)
+            elif str(cert.get("name")).lower() not in kept:
+                raise _bad("ApplicationGatewaySslCertificateDataMustBeSpecified",
+                           f"SSL certificate {cert.get('name')} needs data (a PFX) or a keyVaultSecretId.")
+        for cert in req.properties.get("trustedRootCertificates") or []:
+            secret_id = (cert.get("properties") or {}).get("keyVaultSecretId")
+            if secret_id:
+                vault_refs.append((cert, str(secret_id)))
+        for cert, secret_id in vault_refs:
             if "userassigned" not in str((req.body.get("identity") or {}).get("type", "")).lower() or not identities:
                 raise _bad("ApplicationGatewayKeyVaultSecretException",
-                           f"SSL certificate {cert.get('name')} of {req.id} references Key Vault secret {secret_id}; "
+                           f"Certificate {cert.get('name')} of {req.id} references Key Vault secret {secret_id}; "
                            "the application gateway needs a user-assigned managed identity to read it.")
-            self._check_vault_access(ctx, req, str(secret_id), list(identities), subnet)
+            self._check_vault_access(ctx, req, secret_id, list(identities), subnet)
 
     def _check_vault_access(self, ctx: Ctx, req: WriteRequest, secret_id: str, identities: list[str],
                             subnet: Resource) -> None:
@@ -470,15 +520,27 @@ class ApplicationGateways(_NetworkResource):
         for collection, child in PARTS.items():
             items = props.get(collection)
             if items is None:
-                if collection != "trustedRootCertificates":
+                if collection in LISTED:
                     props[collection] = []
                 continue
             for item in items:
                 item["id"] = f"{req.id}/{collection}/{item['name']}"
-                item["type"] = f"{AGW}/{child}"
+                if child:
+                    item["type"] = f"{AGW}/{child}"
                 item.setdefault("properties", {})["provisioningState"] = "Succeeded"
         for pool in props.get("backendAddressPools") or []:
             pool["properties"].setdefault("backendAddresses", [])
+        earlier = {str(c.get("name")).lower(): c.get("properties") or {}
+                   for c in previous.get("sslCertificates") or []}
+        for cert in props.get("sslCertificates") or []:
+            cp = cert["properties"]
+            if cp.get("data"):
+                cp["publicCertData"] = _public_cert_data(cert)
+            elif not cp.get("keyVaultSecretId") and earlier.get(cert["name"].lower(), {}).get("publicCertData"):
+                cp["publicCertData"] = earlier[cert["name"].lower()]["publicCertData"]
+            # Taken on PUT only: never stored, never returned.
+            cp.pop("data", None)
+            cp.pop("password", None)
         fill_defaults(props, {"enableHttp2": False})
         props["operationalState"] = "Running"
         props["resourceGuid"] = previous.get("resourceGuid") or ctx.new_guid()
@@ -492,6 +554,25 @@ class ApplicationGateways(_NetworkResource):
             for item in body.get("properties", {}).get(collection) or []:
                 item["etag"] = body.get("etag")
         return body
+
+
+def _public_cert_data(cert: dict[str, Any]) -> str:
+    """The certificates of an uploaded PFX (``data`` opened with ``password``) as Azure answers them, base64 PKCS #7;
+    raises ApplicationGatewaySslCertificateInvalidData when the PFX does not open or holds no certificate."""
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7, pkcs12
+
+    cp = cert.get("properties") or {}
+    password = cp.get("password")
+    try:
+        pfx = base64.b64decode(str(cp.get("data")), validate=True)
+        key, leaf, chain = pkcs12.load_key_and_certificates(pfx, str(password).encode() if password else None)
+    except (ValueError, TypeError, binascii.Error) as err:
+        raise _bad("ApplicationGatewaySslCertificateInvalidData",
+                   f"Data or password for certificate {cert.get('name')} is invalid: {err}") from None
+    if leaf is None or key is None:
+        raise _bad("ApplicationGatewaySslCertificateInvalidData",
+                   f"The PFX of certificate {cert.get('name')} holds no certificate with its private key.")
+    return base64.b64encode(pkcs7.serialize_certificates([leaf, *chain], Encoding.DER)).decode()
 
 
 RESOURCE_TYPES: list[ResourceType] = [PublicIPAddresses(), WafPolicies(), ApplicationGateways()]
