@@ -12,13 +12,26 @@ import pytest
 from tests.integration.modules.runner import ModuleRunner, client_from_env
 
 
+# The emulator's runtime options a test may change (`set_options`); `fresh` puts them back after each test.
+RUNTIME_OPTIONS = ("read_latency", "strict_schema", "keyvault_client_ip")
+
+
+@pytest.fixture(scope="session")
+def start_options(emulator: Any) -> dict[str, Any]:
+    """The session emulator's runtime options as it started, before any test changed them."""
+    options = emulator.set_options()
+    return {name: options[name] for name in RUNTIME_OPTIONS}
+
+
 @pytest.fixture
-def fresh(emulator: Any) -> Iterator[Any]:
-    """The session's emulator, emptied and without faults, and without faults again afterwards."""
+def fresh(emulator: Any, start_options: dict[str, Any]) -> Iterator[Any]:
+    """The session's emulator, emptied and without faults, and without faults and with its start-up options again
+    afterwards (a read latency one test sets must not slow the worker's next tests)."""
     emulator.set_faults("")
     emulator.reset()
     yield emulator
     emulator.set_faults("")
+    emulator.set_options(**start_options)
 
 
 @pytest.fixture
