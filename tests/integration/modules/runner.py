@@ -73,8 +73,9 @@ class ModuleRunner:
         tasks.append({"name": "mark end", "ansible.builtin.set_fact": {f"mark_{len(steps)}": count}})
         results = ", ".join(f"result_{i}" for i in range(len(steps)))
         marks = ", ".join(f"mark_{i} | int" for i in range(len(steps) + 1))
-        tasks.append({"name": "save results", "ansible.builtin.copy": {
-            "content": "{{ {'results': [" + results + "], 'marks': [" + marks + "]} | to_json }}", "dest": str(out)},
+        # Written in the playbook's own process (an action plugin): ansible.builtin.copy costs two module runs.
+        tasks.append({"name": "save results", "complianceflow.azure_infra.controller_file": {
+            "content": "{{ {'results': [" + results + "], 'marks': [" + marks + "]} | to_json }}", "path": str(out)},
             "check_mode": False, "diff": False})
         playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
         env = {**os.environ, **{k: str(v) for k, v in self.emulator.env.items()}, "ANSIBLE_NOCOLOR": "1",

@@ -237,8 +237,8 @@ def offline_facts_and_plans(stack: Stack) -> None:
     playbook.write_text(
         "- hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
         "  roles: [complianceflow.azure_infra.preflight]\n  tasks:\n"
-        "    - ansible.builtin.copy:\n        content: '{{ deployment | to_json }}'\n"
-        f"        dest: {out}/{{{{ inventory_hostname }}}}.json\n")
+        "    - complianceflow.azure_infra.controller_file:\n        content: '{{ deployment | to_json }}'\n"
+        f"        path: {out}/{{{{ inventory_hostname }}}}.json\n")
     (stack.workdir / "group_vars").symlink_to(REPO / "group_vars")
     stack.play("facts", playbook=str(playbook))
     stack.play("plan", "-e", f"plan_dir={stack.workdir / 'plan'}", playbook="playbooks/plan.yml")
