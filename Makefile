@@ -27,13 +27,10 @@ help: ## List the targets
 
 setup: $(VENV)/.installed ## Create .venv with the runtime and test requirements (the default target)
 
-# --no-compile: otherwise pip byte-compiles every file of every package (the ansible package alone bundles about a
-# hundred collections): the install takes 43 s with it and 9 s without here. Python compiles what is imported, on
-# first use.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 system-deps: ## Install the Debian packages the tests need (PostgreSQL and redis-server for the emulator's data planes)
