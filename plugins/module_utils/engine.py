@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -349,6 +350,7 @@ class Engine:
         self._secret_clients: dict[str, SecretsClient] = {}
         self._first_requests: dict[str, threading.Lock] = {}
         self._purged: list[Item] = []
+        self.sleep: Callable[[float], None] = time.sleep
         self.before: dict[str, Any] = {}
         self.after: dict[str, Any] = {}
         self._levels()
@@ -971,7 +973,7 @@ class Engine:
                 self._recover_vault(item)
             method, body = self._write_body(item)
             try:
-                written = self.client.write(method, item.id, item.rtype.api_version, body, self.options.timeout)
+                written = self._send(item, method, body)
             except AzureApiError:
                 if not self._created_meanwhile(item):
                     raise
@@ -984,6 +986,33 @@ class Engine:
                         self.restarted.append(parent)
         except (*ENGINE_ERRORS, PlanError) as exc:
             self._fail(item, exc)
+
+    def _send(self, item: Item, method: str, body: dict[str, Any]) -> Any:
+        """Write ``item``; a refusal its type gives while a role assignment it needs is still propagating
+        (``awaits_grants``) is retried for up to ``rbac-wait`` seconds, but only if this run has just created such
+        a role assignment that the item depends on: anywhere else the same refusal is a real one and fails at once."""
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                return self.client.write(method, item.id, item.rtype.api_version, body, self.options.timeout)
+            except AzureApiError as exc:
+                codes = {c.lower() for c in item.rtype.awaits_grants}
+                grants = [self.by_key[d].id for d in sorted(self._deps[item.key])
+                          if self.by_key[d].type == ROLE_ASSIGNMENT_TYPE and self.by_key[d].action == "create"] \
+                    if exc.code.lower() in codes else []
+                if not grants:
+                    raise
+                waited = time.monotonic() - started
+                given = self.runtime.given.get("rbac-wait") if self.runtime else None
+                limit = 300.0 if given is None else float(given)
+                if waited >= limit:
+                    raise AzureApiError(exc.status, exc.code, f"{exc.message} (still refused {waited:.0f} s after "
+                                        f"this run created the role assignment(s) {', '.join(grants)}; Azure "
+                                        "propagates role assignments in minutes: run again later)",
+                                        exc.resource_id, exc.method) from exc
+                attempt += 1
+                self.sleep(min(5.0 * attempt, 30.0, max(limit - waited, 0.1)))
 
     def _created_meanwhile(self, item: Item) -> bool:
         """Whether a create-only entry (shared by deployments, like NetworkWatcherRG) that this run found missing

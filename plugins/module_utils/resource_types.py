@@ -20,7 +20,10 @@ counts as a difference and how a resource is written:
 - ``children``: child collections a run may purge (items Azure creates itself are ``keep``);
 - ``serial_writes``: writes of siblings one at a time (PostgreSQL configurations: the server takes one
   parameter change at a time);
-- ``restart``: ``(flag path, action)``: a write that leaves ``flag`` true needs the parent's ``action`` POST.
+- ``restart``: ``(flag path, action)``: a write that leaves ``flag`` true needs the parent's ``action`` POST;
+- ``awaits_grants``: error codes with which the type's service refuses a write while a role assignment it needs
+  has not reached it yet (Azure propagates role assignments in minutes): when the run has just created a role
+  assignment the resource depends on, such a refusal is retried for up to ``rbac-wait`` seconds.
 
 Paths are dotted (``properties.networkAcls.ipRules``); ``[]`` stands for "every item of this list"
 (``properties.securityRules[].properties.sourceAddressPrefixes``).
@@ -51,6 +54,7 @@ class ResourceType:
     children: dict[str, dict[str, Any]] = field(default_factory=dict)
     serial_writes: bool = False
     restart: tuple[str, str] | None = None
+    awaits_grants: tuple[str, ...] = ()
     # Fields ARM computes; a PUT built from a GET leaves them out.
     read_only: tuple[str, ...] = ()
     # Siblings of this type are read with one LIST of their collection (ARM lists full bodies for these types).
@@ -102,10 +106,12 @@ _TYPES = [
                  read_only=("properties.applicationGateways", "properties.httpListeners",
                             "properties.pathBasedRules", "properties.resourceState"),
                  list_keys={"properties.managedRules.managedRuleSets": ("ruleSetType",)}),
-    # The gateway's zones are fixed at creation; its sub-resources are keyed by name (the engine's default).
+    # The gateway's zones are fixed at creation; its sub-resources are keyed by name (the engine's default). It reads
+    # its certificate from Key Vault with its identity: a grant made moments before is not there yet.
     ResourceType("Microsoft.Network/applicationGateways", NETWORK, create_only=("zones",),
                  read_only=("properties.operationalState", "properties.resourceState",
-                            "properties.defaultPredefinedSslPolicy")),
+                            "properties.defaultPredefinedSslPolicy"),
+                 awaits_grants=("ApplicationGatewayKeyVaultSecretException",)),
     ResourceType("Microsoft.Network/networkWatchers", NETWORK),
     ResourceType("Microsoft.Network/networkWatchers/flowLogs", NETWORK),
     ResourceType("Microsoft.Storage/storageAccounts", "2023-05-01", update="PATCH",

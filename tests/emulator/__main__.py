@@ -147,6 +147,7 @@ def serve(args: argparse.Namespace) -> int:
         strict_schema=args.strict_schema,
         keyvault_client_ip=args.keyvault_client_ip,
         unregistered_providers=args.unregistered_providers,
+        rbac_propagation=args.rbac_propagation,
     )
     engine.load_providers()
     engine.apply_start_registrations()
@@ -162,6 +163,7 @@ def serve(args: argparse.Namespace) -> int:
              "state_dir": str(state_dir), "latency": args.latency, "time_scale": args.time_scale,
              "seed": args.seed, "read_latency": args.read_latency, "strict_schema": args.strict_schema,
              "keyvault_client_ip": args.keyvault_client_ip, "unregistered_providers": args.unregistered_providers,
+             "rbac_propagation": args.rbac_propagation,
              "postgres": planes.postgres is not None, "redis": planes.redis is not None,
              "blob": planes.blob is not None, "env": env},
             indent=2,
@@ -224,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--page-size", type=int, default=20, help="items per page of list responses")
     p.add_argument("--read-latency", type=_seconds, default=0.0, metavar="SECONDS",
                    help="delay of every ARM and Key Vault data-plane GET (token, metadata and admin calls: none)")
+    p.add_argument("--rbac-propagation", type=_seconds, default=None, metavar="SECONDS",
+                   help="seconds until a new role assignment reaches Key Vault's data plane and the services that "
+                        "check grants (default: 60 x --time-scale in realistic latency, 0 in instant)")
     p.add_argument("--strict-schema", action=argparse.BooleanOptionalAction,
                    default=os.environ.get("CF_EMULATOR_STRICT_SCHEMA", "").lower() in ("1", "true", "yes", "on"),
                    help="refuse request properties the API definition does not know (default: ignore them, as "

@@ -90,6 +90,7 @@ class ArmEngine:
         strict_schema: bool = False,
         keyvault_client_ip: str | None = None,
         unregistered_providers: bool = False,
+        rbac_propagation: float | None = None,
     ) -> None:
         self.store = store
         self.issuer = issuer
@@ -105,6 +106,9 @@ class ArmEngine:
         # Request bodies are checked against Microsoft's API definitions; strict also refuses unknown properties.
         self.schemas = Schemas()
         self.strict_schema = strict_schema
+        # Seconds a new role assignment takes to reach the services that check it (Key Vault's data plane, a gateway
+        # reading its certificate); None: 60 s x time-scale in realistic latency, 0 in instant (framework.Ctx).
+        self.rbac_propagation = rbac_propagation
         # The public address Key Vault's firewall sees for every data-plane client (None: a trusted path).
         self.keyvault_client_ip = keyvault_client_ip
         # --unregistered-providers: subscriptions start with every registrable namespace unregistered.
@@ -123,13 +127,13 @@ class ArmEngine:
     # runtime options (`/_emulator/options`)
     def options(self) -> dict[str, Any]:
         return {"read_latency": self.read_latency, "strict_schema": self.strict_schema,
-                "keyvault_client_ip": self.keyvault_client_ip,
+                "keyvault_client_ip": self.keyvault_client_ip, "rbac_propagation": self.rbac_propagation,
                 "unregistered_providers": {sub: sorted(self.namespaces[ns] for ns, state in states.items()
                                                        if state != "Registered" and ns in self.namespaces)
                                            for sub, states in sorted(self.store.registrations.items())}}
 
     def set_options(self, changes: dict[str, Any]) -> None:
-        """Apply `{"read_latency": seconds, "strict_schema": bool}`; raises ValueError naming a bad or unknown
+        """Apply `{"read_latency": seconds, "strict_schema": bool, ...}`; raises ValueError naming a bad or unknown
         option."""
         unknown = sorted(set(changes) - set(self.options()))
         if unknown:
@@ -139,6 +143,11 @@ class ArmEngine:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError("read_latency must be a number of seconds >= 0")
             self.read_latency = float(value)
+        if "rbac_propagation" in changes:
+            value = changes["rbac_propagation"]
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0):
+                raise ValueError("rbac_propagation must be a number of seconds >= 0, or null (by the latency mode)")
+            self.rbac_propagation = None if value is None else float(value)
         if "strict_schema" in changes:
             if not isinstance(changes["strict_schema"], bool):
                 raise ValueError("strict_schema must be true or false")

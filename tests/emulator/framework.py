@@ -322,6 +322,13 @@ class Ctx:
             return 0.0
         return seconds * self._engine.time_scale
 
+    def rbac_propagation(self) -> float:
+        """Seconds until a new role assignment reaches the services that check it: `--rbac-propagation` if given,
+        else Azure's minutes (60 s) x --time-scale in `realistic` latency, 0 in `instant`."""
+        if self._engine.rbac_propagation is not None:
+            return float(self._engine.rbac_propagation)
+        return self.realistic_delay(60.0)
+
     def new_guid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 

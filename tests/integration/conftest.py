@@ -12,7 +12,7 @@ import pytest
 from tests.integration.modules.runner import ModuleRunner, client_from_env
 
 # The emulator's runtime options a test may change (`set_options`); `fresh` puts them back after each test.
-RUNTIME_OPTIONS = ("read_latency", "strict_schema", "keyvault_client_ip")
+RUNTIME_OPTIONS = ("read_latency", "strict_schema", "keyvault_client_ip", "rbac_propagation")
 
 
 @pytest.fixture(scope="session")

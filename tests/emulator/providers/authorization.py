@@ -27,7 +27,6 @@ from ..framework import (
 )
 from ..identity import Principal, principal_by_object_id
 
-RBAC_PROPAGATION_S = 60.0  # realistic mode: a new role assignment reaches data planes after this (x time-scale)
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -306,9 +305,9 @@ class RoleAssignments(ResourceType):
         return body
 
     def after_write(self, ctx: Ctx, resource: Resource, req: WriteRequest) -> None:
-        # Azure RBAC changes take minutes to reach data planes; model it in realistic latency.
+        # Azure RBAC changes take minutes to reach data planes (realistic latency, or --rbac-propagation).
         if req.is_create:
-            resource.internal["effective_at"] = time.time() + ctx.realistic_delay(RBAC_PROPAGATION_S)
+            resource.internal["effective_at"] = time.time() + ctx.rbac_propagation()
 
     def render(self, ctx: Ctx, resource: Resource) -> dict[str, Any]:
         body = copy.deepcopy(resource.body)

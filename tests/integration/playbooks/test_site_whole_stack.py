@@ -35,12 +35,15 @@ import yaml
 
 from tests.integration.playbooks.runner import ANSIBLE_PLAYBOOK, REPO
 from tests.integration.readers import Vault, azure_keys, leaks
-from tests.integration.request_log import sent_outside_plan, with_run_time_ids, writes
+from tests.integration.request_log import is_write, sent_outside_plan, with_run_time_ids, writes
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
 EMULATOR_VARS = ("-e", f"@{REPO / 'tests/integration/emulator-site-vars.yml'}")
+# Seconds the build's new role assignments take to reach the services that check them (the emulator's
+# rbac_propagation): longer than a wave of the instant emulator, shorter than the engine's first wait.
+GRANT_PROPAGATION_S = 4
 # The inventories set no health URL (no availability test); the test deployment gets one here, production none.
 HEALTH_URL = "https://api.westeu-test-1.example.com/healthz"
 HEALTH_URL_VARS = ("-e", json.dumps({"monitoring_availability_url": "{{ '" + HEALTH_URL + "' if inventory_hostname == "
@@ -255,7 +258,13 @@ def stack(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     offline_facts_and_plans(built)
     built.play("check", "--check", "--diff", "-vvv")
     built.resources_after_check = emulator.resources()
-    built.play("create", "-vvv")
+    # As in Azure, a new role assignment reaches Key Vault and the gateway only after a while (Azure: minutes): the
+    # build must wait for the grants it has just made.
+    emulator.set_options(rbac_propagation=GRANT_PROPAGATION_S)
+    try:
+        built.play("create", "-vvv")
+    finally:
+        emulator.set_options(rbac_propagation=None)
     built.read_secrets("create")
     built.play("second", "--diff", "-vvv")
     built.read_secrets("second")
@@ -296,6 +305,25 @@ def test_the_build_sends_what_the_plan_shows(stack: Stack) -> None:
     assert len(arm_bodies) >= len(planned) // 2, "the emulator's log must carry the bodies the build sent"
     problems = sent_outside_plan(stack.requests["create"], planned)
     assert problems == [], "the build sent what the plan does not show:\n" + "\n".join(problems)
+
+
+def test_the_build_waits_for_the_grants_it_has_just_made(stack: Stack) -> None:
+    """Key Vault refused the runner until its new grant arrived, and so did each gateway for its certificate's
+    secret (ApplicationGatewayKeyVaultSecretException); the build asked again and went through (the fixture's run
+    succeeded), and each gateway was written exactly once successfully."""
+    log = stack.requests["create"]
+    vault_refusals = [e for e in log if "/secrets/" in str(e["path"]) and e["status"] == 403]
+    assert vault_refusals, "no Key Vault request met a grant still propagating: the control did not happen"
+    refused = []
+    for deployment in DEPLOYMENTS:
+        gateway = stack.planned_id(deployment, "Microsoft.Network/applicationGateways").lower()
+        statuses = [int(e["status"]) for e in log
+                    if e["method"] == "PUT" and str(e["path"]).split("?")[0].lower() == gateway]
+        # Refusals (400) first, then the one write Azure took.
+        assert statuses[-1] < 400 and all(s == 400 for s in statuses[:-1]), (deployment, statuses)
+        refused += statuses[:-1]
+    # The gateway is written in the wave after its grant, well inside the propagation time.
+    assert refused, "no gateway met its grant still propagating: the control did not happen"
 
 
 def test_second_run_changes_nothing_and_sends_no_write(stack: Stack) -> None:
@@ -621,7 +649,9 @@ def test_edge_follows_the_tier_and_terminates_tls_with_the_vaults_certificate(st
     # Issued or imported once: the build wrote it, the second run did not (zero writes, checked above). The data
     # plane's paths do not name the vault; the two deployments' tiers use one verb each.
     verb = "create" if edge["certificate"] == "self-signed" else "import"
-    issued = [w.split("?")[0] for w in stack.write_log["create"] if "/certificates/gateway-tls/" in w]
+    # Taken by the vault (a request refused while the runner's grant propagated issues nothing).
+    issued = [f"{e['method']} {str(e['path']).split('?')[0]}" for e in stack.requests["create"]
+              if is_write(e) and "/certificates/gateway-tls/" in str(e["path"]) and int(e["status"]) < 400]
     assert sorted(issued) == ["POST /certificates/gateway-tls/create", "POST /certificates/gateway-tls/import"]
     assert issued.count(f"POST /certificates/gateway-tls/{verb}") == 1
     # The gateway's identity reads exactly that secret, not the vault.
