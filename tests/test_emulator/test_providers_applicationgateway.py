@@ -263,3 +263,83 @@ def test_basic_public_ip_and_a_subnet_shared_with_an_endpoint_are_refused(edge: 
         subnet={"id": arm.id("Microsoft.Network/virtualNetworks/vnet/subnets/other")}))
     assert arm.refused("Microsoft.Network/applicationGateways/agw-bad", body)[0] == \
         "ApplicationGatewaySubnetCannotBeUsedByOtherResources"
+
+
+# --- TLS (SSL) policies ----------------------------------------------------------------------------------------------
+def _with_tls(edge: dict[str, Any], policy: dict[str, Any] | None, *profiles: dict[str, Any],
+              name: str = "agw-bad") -> dict[str, Any]:
+    """The gateway with `policy` as its own TLS policy (none when None) and one SSL profile per policy given."""
+    body = copy.deepcopy(gateway(edge, name))
+    if policy is not None:
+        body["properties"]["sslPolicy"] = policy
+    if profiles:
+        body["properties"]["sslProfiles"] = [{"name": f"profile{i}", "properties": {"sslPolicy": p}}
+                                             for i, p in enumerate(profiles)]
+    return body
+
+
+PREDEFINED_2022S = {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101S"}
+CUSTOM_TLS12 = {"policyType": "Custom", "minProtocolVersion": "TLSv1_2",
+                "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]}
+
+
+@pytest.mark.parametrize(("policy", "profiles", "code"), [
+    ({"policyName": "AppGwSslPolicy20220101S"}, (), "ApplicationGatewaySslPolicyPropertyPolicyTypeRequired"),
+    ({**PREDEFINED_2022S, "minProtocolVersion": "TLSv1_2"}, (),
+     "ApplicationGatewaySslPolicyPropertyNotSupportedForPolicyType"),
+    ({"policyType": "Predefined"}, (), "ApplicationGatewaySslPolicyPropertyPolicyNameRequired"),
+    ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20230101"}, (),
+     "ApplicationGatewaySslPolicyNameNotSupported"),
+    # Retired with TLS 1.0 and 1.1 on 31 August 2025.
+    ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20150501"}, (),
+     "ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy"),
+    ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20170401"}, (),
+     "ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy"),
+    ({**CUSTOM_TLS12, "minProtocolVersion": "TLSv1_1"}, (), "ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy"),
+    ({**CUSTOM_TLS12, "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"]}, (),
+     "ApplicationGatewaySslPolicyCipherSuiteNotSupported"),
+    ({**CUSTOM_TLS12, "policyName": "AppGwSslPolicy20170401S"}, (),
+     "ApplicationGatewaySslPolicyPropertyNotSupportedForPolicyType"),
+    # TLS 1.3 and its suites come with CustomV2 only.
+    ({**CUSTOM_TLS12, "minProtocolVersion": "TLSv1_3"}, (), "ApplicationGatewaySslPolicyMinProtocolVersionNotSupported"),
+    ({**CUSTOM_TLS12, "cipherSuites": ["TLS_AES_128_GCM_SHA256"]}, (), "ApplicationGatewaySslPolicyCipherSuiteNotSupported"),
+    ({"policyType": "CustomV2", "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]}, (),
+     "ApplicationGatewaySslPolicyPropertyMinProtocolVersionRequired"),
+    ({"policyType": "CustomV2", "minProtocolVersion": "TLSv1_2"}, (),
+     "ApplicationGatewaySslPolicyPropertyCipherSuitesRequired"),
+    ({"policyType": "CustomV2", "minProtocolVersion": "TLSv1_2", "cipherSuites": ["TLS_ECDHE_RSA_WITH_RC4_128_SHA"]},
+     (), "ApplicationGatewaySslPolicyCipherSuiteNotSupported"),
+    # An SSL profile is checked the same way, and older and newer policies do not mix on one gateway.
+    (PREDEFINED_2022S, ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20150501"},),
+     "ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy"),
+    (PREDEFINED_2022S, (CUSTOM_TLS12,), "ApplicationGatewaySslPolicyMisMatch"),
+    ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20170401S"}, (PREDEFINED_2022S,),
+     "ApplicationGatewaySslPolicyMisMatch"),
+    # Without a policy of its own the gateway uses its default, AppGwSslPolicy20220101: a newer one.
+    (None, (CUSTOM_TLS12,), "ApplicationGatewaySslPolicyMisMatch"),
+])
+def test_tls_policies_azure_refuses(edge: dict[str, Any], policy: dict[str, Any] | None,
+                                    profiles: tuple[dict[str, Any], ...], code: str) -> None:
+    assert edge["arm"].refused("Microsoft.Network/applicationGateways/agw-bad", _with_tls(edge, policy, *profiles))[0] \
+        == code
+
+
+def test_tls_policies_azure_takes_and_the_default_it_reports(edge: dict[str, Any]) -> None:
+    arm = edge["arm"]
+    path = "Microsoft.Network/applicationGateways/agw-tls"
+    # What the collection plans: the strict 2022 predefined policy, answered as sent; a client's value for the
+    # read-only default is ignored, the gateway reports AppGwSslPolicy20220101 (created with API version >= 2023-02-01).
+    body = _with_tls(edge, PREDEFINED_2022S, name="agw-tls")
+    body["properties"]["defaultPredefinedSslPolicy"] = "AppGwSslPolicy20170401S"
+    props = arm.ok(path, body)["properties"]
+    assert props["sslPolicy"] == PREDEFINED_2022S
+    assert props["defaultPredefinedSslPolicy"] == "AppGwSslPolicy20220101"
+    # CustomV2 with TLS 1.3 at least needs no cipher suite listed; a profile of the same generation sits beside it.
+    tls13 = {"policyType": "CustomV2", "minProtocolVersion": "TLSv1_3"}
+    props = arm.ok(path, _with_tls(edge, tls13, PREDEFINED_2022S, name="agw-tls"))["properties"]
+    assert props["sslPolicy"] == tls13 and props["sslProfiles"][0]["properties"]["sslPolicy"] == PREDEFINED_2022S
+    # Older-generation policies that allow TLS 1.2 only are still taken together.
+    props = arm.ok(path, _with_tls(edge, {"policyType": "Predefined", "policyName": "AppGwSslPolicy20170401S"},
+                                   CUSTOM_TLS12, name="agw-tls"))["properties"]
+    assert props["sslProfiles"][0]["properties"]["sslPolicy"] == CUSTOM_TLS12
+    assert props["defaultPredefinedSslPolicy"] == "AppGwSslPolicy20220101"
