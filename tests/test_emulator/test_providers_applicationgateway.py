@@ -343,3 +343,41 @@ def test_tls_policies_azure_takes_and_the_default_it_reports(edge: dict[str, Any
                                    CUSTOM_TLS12, name="agw-tls"))["properties"]
     assert props["sslProfiles"][0]["properties"]["sslPolicy"] == CUSTOM_TLS12
     assert props["defaultPredefinedSslPolicy"] == "AppGwSslPolicy20220101"
+
+
+def test_available_ssl_options_say_what_each_predefined_policy_means(emulator: Any) -> None:
+    """ApplicationGateways_ListAvailableSslOptions, _ListAvailableSslPredefinedPolicies and _GetSslPredefinedPolicy:
+    the predefined policies with their minimum protocol and cipher suites as the TLS policy overview's table gives
+    them, and the default policy of the API version asked with."""
+    arm = emulator.arm()
+    base = f"/subscriptions/{emulator.env['AZURE_SUBSCRIPTION_ID']}/providers/Microsoft.Network/" \
+           "applicationGatewayAvailableSslOptions/default"
+    status, options, _ = arm.call("GET", f"{base}?api-version={API}")
+    assert status == 200, options
+    props = options["properties"]
+    assert props["defaultPolicy"] == "AppGwSslPolicy20220101"
+    assert [p["id"].rsplit("/", 1)[1] for p in props["predefinedPolicies"]] == [
+        "AppGwSslPolicy20150501", "AppGwSslPolicy20170401", "AppGwSslPolicy20170401S", "AppGwSslPolicy20220101",
+        "AppGwSslPolicy20220101S"]
+    assert props["availableCipherSuites"][:2] == ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]
+    assert len(props["availableCipherSuites"]) == 30 and props["availableProtocols"][-1] == "TLSv1_3"
+    assert arm.call("GET", f"{base}?api-version=2022-07-01")[1]["properties"]["defaultPolicy"] == \
+        "AppGwSslPolicy20150501"
+    status, listed, _ = arm.call("GET", f"{base}/predefinedPolicies?api-version={API}")
+    assert status == 200, listed
+    by_name = {p["name"]: p["properties"] for p in listed["value"]}
+    assert {n: p["minProtocolVersion"] for n, p in by_name.items()} == {
+        "AppGwSslPolicy20150501": "TLSv1_0", "AppGwSslPolicy20170401": "TLSv1_1", "AppGwSslPolicy20170401S": "TLSv1_2",
+        "AppGwSslPolicy20220101": "TLSv1_2", "AppGwSslPolicy20220101S": "TLSv1_2"}
+    assert by_name["AppGwSslPolicy20220101S"]["cipherSuites"] == [
+        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]
+    assert len(by_name["AppGwSslPolicy20150501"]["cipherSuites"]) == 28
+    assert "TLS_RSA_WITH_AES_128_GCM_SHA256" in by_name["AppGwSslPolicy20170401S"]["cipherSuites"]
+    assert "TLS_RSA_WITH_AES_128_GCM_SHA256" not in by_name["AppGwSslPolicy20220101"]["cipherSuites"]
+    status, one, _ = arm.call("GET", f"{base}/predefinedPolicies/AppGwSslPolicy20220101?api-version={API}")
+    assert status == 200 and one["properties"] == by_name["AppGwSslPolicy20220101"], one
+    assert arm.call("GET", f"{base}/predefinedPolicies/AppGwSslPolicy20230101?api-version={API}")[0] == 404
+    # Read-only: nothing can be written there.
+    assert arm.call("PUT", f"{base}/predefinedPolicies/Mine?api-version={API}", {"properties": {}})[0] >= 400

@@ -57,10 +57,15 @@ redundancy", "Web Application Firewall policy", "Rate limiting"). What Azure doe
   ``...MinProtocolVersionRequired``, ``...MinProtocolVersionNotSupported``, ``...CipherSuitesRequired``,
   ``...CipherSuiteNotSupported``, ``...PolicyTypeNotSupported``) are documented nowhere: best readings in the same
   naming pattern.
+- The read-only ``applicationGatewayAvailableSslOptions/default`` of a subscription and its ``predefinedPolicies``
+  answer the same table: each predefined policy's minimum protocol and cipher suites (in the table's row order: the
+  documentation leaves the negotiation order to these very endpoints), the default policy of the API version asked
+  with, the cipher suites and protocols a custom policy may name (all five policies are listed, the retired ones too:
+  whether Azure still lists them is not documented).
 
 Known gaps: v1 SKUs, private frontends, path-based rules, what rewrite rules contain, the legacy
-``disabledSslProtocols`` form of a TLS policy (taken, not interpreted), the ``applicationGatewayAvailableSslOptions``
-endpoints, listener-level WAF policies and the actual traffic (no HTTP or TLS is served) are not modelled.
+``disabledSslProtocols`` form of a TLS policy (taken, not interpreted), listener-level WAF policies and the actual
+traffic (no HTTP or TLS is served) are not modelled.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ from ..framework import (
     NameRule,
     Resource,
     ResourceType,
+    Scope,
     WriteRequest,
     fill_defaults,
     id_equal,
@@ -258,9 +264,7 @@ def _default_ssl_policy(ctx: Ctx, req: WriteRequest) -> str:
     stored = (req.existing.properties if req.existing else {}).get("defaultPredefinedSslPolicy")
     if stored:
         return str(stored)
-    if req.existing is not None:
-        return OLD_DEFAULT_SSL_POLICY
-    return DEFAULT_SSL_POLICY if str(ctx.api_version or "") >= DEFAULT_SSL_POLICY_SINCE else OLD_DEFAULT_SSL_POLICY
+    return OLD_DEFAULT_SSL_POLICY if req.existing is not None else _default_policy_for(ctx)
 
 
 def _bad(code: str, message: str) -> ArmError:
@@ -769,4 +773,70 @@ def _public_cert_data(cert: dict[str, Any]) -> str:
     return base64.b64encode(pkcs7.serialize_certificates([leaf, *chain], Encoding.DER)).decode()
 
 
-RESOURCE_TYPES: list[ResourceType] = [PublicIPAddresses(), WafPolicies(), ApplicationGateways()]
+# --- available SSL options -----------------------------------------------------------------------------------------
+SSL_OPTIONS = f"{NS}/applicationGatewayAvailableSslOptions"
+
+
+def _default_policy_for(ctx: Ctx) -> str:
+    return DEFAULT_SSL_POLICY if str(ctx.api_version or "") >= DEFAULT_SSL_POLICY_SINCE else OLD_DEFAULT_SSL_POLICY
+
+
+def _options_id(ctx: Ctx) -> str:
+    # The form Azure answers (ApplicationGatewayAvailableSslOptionsGet.json): an empty resource group segment.
+    return f"/subscriptions/{ctx.subscription_id}/resourceGroups//providers/{NS}/ApplicationGatewayAvailableSslOptions/default"
+
+
+class AvailableSslOptions(ResourceType):
+    """``GET /subscriptions/{s}/providers/Microsoft.Network/applicationGatewayAvailableSslOptions/default``
+    (ApplicationGateways_ListAvailableSslOptions): the predefined policies, the default one for the API version asked
+    with, the cipher suites and protocols a custom policy may name. Read-only."""
+
+    type = SSL_OPTIONS
+    scope = Scope.SUBSCRIPTION
+    location = "none"
+    tags = False
+    system_data = False
+    allow_put = False
+    patch = None
+
+    def builtin(self, ctx: Ctx, resource_id: str, name: str) -> dict[str, Any] | None:
+        if name.lower() != "default":
+            return None
+        return {"name": "default", "id": _options_id(ctx), "type": f"{NS}/ApplicationGatewayAvailableSslOptions",
+                "properties": {
+                    "predefinedPolicies": [{"id": f"{_options_id(ctx)}/ApplicationGatewaySslPredefinedPolicy/{n}"}
+                                           for n in PREDEFINED_SSL_POLICIES],
+                    "defaultPolicy": _default_policy_for(ctx),
+                    # In the order of the documentation's list of cipher suites for custom policies.
+                    "availableCipherSuites": [*_TLS13, *PREDEFINED_SSL_POLICIES["AppGwSslPolicy20150501"].cipher_suites],
+                    "availableProtocols": list(TLS_VERSIONS)}}
+
+
+class PredefinedSslPolicies(ResourceType):
+    """``.../applicationGatewayAvailableSslOptions/default/predefinedPolicies[/{name}]``
+    (ApplicationGateways_ListAvailableSslPredefinedPolicies, ApplicationGateways_GetSslPredefinedPolicy): each
+    predefined policy's minimum protocol and cipher suites, as the TLS policy overview's table gives them. Read-only."""
+
+    type = f"{SSL_OPTIONS}/predefinedPolicies"
+    location = "none"
+    tags = False
+    system_data = False
+    allow_put = False
+    patch = None
+
+    @staticmethod
+    def _policy(ctx: Ctx, name: str) -> dict[str, Any]:
+        policy = PREDEFINED_SSL_POLICIES[name]
+        return {"name": name, "id": f"{_options_id(ctx)}/ApplicationGatewaySslPredefinedPolicy/{name}",
+                "properties": {"cipherSuites": list(policy.cipher_suites), "minProtocolVersion": policy.min_protocol}}
+
+    def builtin(self, ctx: Ctx, resource_id: str, name: str) -> dict[str, Any] | None:
+        known = next((n for n in PREDEFINED_SSL_POLICIES if n.lower() == name.lower()), None)
+        return self._policy(ctx, known) if known else None
+
+    def list(self, ctx: Ctx, scope_id: str, records: list[Resource]) -> list[dict[str, Any]]:
+        return [self._policy(ctx, name) for name in PREDEFINED_SSL_POLICIES]
+
+
+RESOURCE_TYPES: list[ResourceType] = [PublicIPAddresses(), WafPolicies(), ApplicationGateways(), AvailableSslOptions(),
+                                      PredefinedSslPolicies()]
