@@ -808,7 +808,9 @@ class ArmEngine:
             if parent_type is None:
                 continue
             parent_id = self.make_id(parent_type, route.scope, route.names[:level])
-            if parent_id.lower() not in self.store.records:
+            # A built-in parent (a singleton that exists without being written) is there too.
+            if parent_id.lower() not in self.store.records \
+                    and parent_type.builtin(ctx, parent_id, route.names[level - 1]) is None:
                 parent_name = "/".join(route.names[:level])
                 raise ArmError(
                     404,

@@ -262,10 +262,12 @@ def _gateway_request(platform: dict[str, Any], name: str) -> dict[str, Any]:
                     "backendAddresses": [{"ipAddress": "10.20.9.10"}, {"ipAddress": "10.20.9.11"}]}}],
             "backendHttpSettingsCollection": [{"name": "apps-http", "properties": {
                 "port": 8080, "protocol": "Http", "cookieBasedAffinity": "Disabled", "requestTimeout": 45}}],
-            # The example's profile sets minProtocolVersion TLSv1_1: Application Gateway stopped taking TLS 1.0 and
-            # 1.1 on 31 August 2025, so a custom policy of the same kind with TLS 1.2 stands in for it.
+            # The example's profile is a Custom policy with minProtocolVersion TLSv1_1: Application Gateway stopped
+            # taking TLS 1.0 and 1.1 on 31 August 2025, and a gateway created with API version 2023-02-01 or later
+            # defaults to AppGwSslPolicy20220101, a newer-generation policy an older-generation Custom profile cannot
+            # sit beside (ApplicationGatewaySslPolicyMisMatch). A CustomV2 policy with TLS 1.2 stands in for it.
             "sslProfiles": [{"name": "mtls", "properties": {
-                "sslPolicy": {"policyType": "Custom", "minProtocolVersion": "TLSv1_2",
+                "sslPolicy": {"policyType": "CustomV2", "minProtocolVersion": "TLSv1_2",
                               "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]},
                 "clientAuthConfiguration": {"verifyClientCertIssuerDN": True},
                 "trustedClientCertificates": [ref("trustedClientCertificates", "client-ca")]}}],

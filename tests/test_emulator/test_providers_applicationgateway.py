@@ -263,3 +263,121 @@ def test_basic_public_ip_and_a_subnet_shared_with_an_endpoint_are_refused(edge: 
         subnet={"id": arm.id("Microsoft.Network/virtualNetworks/vnet/subnets/other")}))
     assert arm.refused("Microsoft.Network/applicationGateways/agw-bad", body)[0] == \
         "ApplicationGatewaySubnetCannotBeUsedByOtherResources"
+
+
+# --- TLS (SSL) policies ----------------------------------------------------------------------------------------------
+def _with_tls(edge: dict[str, Any], policy: dict[str, Any] | None, *profiles: dict[str, Any],
+              name: str = "agw-bad") -> dict[str, Any]:
+    """The gateway with `policy` as its own TLS policy (none when None) and one SSL profile per policy given."""
+    body = copy.deepcopy(gateway(edge, name))
+    if policy is not None:
+        body["properties"]["sslPolicy"] = policy
+    if profiles:
+        body["properties"]["sslProfiles"] = [{"name": f"profile{i}", "properties": {"sslPolicy": p}}
+                                             for i, p in enumerate(profiles)]
+    return body
+
+
+PREDEFINED_2022S = {"policyType": "Predefined", "policyName": "AppGwSslPolicy20220101S"}
+CUSTOM_TLS12 = {"policyType": "Custom", "minProtocolVersion": "TLSv1_2",
+                "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]}
+
+
+@pytest.mark.parametrize(("policy", "profiles", "code"), [
+    ({"policyName": "AppGwSslPolicy20220101S"}, (), "ApplicationGatewaySslPolicyPropertyPolicyTypeRequired"),
+    ({**PREDEFINED_2022S, "minProtocolVersion": "TLSv1_2"}, (),
+     "ApplicationGatewaySslPolicyPropertyNotSupportedForPolicyType"),
+    ({"policyType": "Predefined"}, (), "ApplicationGatewaySslPolicyPropertyPolicyNameRequired"),
+    ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20230101"}, (),
+     "ApplicationGatewaySslPolicyNameNotSupported"),
+    # Retired with TLS 1.0 and 1.1 on 31 August 2025.
+    ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20150501"}, (),
+     "ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy"),
+    ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20170401"}, (),
+     "ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy"),
+    ({**CUSTOM_TLS12, "minProtocolVersion": "TLSv1_1"}, (), "ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy"),
+    ({**CUSTOM_TLS12, "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"]}, (),
+     "ApplicationGatewaySslPolicyCipherSuiteNotSupported"),
+    ({**CUSTOM_TLS12, "policyName": "AppGwSslPolicy20170401S"}, (),
+     "ApplicationGatewaySslPolicyPropertyNotSupportedForPolicyType"),
+    # TLS 1.3 and its suites come with CustomV2 only.
+    ({**CUSTOM_TLS12, "minProtocolVersion": "TLSv1_3"}, (), "ApplicationGatewaySslPolicyMinProtocolVersionNotSupported"),
+    ({**CUSTOM_TLS12, "cipherSuites": ["TLS_AES_128_GCM_SHA256"]}, (), "ApplicationGatewaySslPolicyCipherSuiteNotSupported"),
+    ({"policyType": "CustomV2", "cipherSuites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]}, (),
+     "ApplicationGatewaySslPolicyPropertyMinProtocolVersionRequired"),
+    ({"policyType": "CustomV2", "minProtocolVersion": "TLSv1_2"}, (),
+     "ApplicationGatewaySslPolicyPropertyCipherSuitesRequired"),
+    ({"policyType": "CustomV2", "minProtocolVersion": "TLSv1_2", "cipherSuites": ["TLS_ECDHE_RSA_WITH_RC4_128_SHA"]},
+     (), "ApplicationGatewaySslPolicyCipherSuiteNotSupported"),
+    # An SSL profile is checked the same way, and older and newer policies do not mix on one gateway.
+    (PREDEFINED_2022S, ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20150501"},),
+     "ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy"),
+    (PREDEFINED_2022S, (CUSTOM_TLS12,), "ApplicationGatewaySslPolicyMisMatch"),
+    ({"policyType": "Predefined", "policyName": "AppGwSslPolicy20170401S"}, (PREDEFINED_2022S,),
+     "ApplicationGatewaySslPolicyMisMatch"),
+    # Without a policy of its own the gateway uses its default, AppGwSslPolicy20220101: a newer one.
+    (None, (CUSTOM_TLS12,), "ApplicationGatewaySslPolicyMisMatch"),
+])
+def test_tls_policies_azure_refuses(edge: dict[str, Any], policy: dict[str, Any] | None,
+                                    profiles: tuple[dict[str, Any], ...], code: str) -> None:
+    assert edge["arm"].refused("Microsoft.Network/applicationGateways/agw-bad", _with_tls(edge, policy, *profiles))[0] \
+        == code
+
+
+def test_tls_policies_azure_takes_and_the_default_it_reports(edge: dict[str, Any]) -> None:
+    arm = edge["arm"]
+    path = "Microsoft.Network/applicationGateways/agw-tls"
+    # What the collection plans: the strict 2022 predefined policy, answered as sent; a client's value for the
+    # read-only default is ignored, the gateway reports AppGwSslPolicy20220101 (created with API version >= 2023-02-01).
+    body = _with_tls(edge, PREDEFINED_2022S, name="agw-tls")
+    body["properties"]["defaultPredefinedSslPolicy"] = "AppGwSslPolicy20170401S"
+    props = arm.ok(path, body)["properties"]
+    assert props["sslPolicy"] == PREDEFINED_2022S
+    assert props["defaultPredefinedSslPolicy"] == "AppGwSslPolicy20220101"
+    # CustomV2 with TLS 1.3 at least needs no cipher suite listed; a profile of the same generation sits beside it.
+    tls13 = {"policyType": "CustomV2", "minProtocolVersion": "TLSv1_3"}
+    props = arm.ok(path, _with_tls(edge, tls13, PREDEFINED_2022S, name="agw-tls"))["properties"]
+    assert props["sslPolicy"] == tls13 and props["sslProfiles"][0]["properties"]["sslPolicy"] == PREDEFINED_2022S
+    # Older-generation policies that allow TLS 1.2 only are still taken together.
+    props = arm.ok(path, _with_tls(edge, {"policyType": "Predefined", "policyName": "AppGwSslPolicy20170401S"},
+                                   CUSTOM_TLS12, name="agw-tls"))["properties"]
+    assert props["sslProfiles"][0]["properties"]["sslPolicy"] == CUSTOM_TLS12
+    assert props["defaultPredefinedSslPolicy"] == "AppGwSslPolicy20220101"
+
+
+def test_available_ssl_options_say_what_each_predefined_policy_means(emulator: Any) -> None:
+    """ApplicationGateways_ListAvailableSslOptions, _ListAvailableSslPredefinedPolicies and _GetSslPredefinedPolicy:
+    the predefined policies with their minimum protocol and cipher suites as the TLS policy overview's table gives
+    them, and the default policy of the API version asked with."""
+    arm = emulator.arm()
+    base = f"/subscriptions/{emulator.env['AZURE_SUBSCRIPTION_ID']}/providers/Microsoft.Network/" \
+           "applicationGatewayAvailableSslOptions/default"
+    status, options, _ = arm.call("GET", f"{base}?api-version={API}")
+    assert status == 200, options
+    props = options["properties"]
+    assert props["defaultPolicy"] == "AppGwSslPolicy20220101"
+    assert [p["id"].rsplit("/", 1)[1] for p in props["predefinedPolicies"]] == [
+        "AppGwSslPolicy20150501", "AppGwSslPolicy20170401", "AppGwSslPolicy20170401S", "AppGwSslPolicy20220101",
+        "AppGwSslPolicy20220101S"]
+    assert props["availableCipherSuites"][:2] == ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]
+    assert len(props["availableCipherSuites"]) == 30 and props["availableProtocols"][-1] == "TLSv1_3"
+    assert arm.call("GET", f"{base}?api-version=2022-07-01")[1]["properties"]["defaultPolicy"] == \
+        "AppGwSslPolicy20150501"
+    status, listed, _ = arm.call("GET", f"{base}/predefinedPolicies?api-version={API}")
+    assert status == 200, listed
+    by_name = {p["name"]: p["properties"] for p in listed["value"]}
+    assert {n: p["minProtocolVersion"] for n, p in by_name.items()} == {
+        "AppGwSslPolicy20150501": "TLSv1_0", "AppGwSslPolicy20170401": "TLSv1_1", "AppGwSslPolicy20170401S": "TLSv1_2",
+        "AppGwSslPolicy20220101": "TLSv1_2", "AppGwSslPolicy20220101S": "TLSv1_2"}
+    assert by_name["AppGwSslPolicy20220101S"]["cipherSuites"] == [
+        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]
+    assert len(by_name["AppGwSslPolicy20150501"]["cipherSuites"]) == 28
+    assert "TLS_RSA_WITH_AES_128_GCM_SHA256" in by_name["AppGwSslPolicy20170401S"]["cipherSuites"]
+    assert "TLS_RSA_WITH_AES_128_GCM_SHA256" not in by_name["AppGwSslPolicy20220101"]["cipherSuites"]
+    status, one, _ = arm.call("GET", f"{base}/predefinedPolicies/AppGwSslPolicy20220101?api-version={API}")
+    assert status == 200 and one["properties"] == by_name["AppGwSslPolicy20220101"], one
+    assert arm.call("GET", f"{base}/predefinedPolicies/AppGwSslPolicy20230101?api-version={API}")[0] == 404
+    # Read-only: nothing can be written there.
+    assert arm.call("PUT", f"{base}/predefinedPolicies/Mine?api-version={API}", {"properties": {}})[0] >= 400

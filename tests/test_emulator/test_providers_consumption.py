@@ -121,3 +121,20 @@ def test_microsoft_budget_example(emulator: Any, rg: str, unique: Callable[[str]
     assert_shape(body, data["responses"]["201"]["body"], request, also=frozenset({"currentSpend", "eTag"}))
     assert body["properties"]["timePeriod"] == {"startDate": "2017-10-01T00:00:00Z",
                                                 "endDate": "2018-10-31T00:00:00Z"}
+
+
+def test_spend_is_read_only_and_answered(emulator: Any, unique: Callable[[str], str]) -> None:
+    """currentSpend and forecastSpend are read-only in the Budgets definition: a PUT carrying them (as a GET answer
+    written back does) is taken and they are ignored; every answer reports them, 0 in USD (the example's unit) in an
+    emulator where nothing costs anything."""
+    arm = emulator.arm()
+    path = (f"/subscriptions/{emulator.env['AZURE_SUBSCRIPTION_ID']}/providers/Microsoft.Consumption/budgets/"
+            f"{unique('budget-spend-')}?api-version=2023-05-01")
+    body = _budget()
+    body["properties"].update(currentSpend={"amount": 80.89, "unit": "EUR"},
+                              forecastSpend={"amount": 150.0, "unit": "EUR"})
+    status, created, _ = arm.call("PUT", path, body)
+    assert status == 201, created
+    zero = {"amount": 0.0, "unit": "USD"}
+    for answer in (created, arm.call("GET", path)[1], arm.call("PUT", path, {**created, "eTag": created["eTag"]})[1]):
+        assert answer["properties"]["currentSpend"] == zero and answer["properties"]["forecastSpend"] == zero, answer

@@ -227,6 +227,16 @@ CHILDREN = [
     Case("Microsoft.Insights/diagnosticSettings", "2021-05-01-preview", "",
          {"properties": {"workspaceId": "/w", "logs": [{"categoryGroup": "allLogs", "enabled": True}]}},
          ("properties.workspaceID2", "/w"), ("properties.logs", {"enabled": True})),
+    # The state storage account's blob service settings and lifecycle rules (playbooks/bootstrap.yml).
+    Case("Microsoft.Storage/storageAccounts/blobServices", "2023-05-01", "",
+         {"properties": {"isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 7}}},
+         ("properties.isVersioningEnable", True), ("properties.deleteRetentionPolicy.days", "7")),
+    Case("Microsoft.Storage/storageAccounts/managementPolicies", "2023-05-01", "",
+         {"properties": {"policy": {"rules": [{
+             "enabled": True, "name": "deleteOldVersions", "type": "Lifecycle",
+             "definition": {"actions": {"version": {"delete": {"daysAfterCreationGreaterThan": 30}}},
+                            "filters": {"blobTypes": ["blockBlob"]}}}]}}},
+         ("properties.policy.rule", []), ("properties.policy.rules", {})),
 ]
 
 

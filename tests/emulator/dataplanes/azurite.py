@@ -32,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .ports import free_port, port_is_free
+
 START_TIMEOUT_S = 60.0
 PR_SET_PDEATHSIG = 1
 
@@ -51,21 +53,6 @@ def find_azurite() -> list[str] | None:
         if node:
             return [node, main]
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _die_with_parent() -> None:
@@ -105,7 +92,7 @@ class AzuritePlane:
         with self._lock:
             record = self._accounts.setdefault(name.lower(), {})
             if not record.get("port"):
-                record["port"] = _free_port()
+                record["port"] = free_port()
                 self._save()
             return f"https://127.0.0.1:{record['port']}/{name.lower()}/"
 
@@ -125,9 +112,9 @@ class AzuritePlane:
 
     def _start(self, name: str) -> None:
         record = self._accounts[name]
-        if not _port_free(int(record["port"])):
+        if not port_is_free(int(record["port"])):
             # The recorded port went to someone else while the emulator was down: the account moves.
-            record["port"] = _free_port()
+            record["port"] = free_port()
             self._save()
         port = int(record["port"])
         data = self.directory / name

@@ -80,7 +80,6 @@ import pathlib
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -92,6 +91,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ..tls import ensure_certificates, ensure_server_certificate
+from .ports import free_port, port_is_free
 
 SUPERUSER = "azuresu"
 ADMIN_GROUP = "azure_pg_admin"
@@ -149,21 +149,6 @@ def _conf_value(value: str) -> str:
 
 class PostgresPlaneError(RuntimeError):
     """A cluster could not be created, started, stopped or reached."""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
 
 
 def _fqdn(server_id: str) -> str:
@@ -548,7 +533,7 @@ class PostgresPlane:
         log = pathlib.Path(record["server_dir"]) / "postgres.log"
         last_error = ""
         for _attempt in range(3):
-            port = record["port"] if record["port"] and _port_is_free(record["port"]) else _free_port()
+            port = record["port"] if record["port"] and port_is_free(record["port"], HOST) else free_port(HOST)
             result = account.run(
                 [
                     str(self._bin_dir() / "pg_ctl"),

@@ -52,6 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..tls import ensure_certificates, ensure_server_certificate
+from .ports import free_port, port_is_free
 
 HOST = "127.0.0.1"
 DNS_SUFFIX = "redis.cache.windows.net"
@@ -69,12 +70,6 @@ def find_redis_server() -> pathlib.Path:
     if not found:
         raise RedisPlaneError("redis-server not found: install the Debian package redis-server (scripts/system-deps.sh)")
     return pathlib.Path(found)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _host_name(cache_id: str) -> str:
@@ -230,10 +225,10 @@ class RedisPlane:
             return
         last_error = ""
         for _attempt in range(3):
-            if not record["ssl_port"] or not self._port_free(record["ssl_port"]):
-                record["ssl_port"] = _free_port()
-            if not record["port"] or not self._port_free(record["port"]):
-                record["port"] = _free_port()
+            if not record["ssl_port"] or not port_is_free(record["ssl_port"], HOST):
+                record["ssl_port"] = free_port(HOST)
+            if not record["port"] or not port_is_free(record["port"], HOST):
+                record["port"] = free_port(HOST)
             conf = self._write_config(record)
             process = self._spawner.submit(
                 subprocess.Popen, [*self._launcher, str(self._redis_server()), str(conf)], cwd=record["dir"],
@@ -306,23 +301,12 @@ class RedisPlane:
         return self._owns(record)
 
     def _set_plain_port(self, record: dict[str, Any], enabled: bool) -> None:
-        if enabled and not self._port_free(record["port"] or 0):
-            record["port"] = _free_port()
+        if enabled and not port_is_free(record["port"] or 0, HOST):
+            record["port"] = free_port(HOST)
         self._command(record, "CONFIG", "SET", "port", str(record["port"] if enabled else 0))
         record["non_ssl_port"] = enabled
         self._save_state()
         self._write_config(record)
-
-    @staticmethod
-    def _port_free(port: int) -> bool:
-        if not port:
-            return False
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((HOST, port))
-            except OSError:
-                return False
-            return True
 
     def _command(self, record: dict[str, Any], *args: str) -> str:
         """Run one command as the default user over TLS (the plane's own session); returns the simple reply."""

@@ -40,9 +40,32 @@ redundancy", "Web Application Firewall policy", "Rate limiting"). What Azure doe
   probes name a host (or take it from the backend settings) and a path starting with ``/``.
 - Responses carry each part's ``id``, ``etag``, ``type`` and ``provisioningState``, the gateway's
   ``operationalState`` (``Running``) and ``resourceGuid``.
+- TLS policies ("Application Gateway TLS policy overview", "Managing your Application Gateway with TLS 1.0 and 1.1
+  retirement"), the gateway's ``sslPolicy`` and each SSL profile's alike: ``policyType`` ``Predefined`` takes only a
+  ``policyName`` of the five predefined policies (PREDEFINED_SSL_POLICIES: minimum protocol and cipher suites per the
+  documentation's table); ``Custom`` and ``CustomV2`` take ``minProtocolVersion`` and ``cipherSuites`` (from the
+  documented list; the TLS 1.3 suites and TLS 1.3 itself with ``CustomV2`` only; with TLS 1.3 as the minimum no suite
+  need be listed, with TLS 1.2 at least one). Since 31 August 2025 the policies allowing TLS 1.0/1.1 (20150501,
+  20170401, a custom minimum of TLSv1_0/TLSv1_1) can no longer be associated, and a ``Custom`` policy no longer takes
+  the twelve cipher suites the retirement page lists. Older-generation (20150501, 20170401, 20170401S, Custom) and
+  newer-generation (20220101, 20220101S, CustomV2) policies cannot be mixed on one gateway, the gateway's default
+  standing in when it names no policy. A gateway created with API version 2023-02-01 or later reports the read-only
+  ``defaultPredefinedSslPolicy`` ``AppGwSslPolicy20220101`` (older ones default to 20150501 and do not report it).
+  Error codes seen from Azure (quoted in public issue threads): ``ApplicationGatewaySslPolicyPropertyPolicyTypeRequired``,
+  ``ApplicationGatewaySslPolicyPropertyNotSupportedForPolicyType``, ``ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy``,
+  ``ApplicationGatewaySslPolicyMisMatch``. The others (``...PolicyNameRequired``, ``...PolicyNameNotSupported``,
+  ``...MinProtocolVersionRequired``, ``...MinProtocolVersionNotSupported``, ``...CipherSuitesRequired``,
+  ``...CipherSuiteNotSupported``, ``...PolicyTypeNotSupported``) are documented nowhere: best readings in the same
+  naming pattern.
+- The read-only ``applicationGatewayAvailableSslOptions/default`` of a subscription and its ``predefinedPolicies``
+  answer the same table: each predefined policy's minimum protocol and cipher suites (in the table's row order: the
+  documentation leaves the negotiation order to these very endpoints), the default policy of the API version asked
+  with, the cipher suites and protocols a custom policy may name (all five policies are listed, the retired ones too:
+  whether Azure still lists them is not documented).
 
-Known gaps: v1 SKUs, private frontends, path-based rules, what rewrite rules and SSL policies contain (TLS versions,
-cipher suites), listener-level WAF policies and the actual traffic (no HTTP is served) are not modelled.
+Known gaps: v1 SKUs, private frontends, path-based rules, what rewrite rules contain, the legacy
+``disabledSslProtocols`` form of a TLS policy (taken, not interpreted), listener-level WAF policies and the actual
+traffic (no HTTP or TLS is served) are not modelled.
 """
 
 from __future__ import annotations
@@ -52,6 +75,7 @@ import binascii
 import copy
 import ipaddress
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from ..framework import (
@@ -60,6 +84,7 @@ from ..framework import (
     NameRule,
     Resource,
     ResourceType,
+    Scope,
     WriteRequest,
     fill_defaults,
     id_equal,
@@ -94,6 +119,152 @@ LISTED = ("gatewayIPConfigurations", "frontendIPConfigurations", "frontendPorts"
           "requestRoutingRules")
 # A DNS name label of a public IP address (the "Public IP addresses" documentation: DNS name label).
 DNS_LABEL = re.compile(r"[a-z][a-z0-9-]{1,61}[a-z0-9]")
+
+# --- TLS (SSL) policies -------------------------------------------------------------------------------------------
+# From "Application Gateway TLS policy overview" (predefined policies table, custom policy cipher suites, default TLS
+# policy) and "Managing your Application Gateway with TLS 1.0 and 1.1 retirement". A policy is of the older
+# generation (20150501, 20170401, 20170401S, Custom) or the newer one (20220101, 20220101S, CustomV2, with TLS 1.3);
+# the two cannot be mixed on one gateway.
+OLD, NEW = "older generation", "newer generation"
+
+
+@dataclass(frozen=True)
+class PredefinedSslPolicy:
+    min_protocol: str
+    generation: str
+    cipher_suites: tuple[str, ...]  # the suites the documentation's table marks for the policy, in its row order
+    retired: bool = False  # allows TLS 1.0/1.1: no longer associable since 31 August 2025
+
+
+_TLS13 = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384")
+_ECDHE_RSA_GCM = ("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+_ECDHE_RSA_CBC_SHA2 = ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256")
+_ECDHE_RSA_CBC_SHA = ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")
+_DHE_RSA = ("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA")
+_RSA = ("TLS_RSA_WITH_AES_256_GCM_SHA384", "TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_256_CBC_SHA256",
+        "TLS_RSA_WITH_AES_128_CBC_SHA256", "TLS_RSA_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA")
+_ECDSA_GCM = ("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+_ECDSA_CBC_SHA2 = ("TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256")
+_ECDSA_CBC_SHA = ("TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
+_DHE_DSS = ("TLS_DHE_DSS_WITH_AES_256_CBC_SHA256", "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256",
+            "TLS_DHE_DSS_WITH_AES_256_CBC_SHA", "TLS_DHE_DSS_WITH_AES_128_CBC_SHA")
+_3DES = ("TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA")
+PREDEFINED_SSL_POLICIES: dict[str, PredefinedSslPolicy] = {
+    "AppGwSslPolicy20150501": PredefinedSslPolicy(
+        "TLSv1_0", OLD, (*_ECDHE_RSA_GCM, *_ECDHE_RSA_CBC_SHA2, *_ECDHE_RSA_CBC_SHA, *_DHE_RSA, *_RSA, *_ECDSA_GCM,
+                         *_ECDSA_CBC_SHA2, *_ECDSA_CBC_SHA, *_DHE_DSS, *_3DES), retired=True),
+    "AppGwSslPolicy20170401": PredefinedSslPolicy(
+        "TLSv1_1", OLD, (*_ECDHE_RSA_GCM, *_ECDHE_RSA_CBC_SHA, *_RSA, *_ECDSA_GCM, *_ECDSA_CBC_SHA2, *_ECDSA_CBC_SHA),
+        retired=True),
+    "AppGwSslPolicy20170401S": PredefinedSslPolicy(
+        "TLSv1_2", OLD, (*_ECDHE_RSA_GCM, *_ECDHE_RSA_CBC_SHA, *_RSA, *_ECDSA_GCM, *_ECDSA_CBC_SHA2, *_ECDSA_CBC_SHA)),
+    "AppGwSslPolicy20220101": PredefinedSslPolicy(
+        "TLSv1_2", NEW, (*_TLS13, *_ECDHE_RSA_GCM, *_ECDHE_RSA_CBC_SHA2, *_ECDSA_GCM, *_ECDSA_CBC_SHA2)),
+    "AppGwSslPolicy20220101S": PredefinedSslPolicy("TLSv1_2", NEW, (*_TLS13, *_ECDHE_RSA_GCM, *_ECDSA_GCM)),
+}
+# The cipher suites a custom policy may list ("Custom TLS policy": cipher suites); the TLS 1.3 ones with CustomV2 only.
+CUSTOM_CIPHER_SUITES = frozenset(PREDEFINED_SSL_POLICIES["AppGwSslPolicy20150501"].cipher_suites)
+CUSTOM_V2_CIPHER_SUITES = CUSTOM_CIPHER_SUITES | frozenset(_TLS13)
+# "Beyond August 2025, the older Custom policy will support only TLS v1.2 and the following cipher suites won't be
+# supported" (the retirement page's list).
+RETIRED_CUSTOM_CIPHER_SUITES = frozenset((*_ECDHE_RSA_CBC_SHA2, *_DHE_RSA, *_DHE_DSS, *_3DES))
+TLS_VERSIONS = ("TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3")
+RETIRED_TLS_VERSIONS = ("TLSv1_0", "TLSv1_1")
+# "For API versions 2023-02-01 or higher ... a read-only property defaultPredefinedSslPolicy: AppGwSslPolicy20220101";
+# gateways created with older API versions use AppGwSslPolicy20150501 and do not show the property.
+DEFAULT_SSL_POLICY, DEFAULT_SSL_POLICY_SINCE, OLD_DEFAULT_SSL_POLICY = (
+    "AppGwSslPolicy20220101", "2023-02-01", "AppGwSslPolicy20150501")
+RETIREMENT = "Learn more https://aka.ms/appgw-oldtlsversions"
+
+
+def _policy_label(policy: Any) -> str:
+    if not isinstance(policy, dict):
+        return "none"
+    return str(policy.get("policyName") if policy.get("policyType") == "Predefined" else policy.get("policyType"))
+
+
+def ssl_policy_generation(policy: Any, owner: str, gateway_id: str) -> str | None:
+    """Check one `sslPolicy` (of the gateway or of an SSL profile) as Azure does; return its generation (OLD or NEW),
+    or None when it names no policy (the gateway's default applies)."""
+    if not isinstance(policy, dict) or not any(policy.get(k) for k in (
+            "policyType", "policyName", "cipherSuites", "minProtocolVersion", "disabledSslProtocols")):
+        return None
+    policy_type = policy.get("policyType")
+    where = f"'SslPolicy' of {owner} for Application Gateway {gateway_id}"
+    if not policy_type:
+        if policy.get("disabledSslProtocols") and not any(policy.get(k) for k in (
+                "policyName", "cipherSuites", "minProtocolVersion")):
+            return None  # the legacy form (protocols to disable on the default policy): not modelled further
+        raise _bad("ApplicationGatewaySslPolicyPropertyPolicyTypeRequired",
+                   f"Property 'PolicyType' is required for {where}.")
+    if policy_type not in ("Predefined", "Custom", "CustomV2"):
+        raise _bad("ApplicationGatewaySslPolicyTypeNotSupported",
+                   f"PolicyType '{policy_type}' of {where} is not supported; Predefined, Custom or CustomV2.")
+    allowed = {"Predefined": ("policyName",), "Custom": ("minProtocolVersion", "cipherSuites"),
+               "CustomV2": ("minProtocolVersion", "cipherSuites")}[policy_type]
+    for key, label in (("policyName", "PolicyName"), ("minProtocolVersion", "MinProtocolVersion"),
+                       ("cipherSuites", "CipherSuites"), ("disabledSslProtocols", "DisabledSslProtocols")):
+        if key not in allowed and policy.get(key):
+            raise _bad("ApplicationGatewaySslPolicyPropertyNotSupportedForPolicyType",
+                       f"Specified PolicyType '{policy_type}' does not support property '{label}' for {where}.")
+    if policy_type == "Predefined":
+        name = policy.get("policyName")
+        if not name:
+            raise _bad("ApplicationGatewaySslPolicyPropertyPolicyNameRequired",
+                       f"Property 'PolicyName' is required for PolicyType 'Predefined' of {where}.")
+        predefined = PREDEFINED_SSL_POLICIES.get(str(name))
+        if predefined is None:
+            raise _bad("ApplicationGatewaySslPolicyNameNotSupported",
+                       f"Predefined SSL policy '{name}' of {where} does not exist; known: "
+                       f"{', '.join(PREDEFINED_SSL_POLICIES)}.")
+        if predefined.retired:
+            raise _bad("ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy",
+                       f"The TLS policy {name} for Application Gateway {gateway_id} ({owner}) is using a deprecated TLS "
+                       f"version. Update it to a supported version. {RETIREMENT}")
+        return predefined.generation
+    version = policy.get("minProtocolVersion")
+    if not version:
+        raise _bad("ApplicationGatewaySslPolicyPropertyMinProtocolVersionRequired",
+                   f"Property 'MinProtocolVersion' is required for PolicyType '{policy_type}' of {where}.")
+    if version not in TLS_VERSIONS:
+        raise _bad("ApplicationGatewaySslPolicyMinProtocolVersionNotSupported",
+                   f"MinProtocolVersion '{version}' of {where} is not one of {', '.join(TLS_VERSIONS)}.")
+    if version in RETIRED_TLS_VERSIONS:
+        raise _bad("ApplicationGatewayDeprecatedTlsVersionUsedInSslPolicy",
+                   f"The TLS policy {policy_type} ({version}) for Application Gateway {gateway_id} ({owner}) is using a "
+                   f"deprecated TLS version. Update it to a supported version. {RETIREMENT}")
+    if version == "TLSv1_3" and policy_type == "Custom":
+        raise _bad("ApplicationGatewaySslPolicyMinProtocolVersionNotSupported",
+                   f"MinProtocolVersion TLSv1_3 of {where} needs PolicyType CustomV2: TLS 1.3 is available with the "
+                   "CustomV2 and the 2022 predefined policies only.")
+    suites = policy.get("cipherSuites") or []
+    known = CUSTOM_V2_CIPHER_SUITES if policy_type == "CustomV2" else CUSTOM_CIPHER_SUITES
+    for suite in suites:
+        if suite in _TLS13 and policy_type == "Custom":
+            raise _bad("ApplicationGatewaySslPolicyCipherSuiteNotSupported",
+                       f"Cipher suite {suite} of {where} is a TLS 1.3 suite, available with PolicyType CustomV2 only.")
+        if suite not in known:
+            raise _bad("ApplicationGatewaySslPolicyCipherSuiteNotSupported",
+                       f"Cipher suite {suite!r} of {where} is not one Application Gateway supports.")
+        if policy_type == "Custom" and suite in RETIRED_CUSTOM_CIPHER_SUITES:
+            raise _bad("ApplicationGatewaySslPolicyCipherSuiteNotSupported",
+                       f"Cipher suite {suite} of {where} is no longer supported in a Custom policy since the retirement "
+                       f"of TLS 1.0 and 1.1 on 31 August 2025. {RETIREMENT}")
+    # TLS 1.3 needs no listed suite (TLS_AES_128_GCM_SHA256 and TLS_AES_256_GCM_SHA384 are implied); TLS 1.2 needs one.
+    if version != "TLSv1_3" and not [s for s in suites if s not in _TLS13]:
+        raise _bad("ApplicationGatewaySslPolicyPropertyCipherSuitesRequired",
+                   f"Property 'CipherSuites' of {where} needs at least one TLS 1.2 cipher suite for MinProtocolVersion "
+                   f"{version}.")
+    return NEW if policy_type == "CustomV2" else OLD
+
+
+def _default_ssl_policy(ctx: Ctx, req: WriteRequest) -> str:
+    """The predefined policy a gateway without its own uses: fixed by the API version it was created with."""
+    stored = (req.existing.properties if req.existing else {}).get("defaultPredefinedSslPolicy")
+    if stored:
+        return str(stored)
+    return OLD_DEFAULT_SSL_POLICY if req.existing is not None else _default_policy_for(ctx)
 
 
 def _bad(code: str, message: str) -> ArmError:
@@ -275,6 +446,7 @@ class ApplicationGateways(_NetworkResource):
         names = self._parts(req)
         self._references(req, names)
         self._listeners_and_rules(req, names)
+        self._ssl_policies(ctx, req)
         self._certificates(ctx, req, subnet)
         _zones_fixed(req)
         if props.get("enableHttp2") not in (None, True, False):
@@ -445,6 +617,27 @@ class ApplicationGateways(_NetworkResource):
                 raise _bad("ApplicationGatewayRedirectConfigurationInvalid",
                            f"Redirect configuration {redirect.get('name')} needs a target listener or URL.")
 
+    def _ssl_policies(self, ctx: Ctx, req: WriteRequest) -> None:
+        """The gateway's TLS policy and each SSL profile's: each valid on its own (ssl_policy_generation), and all of
+        one generation, the gateway's default policy standing in when it names none (ApplicationGatewaySslPolicyMisMatch,
+        the code Azure answers: "The newer and older SSL policies can't be used together ...")."""
+        own = req.properties.get("sslPolicy")
+        generation = ssl_policy_generation(own, f"application gateway {req.id}", req.id)
+        global_name = _policy_label(own)
+        if generation is None:
+            global_name = _default_ssl_policy(ctx, req)
+            generation = PREDEFINED_SSL_POLICIES[global_name].generation
+        for profile in req.properties.get("sslProfiles") or []:
+            policy = (profile.get("properties") or {}).get("sslPolicy")
+            name = str(profile.get("name"))
+            profile_generation = ssl_policy_generation(policy, f"SSL profile {name}", req.id)
+            if profile_generation is not None and profile_generation != generation:
+                raise _bad("ApplicationGatewaySslPolicyMisMatch",
+                           "The newer and older SSL policies can't be used together for SSLPolicy and listener-specific "
+                           f"SSLProfile. The sslProfile {name} ({_policy_label(policy)}, {profile_generation}) of "
+                           f"application gateway {req.id} conflicts with the global sslPolicy {global_name} "
+                           f"({generation}). Learn more https://aka.ms/appgw-oldtlsversions")
+
     def _certificates(self, ctx: Ctx, req: WriteRequest, subnet: Resource) -> None:
         identities = ((req.body.get("identity") or {}).get("userAssignedIdentities") or {})
         kept = {str(c.get("name")).lower() for c in (req.existing.properties if req.existing else {}).get(
@@ -542,6 +735,11 @@ class ApplicationGateways(_NetworkResource):
             cp.pop("data", None)
             cp.pop("password", None)
         fill_defaults(props, {"enableHttp2": False})
+        # Read-only, fixed by the API version the gateway was created with (the "Default TLS policy" documentation).
+        default_policy = previous.get("defaultPredefinedSslPolicy") if req.existing else (
+            DEFAULT_SSL_POLICY if str(ctx.api_version or "") >= DEFAULT_SSL_POLICY_SINCE else None)
+        if default_policy:
+            props["defaultPredefinedSslPolicy"] = default_policy
         props["operationalState"] = "Running"
         props["resourceGuid"] = previous.get("resourceGuid") or ctx.new_guid()
         return body
@@ -575,4 +773,70 @@ def _public_cert_data(cert: dict[str, Any]) -> str:
     return base64.b64encode(pkcs7.serialize_certificates([leaf, *chain], Encoding.DER)).decode()
 
 
-RESOURCE_TYPES: list[ResourceType] = [PublicIPAddresses(), WafPolicies(), ApplicationGateways()]
+# --- available SSL options -----------------------------------------------------------------------------------------
+SSL_OPTIONS = f"{NS}/applicationGatewayAvailableSslOptions"
+
+
+def _default_policy_for(ctx: Ctx) -> str:
+    return DEFAULT_SSL_POLICY if str(ctx.api_version or "") >= DEFAULT_SSL_POLICY_SINCE else OLD_DEFAULT_SSL_POLICY
+
+
+def _options_id(ctx: Ctx) -> str:
+    # The form Azure answers (ApplicationGatewayAvailableSslOptionsGet.json): an empty resource group segment.
+    return f"/subscriptions/{ctx.subscription_id}/resourceGroups//providers/{NS}/ApplicationGatewayAvailableSslOptions/default"
+
+
+class AvailableSslOptions(ResourceType):
+    """``GET /subscriptions/{s}/providers/Microsoft.Network/applicationGatewayAvailableSslOptions/default``
+    (ApplicationGateways_ListAvailableSslOptions): the predefined policies, the default one for the API version asked
+    with, the cipher suites and protocols a custom policy may name. Read-only."""
+
+    type = SSL_OPTIONS
+    scope = Scope.SUBSCRIPTION
+    location = "none"
+    tags = False
+    system_data = False
+    allow_put = False
+    patch = None
+
+    def builtin(self, ctx: Ctx, resource_id: str, name: str) -> dict[str, Any] | None:
+        if name.lower() != "default":
+            return None
+        return {"name": "default", "id": _options_id(ctx), "type": f"{NS}/ApplicationGatewayAvailableSslOptions",
+                "properties": {
+                    "predefinedPolicies": [{"id": f"{_options_id(ctx)}/ApplicationGatewaySslPredefinedPolicy/{n}"}
+                                           for n in PREDEFINED_SSL_POLICIES],
+                    "defaultPolicy": _default_policy_for(ctx),
+                    # In the order of the documentation's list of cipher suites for custom policies.
+                    "availableCipherSuites": [*_TLS13, *PREDEFINED_SSL_POLICIES["AppGwSslPolicy20150501"].cipher_suites],
+                    "availableProtocols": list(TLS_VERSIONS)}}
+
+
+class PredefinedSslPolicies(ResourceType):
+    """``.../applicationGatewayAvailableSslOptions/default/predefinedPolicies[/{name}]``
+    (ApplicationGateways_ListAvailableSslPredefinedPolicies, ApplicationGateways_GetSslPredefinedPolicy): each
+    predefined policy's minimum protocol and cipher suites, as the TLS policy overview's table gives them. Read-only."""
+
+    type = f"{SSL_OPTIONS}/predefinedPolicies"
+    location = "none"
+    tags = False
+    system_data = False
+    allow_put = False
+    patch = None
+
+    @staticmethod
+    def _policy(ctx: Ctx, name: str) -> dict[str, Any]:
+        policy = PREDEFINED_SSL_POLICIES[name]
+        return {"name": name, "id": f"{_options_id(ctx)}/ApplicationGatewaySslPredefinedPolicy/{name}",
+                "properties": {"cipherSuites": list(policy.cipher_suites), "minProtocolVersion": policy.min_protocol}}
+
+    def builtin(self, ctx: Ctx, resource_id: str, name: str) -> dict[str, Any] | None:
+        known = next((n for n in PREDEFINED_SSL_POLICIES if n.lower() == name.lower()), None)
+        return self._policy(ctx, known) if known else None
+
+    def list(self, ctx: Ctx, scope_id: str, records: list[Resource]) -> list[dict[str, Any]]:
+        return [self._policy(ctx, name) for name in PREDEFINED_SSL_POLICIES]
+
+
+RESOURCE_TYPES: list[ResourceType] = [PublicIPAddresses(), WafPolicies(), ApplicationGateways(), AvailableSslOptions(),
+                                      PredefinedSslPolicies()]

@@ -11,7 +11,10 @@ and the CreateOrUpdateBudget example) and the Cost Management budgets documentat
   Annually or the Billing* grains; ``timePeriod.startDate`` on the first day of a month and before ``endDate``
   (which defaults to ten years later); at most 5 notifications, each with a threshold in (0, 1000], an operator,
   and at least one contact (emails, roles or action groups, which must exist when they are emulated).
-- Read-only fields: ``currentSpend`` (and ``forecastSpend``) in USD, zero in an emulator without costs.
+- Read-only fields: ``currentSpend`` and ``forecastSpend`` (``{amount, unit}``), answered on every GET and PUT in
+  USD (the unit Microsoft's Budget examples show; the emulator's subscriptions have no billing currency), zero in
+  an emulator without costs. Sent in a PUT they are ignored, as Azure ignores read-only properties: a GET answer
+  written back is taken.
 
 Known gaps: costs are never accrued, so notifications never fire; filters are stored but not evaluated.
 """
