@@ -190,3 +190,42 @@ def test_role_assignments_take_time_to_propagate_in_realistic_mode(tmp_path: Any
         assert client.get_secret("late").value == "y"
     finally:
         emu.stop()
+
+
+def test_rbac_propagation_option_delays_new_assignments_in_instant_mode(emulator: Any, keyvault: Any, rg: str) -> None:
+    """`--rbac-propagation` (runtime option `rbac_propagation`) models Azure's propagation without realistic latency:
+    the instant emulator's data plane refuses a new assignment for that long, then takes it; null goes back to the
+    latency mode's default (none in instant)."""
+    import time
+    import urllib.error
+
+    me = _object_id(emulator.credential())
+    emulator.set_options(rbac_propagation=3)
+    try:
+        vault = _vault(emulator, keyvault, rg, "kv-propagation-option", enableRbacAuthorization=True)
+        client = _secrets(emulator, vault)
+        sent = time.time()
+        _assign(emulator, vault.id, SECRETS_OFFICER, me)
+        with pytest.raises(HttpResponseError) as early:
+            client.set_secret("early", "x")
+        assert early.value.status_code == 403 and time.time() < sent + 3
+        deadline = time.monotonic() + 20
+        while True:  # wait for the condition: the assignment reaches the data plane
+            try:
+                client.set_secret("late", "y")
+                break
+            except HttpResponseError as err:
+                assert err.status_code == 403 and time.monotonic() < deadline, err
+                time.sleep(0.2)
+        assert time.time() >= sent + 3, "the data plane took the assignment before it propagated"
+        for bad in (-1, "soon", True):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                emulator.set_options(rbac_propagation=bad)
+            assert err.value.code == 400
+        assert emulator.set_options()["rbac_propagation"] == 3
+    finally:
+        emulator.set_options(rbac_propagation=None)
+    # Back to instant: a new assignment counts at once.
+    other = _vault(emulator, keyvault, rg, "kv-propagation-none", enableRbacAuthorization=True)
+    _assign(emulator, other.id, SECRETS_OFFICER, me)
+    assert _secrets(emulator, other).set_secret("now", "z").value == "z"
