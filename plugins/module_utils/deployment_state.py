@@ -349,8 +349,17 @@ def record_path(container: str, deployment: str, started: str, run_id: str) -> s
 
 
 def write_record(client: BlobClient, container: str, deployment: str, record: Mapping[str, Any]) -> str:
+    """Write one ledger record; the container is created when no run has taken a lock in this account yet (a
+    check-mode run right after bootstrap records itself too)."""
     path = record_path(container, deployment, str(record["started"]), str(record["run_id"]))
-    client.put_blob(path, json.dumps(record, indent=2, sort_keys=True).encode())
+    data = json.dumps(record, indent=2, sort_keys=True).encode()
+    try:
+        client.put_blob(path, data)
+    except BlobError as exc:
+        if exc.code != "ContainerNotFound":
+            raise
+        client.create_container(container)
+        client.put_blob(path, data)
     return path
 
 

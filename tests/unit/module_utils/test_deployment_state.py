@@ -3,6 +3,7 @@ the bootstrap plan, and the playbook label the lock records (never extra vars)."
 
 from __future__ import annotations
 
+import json
 import re
 
 from ansible_collections.complianceflow.azure_infra.plugins.action.deployment_lock import playbook_label
@@ -118,3 +119,37 @@ def test_bootstrap_plan_for_a_given_runner_scopes_contributor_to_the_deployments
     groups = [r for r in plan if r["type"] == "Microsoft.Resources/resourceGroups" and r.get("manage") == "create"]
     assert sorted(g["name"] for g in groups) == ["NetworkWatcherRG", "rg-cf-westeu-test-1"]
     assert not any(r["type"] == "Microsoft.OperationalInsights/workspaces" for r in plan)
+
+
+class MemoryBlobAccount(ds.BlobClient):
+    """The Blob REST semantics write_record relies on: a blob PUT into a missing container is 404 ContainerNotFound."""
+
+    def __init__(self) -> None:
+        super().__init__("https://stcfstate.blob.example/", credential=None)
+        self.containers: set[str] = set()
+        self.blobs: dict[str, bytes] = {}
+
+    def call(self, method: str, path: str, query: str = "", headers: object = None, data: bytes | None = None,
+             ok: tuple[int, ...] = (200, 201, 202)) -> tuple[int, dict[str, str], bytes]:
+        container = path.split("/", 1)[0]
+        if method == "PUT" and query == "restype=container":
+            if container in self.containers:
+                raise ds.BlobError(409, "ContainerAlreadyExists", "exists", path, method)
+            self.containers.add(container)
+            return 201, {}, b""
+        if container not in self.containers:
+            raise ds.BlobError(404, "ContainerNotFound", "The specified container does not exist.", path, method)
+        assert method == "PUT" and data is not None
+        self.blobs[path] = data
+        return 201, {}, b""
+
+
+def test_the_first_ledger_record_of_an_account_creates_the_container() -> None:
+    # A check-mode run right after bootstrap.yml takes no lock, so nothing has created the container yet.
+    account = MemoryBlobAccount()
+    record = {"started": "2026-12-01T06:44:01Z", "run_id": "e244cb12f0cc", "outcome": "succeeded"}
+    path = ds.write_record(account, "deployments", "westeu-test-1", record)
+    assert path == "deployments/westeu-test-1/runs/20261201T064401Z-e244cb12f0cc.json"
+    assert json.loads(account.blobs[path]) == record
+    ds.write_record(account, "deployments", "westeu-test-1", {**record, "run_id": "second"})
+    assert len(account.blobs) == 2
