@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
+import pytest
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.complianceflow.azure_infra.plugins.action import deployment_lock as lock_action
 from ansible_collections.complianceflow.azure_infra.plugins.action.deployment_lock import playbook_label
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils import deployment_state as ds
 from ansible_collections.complianceflow.azure_infra.plugins.module_utils.naming_rules import name_errors
@@ -153,3 +158,27 @@ def test_the_first_ledger_record_of_an_account_creates_the_container() -> None:
     assert json.loads(account.blobs[path]) == record
     ds.write_record(account, "deployments", "westeu-test-1", {**record, "run_id": "second"})
     assert len(account.blobs) == 2
+
+
+def test_the_lock_refusal_says_it_once_without_the_blob_requests_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ansible-core 2.19 appends a chained exception's text to an action's failure: the refusal named the holder
+    # twice, then the lease request's URL and status code.
+    holder = ds.lock_holder("alice", "build-7", "site.yml --tags database", "d4ef44b1-8892-4451-8549-489878ff3ced")
+
+    def held(*_args: object) -> None:
+        try:
+            raise ds.BlobError(409, "LeaseAlreadyPresent", "There is already a lease present.",
+                               "https://stcfstate.blob.example/deployments/westeu-test-1/deployment.lock", "PUT")
+        except ds.BlobError as exc:
+            raise ds.LockHeld("westeu-test-1", holder) from exc
+
+    monkeypatch.setattr(ds, "acquire_lock", held)
+    action = lock_action.ActionModule.__new__(lock_action.ActionModule)
+    action._play_context = SimpleNamespace(check_mode=False)
+    with pytest.raises(AnsibleActionFail) as refused:
+        action._lock({}, None, {"deployment": "westeu-test-1", "container": "deployments"}, {})  # type: ignore[arg-type]
+    message = str(refused.value)
+    assert message.startswith("deployment westeu-test-1 is locked: alice on build-7 since ")
+    assert message.endswith("ansible-playbook playbooks/unlock.yml -i inventories/westeu-test-1 "
+                            "-e lock_id=d4ef44b1-8892-4451-8549-489878ff3ced"), message
+    assert message.count("alice on build-7") == 1 and "LeaseAlreadyPresent" not in message, message
