@@ -182,3 +182,37 @@ def test_the_lock_refusal_says_it_once_without_the_blob_requests_words(monkeypat
     assert message.endswith("ansible-playbook playbooks/unlock.yml -i inventories/westeu-test-1 "
                             "-e lock_id=d4ef44b1-8892-4451-8549-489878ff3ced"), message
     assert message.count("alice on build-7") == 1 and "LeaseAlreadyPresent" not in message, message
+
+
+def test_a_destroy_summary_counts_what_the_per_resource_modules_deleted() -> None:
+    from ansible_collections.complianceflow.azure_infra.plugins.callback.run_summary import CallbackModule
+
+    summary = CallbackModule()
+    rg = "/subscriptions/s/resourceGroups/rg-cf-westeu-test-1"
+    flow_log = "/subscriptions/s/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/nw/flowLogs/fl"
+    definition = "/subscriptions/s/providers/Microsoft.Authorization/policyDefinitions/pd-cf-westeu-test-1-deny"
+    alert = "/subscriptions/s/providers/Microsoft.CostManagement/scheduledActions/anomaly-cf-westeu-test-1"
+
+    def task(action: str, result: dict[str, object], **args: object) -> None:
+        summary.v2_runner_on_ok(SimpleNamespace(_host=SimpleNamespace(get_name=lambda: "westeu-test-1"),
+                                                _result=result, _task=SimpleNamespace(action=action, args=args)))
+
+    task("complianceflow.azure_infra.flow_log", {"changed": True, "id": flow_log}, state="absent")
+    task("complianceflow.azure_infra.resource_group", {"changed": True, "id": rg}, state="absent")
+    task("complianceflow.azure_infra.policy_definition", {"changed": True, "results": [
+        {"changed": True, "id": definition, "invocation": {"module_args": {"state": "absent"}}},
+        {"changed": False, "id": definition + "-gone", "invocation": {"module_args": {"state": "absent"}}}]},
+        state="absent")
+    task("complianceflow.azure_infra.resources", {"changed": True, "counts": {"delete": 1}, "results": [
+        result(alert, "delete")]})
+    # Not deletions: a group ensured present, and another collection's module.
+    task("complianceflow.azure_infra.resource_group", {"changed": True, "id": rg + "-other"}, state="present")
+    task("azure.azcollection.azure_rm_resourcegroup", {"changed": True, "id": rg + "-az"}, state="absent")
+
+    line = ds.summarise(summary._resources["westeu-test-1"], check_mode=False)
+    assert line["line"] == "0 to add, 0 to change, 4 to destroy, 0 unchanged"
+    assert {(c["type"], c["name"]) for c in line["changes"]} == {
+        ("Microsoft.Resources/resourceGroups", "rg-cf-westeu-test-1"),
+        ("Microsoft.Network/networkWatchers/flowLogs", "fl"),
+        ("Microsoft.Authorization/policyDefinitions", "pd-cf-westeu-test-1-deny"),
+        ("Microsoft.CostManagement/scheduledActions", "anomaly-cf-westeu-test-1")}
