@@ -25,7 +25,7 @@ class ActionModule(ActionBase):
         content = str(args["content"])
         try:
             mode = int(str(args["mode"]), 8)
-        except ValueError as exc:
+        except ValueError:
             raise AnsibleActionFail(f"mode must be an octal string such as 0644, not {args['mode']!r}") from None
         before = None
         if os.path.isfile(path):

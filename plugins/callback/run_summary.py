@@ -10,9 +10,9 @@ short_description: Terraform-like change summary per deployment, the run ledger,
 version_added: 0.3.0
 description:
   - Aggregates the per-resource results of the collection's C(resources) tasks (and the deletions of its
-    per-resource modules, as C(playbooks/destroy.yml) makes them) and prints, at the end of every run and per deployment, C(N to add, N to change, N to destroy,
-    N unchanged) (prefixed C(would:) in check mode) with the changed resources listed by type and name. The
-    same is written as JSON to O(summary_dir).
+    per-resource modules, as C(playbooks/destroy.yml) makes them) and prints, at the end of every run and per
+    deployment, C(N to add, N to change, N to destroy, N unchanged) (prefixed C(would:) in check mode) with the
+    changed resources listed by type and name. The same is written as JSON to O(summary_dir).
   - For every deployment whose run took the lock (or, in check mode, found the state storage) with
     C(complianceflow.azure_infra.deployment_lock), writes the run's ledger record to the state container (who,
     when, collection version, git commit, inventory hash, playbook, check mode, per-resource actions, outcome,
