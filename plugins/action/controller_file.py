@@ -25,8 +25,8 @@ class ActionModule(ActionBase):
         content = str(args["content"])
         try:
             mode = int(str(args["mode"]), 8)
-        except ValueError as exc:
-            raise AnsibleActionFail(f"mode must be an octal string such as 0644, not {args['mode']!r}") from exc
+        except ValueError:
+            raise AnsibleActionFail(f"mode must be an octal string such as 0644, not {args['mode']!r}") from None
         before = None
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as handle:
@@ -51,5 +51,5 @@ class ActionModule(ActionBase):
         except OSError as exc:
             if temporary and os.path.exists(temporary):
                 os.unlink(temporary)
-            raise AnsibleActionFail(f"cannot write {path}: {exc}") from exc
+            raise AnsibleActionFail(f"cannot write {path}: {exc}") from None
         return result

@@ -113,7 +113,7 @@ class ActionModule(ActionBase):
                 return result
             raise AnsibleActionFail(message) from None
         except Exception as exc:  # credential, network and ARM errors all end the task with their own words
-            raise AnsibleActionFail(f"{deployment}: cannot reach the deployments' state storage: {exc}") from exc
+            raise AnsibleActionFail(f"{deployment}: cannot reach the deployments' state storage: {exc}") from None
         store = {"endpoint": endpoint, "container": container, "deployment": deployment, "account_id": account_id}
         try:
             if operation == "lock":
@@ -128,7 +128,7 @@ class ActionModule(ActionBase):
             return result
         except ds.BlobError as exc:
             raise AnsibleActionFail(f"{deployment}: state storage {endpoint}: {exc.status} {exc.code}: "
-                                    f"{exc.message}") from exc
+                                    f"{exc.message}") from None
 
     def _lock(self, result: dict[str, Any], client: ds.BlobClient, store: dict[str, str],
               task_vars: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +147,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(
                 f"deployment {deployment} is locked: {ds.describe_holder(held.metadata)}. Another run is applying "
                 "this deployment; wait for it to end. If that run is dead (killed, machine lost), break the lock: "
-                f"ansible-playbook playbooks/unlock.yml -i inventories/{deployment} -e lock_id={lock_id}") from held
+                f"ansible-playbook playbooks/unlock.yml -i inventories/{deployment} -e lock_id={lock_id}") from None
         result.update(changed=False, locked=True, lock_id=holder["lockid"], holder=holder, state_store=store,
                       msg=f"{deployment}: locked for this run (lock id {holder['lockid']})")
         return result
@@ -169,7 +169,7 @@ class ActionModule(ActionBase):
             if exc.code in ("LeaseIdMismatchWithLeaseOperation", "LeaseIdMismatchWithBlobOperation"):
                 raise AnsibleActionFail(
                     f"lock id {lock_id} is not the lock of {deployment}: it is held by "
-                    f"{ds.describe_holder(status['holder'])}; nothing was changed") from exc
+                    f"{ds.describe_holder(status['holder'])}; nothing was changed") from None
             raise
         result.update(changed=True, holder=status["holder"],
                       msg=f"{deployment}: broke the lock of {ds.describe_holder(status['holder'])}")

@@ -9,10 +9,10 @@ type: aggregate
 short_description: Terraform-like change summary per deployment, the run ledger, and the lock's release
 version_added: 0.3.0
 description:
-  - Aggregates the per-resource results of the collection's C(resources) tasks (and of the background jobs they
-    join) and prints, at the end of every run and per deployment, C(N to add, N to change, N to destroy,
-    N unchanged) (prefixed C(would:) in check mode) with the changed resources listed by type and name. The
-    same is written as JSON to O(summary_dir).
+  - Aggregates the per-resource results of the collection's C(resources) tasks (and the deletions of its
+    per-resource modules, as C(playbooks/destroy.yml) makes them) and prints, at the end of every run and per
+    deployment, C(N to add, N to change, N to destroy, N unchanged) (prefixed C(would:) in check mode) with the
+    changed resources listed by type and name. The same is written as JSON to O(summary_dir).
   - For every deployment whose run took the lock (or, in check mode, found the state storage) with
     C(complianceflow.azure_infra.deployment_lock), writes the run's ledger record to the state container (who,
     when, collection version, git commit, inventory hash, playbook, check mode, per-resource actions, outcome,
@@ -58,6 +58,7 @@ from ansible_collections.complianceflow.azure_infra.plugins.module_utils import 
 
 SYMBOL = {"add": "+", "change": "~", "destroy": "-", "failed": "!"}
 LOCK_ACTIONS = ("deployment_lock",)
+COLLECTION = "complianceflow.azure_infra."
 
 
 def _collection_version() -> str:
@@ -125,9 +126,15 @@ class CallbackModule(CallbackBase):
     def _collect(self, result: Any) -> None:
         host = result._host.get_name()
         res = result._result
+        action = str(getattr(result._task, "action", "") or "")
         if isinstance(res.get("results"), list) and isinstance(res.get("counts"), dict):
             ds.merge_results(self._resources.setdefault(host, {}), res["results"])
-        action = str(getattr(result._task, "action", "") or "")
+        elif action.startswith(COLLECTION):
+            # A per-resource module that deleted a resource (destroy.yml's flow log, resource group and policy
+            # definitions), also per loop item: counted, or the summary of a destroy names none of them.
+            deleted = ds.deletions(res, getattr(result._task, "args", None) or {})
+            if deleted:
+                ds.merge_results(self._resources.setdefault(host, {}), deleted)
         # The lock task of a run (not the history or unlock playbooks' reads): where its ledger goes, its lock id.
         if action.rsplit(".", 1)[-1] in LOCK_ACTIONS and isinstance(res.get("state_store"), dict) \
                 and "records" not in res and "deployments" not in res:

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from .azure_auth import AUTH_ARGUMENT_SPEC
 from .naming_rules import name_suffix
+from .resource_types import UnknownResourceType, type_of_id
 
 STATE_RESOURCE_GROUP = "rg-cf-state"
 STATE_CONTAINER = "deployments"
@@ -83,6 +84,27 @@ def merge_results(into: dict[str, dict[str, Any]], results: Iterable[Mapping[str
         if previous is None or ACTION_RANK.get(str(item.get("action")), 0) > ACTION_RANK.get(
                 str(previous.get("action")), 0):
             into[key] = {k: item.get(k) for k in ("id", "type", "name", "action", "differences") if k in item}
+
+
+def deletions(result: Mapping[str, Any], task_args: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What a per-resource module's task (``state: absent``, in a loop or not) deleted, or would delete in check
+    mode, as per-resource results: ``changed`` items with the resource's ``id``."""
+    items = result.get("results") if isinstance(result.get("results"), list) else [result]
+    found = []
+    for item in items:
+        if not isinstance(item, Mapping) or not item.get("changed") or not isinstance(item.get("id"), str):
+            continue
+        invoked = (item.get("invocation") or {}).get("module_args") or {}
+        if (invoked.get("state") or task_args.get("state")) != "absent":
+            continue
+        resource_id = str(item["id"])
+        try:
+            rtype = type_of_id(resource_id)
+        except UnknownResourceType:
+            continue
+        found.append({"id": resource_id, "type": rtype, "name": resource_id.rstrip("/").rsplit("/", 1)[-1],
+                      "action": "delete", "differences": []})
+    return found
 
 
 def summarise(resources: Mapping[str, Mapping[str, Any]], check_mode: bool) -> dict[str, Any]:
@@ -349,8 +371,17 @@ def record_path(container: str, deployment: str, started: str, run_id: str) -> s
 
 
 def write_record(client: BlobClient, container: str, deployment: str, record: Mapping[str, Any]) -> str:
+    """Write one ledger record; the container is created when no run has taken a lock in this account yet (a
+    check-mode run right after bootstrap records itself too)."""
     path = record_path(container, deployment, str(record["started"]), str(record["run_id"]))
-    client.put_blob(path, json.dumps(record, indent=2, sort_keys=True).encode())
+    data = json.dumps(record, indent=2, sort_keys=True).encode()
+    try:
+        client.put_blob(path, data)
+    except BlobError as exc:
+        if exc.code != "ContainerNotFound":
+            raise
+        client.create_container(container)
+        client.put_blob(path, data)
     return path
 
 

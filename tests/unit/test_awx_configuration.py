@@ -77,17 +77,21 @@ def _env() -> dict[str, str]:
     return env
 
 
-def render(out: Path, *args: str) -> dict[str, list[dict[str, Any]]]:
-    result = subprocess.run([str(BIN / "ansible-playbook"), str(PLAYBOOK), "--tags", "render",
-                             "-e", f"awx_render_dir={out}", *args], cwd=REPO, env=_env(), capture_output=True,
-                            text=True, timeout=180, check=False)
+def render(out: Path, *args: str, run_in: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Render into ``out``; with ``run_in``, the way ``make awx-render`` does: the default awx_render_dir
+    (build/awx), relative to the directory ansible-playbook runs in."""
+    where = ["-e", f"awx_render_dir={out}"] if run_in is None else []
+    result = subprocess.run([str(BIN / "ansible-playbook"), str(PLAYBOOK), "--tags", "render", *where, *args],
+                            cwd=run_in or REPO, env=_env(), capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
     return dict(json.loads((out / "configuration.json").read_text()))
 
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
-    return render(tmp_path_factory.mktemp("awx"))
+    # Run from a directory of its own: the documented build/awx/configuration.json is under it (not under playbooks/).
+    checkout = tmp_path_factory.mktemp("checkout")
+    return render(checkout / "build" / "awx", run_in=checkout)
 
 
 def awx_tasks() -> list[dict[str, Any]]:

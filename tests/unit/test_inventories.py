@@ -84,3 +84,14 @@ def test_a_fleet_plan_plans_every_deployment_as_its_own_inventory_does(tmp_path:
     for deployment in DEPLOYMENTS:
         produced = json.loads((tmp_path / f"{deployment}.json").read_text())
         assert produced == json.loads((SNAPSHOTS / f"{deployment}.json").read_text()), deployment
+
+
+def test_a_mistyped_deployment_fails_instead_of_running_no_host(tmp_path: Path) -> None:
+    """`make plan DEPLOYMENT=westeu-tst-1` (or `site.yml -i inventories/<typo>`) must not end green having done
+    nothing: the repository's ansible.cfg makes an inventory that does not parse an error."""
+    result = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/plan.yml", "-i", "inventories/westeu-tst-1",
+                             "-e", f"plan_dir={tmp_path}"], cwd=REPO, env=_env(), capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode != 0, result.stdout[-2000:]
+    assert "No inventory was parsed" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -40,9 +40,10 @@ def offline_env() -> dict[str, str]:
     return env
 
 
-def run_plan(inventory: Path, plan_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_plan(inventory: Path, plan_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), str(REPO / "playbooks" / "plan.yml"), "-i", str(inventory), "-e", f"plan_dir={plan_dir}"],
+        [str(ANSIBLE_PLAYBOOK), str(REPO / "playbooks" / "plan.yml"), "-i", str(inventory), "-e", f"plan_dir={plan_dir}",
+         *extra],
         cwd=REPO, env=offline_env(), capture_output=True, text=True, timeout=300, check=False,
     )
 
@@ -193,3 +194,18 @@ def test_valid_inventory_passes_the_same_harness(tmp_path: Path) -> None:
     result = run_plan(REPO / "inventories" / "westeu-test-1", plan_dir)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (plan_dir / "westeu-test-1.json").is_file()
+
+
+def test_switches_given_as_extra_vars_strings_are_booleans(tmp_path: Path) -> None:
+    """``-e registry_defender_for_containers=false`` (an AWX survey answer too) is a string: the documented opt-outs
+    were refused as "'false' is not true or false"; a word Ansible does not read as a boolean still is."""
+    plan_dir = tmp_path / "plan"
+    result = run_plan(REPO / "inventories" / "westeu-test-1", plan_dir, "-e", "registry_defender_for_containers=false",
+                      "-e", "monitoring_cost_anomaly_alert=no")
+    assert result.returncode == 0, result.stdout + result.stderr
+    types = {r["type"] for r in yaml.safe_load((plan_dir / "westeu-test-1.json").read_text())["resources"]}
+    assert "Microsoft.Security/pricings" not in types and "Microsoft.CostManagement/scheduledActions" not in types
+    assert "Microsoft.Network/virtualNetworks" in types
+    refused = run_plan(REPO / "inventories" / "westeu-test-1", tmp_path / "refused", "-e",
+                       "registry_defender_for_containers=maybe")
+    assert refused.returncode != 0 and "registry_defender_for_containers: 'maybe'" in refused.stdout, refused.stdout

@@ -962,6 +962,10 @@ def validate(stack: Stack, label: str, inventories: tuple[str, ...] = DEPLOYMENT
     for deployment in inventories:
         report = json.loads((reports / f"{deployment}.json").read_text())
         assert report["counts"]["pass"] > 40, report["counts"]
+        # Every extension the database role creates is required (database_extensions' default, docs/validation.md).
+        extension_checks = [c for c in report["checks"] if c["check"] == "required extensions exist"]
+        assert extension_checks and all(c["status"] == "fail" or "uuid-ossp" in c["reason"]
+                                        for c in extension_checks), extension_checks
         failed[deployment] = [f"{c['area']}: {c['check']}: {c['target']}" for c in report["checks"]
                               if c["status"] == "fail"]
     return failed
