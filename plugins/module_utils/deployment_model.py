@@ -38,6 +38,10 @@ EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 SUBSCRIPTION_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+# A PostgreSQL extension as azure.extensions names it (uuid-ossp, pg_stat_statements, postgis_topology).
+EXTENSION_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,62}$")
+# The extensions the database role creates in every service database unless database_extensions says otherwise.
+DEFAULT_EXTENSIONS = ("pg_stat_statements", "pg_trgm", "uuid-ossp")
 GUID_RE = SUBSCRIPTION_RE
 
 # Every tier file (group_vars/env_<env>.yml) must define each of these keys under cf_tier.
@@ -327,6 +331,15 @@ def validate_inputs(inputs: Mapping[str, Any]) -> list[str]:
     if entra not in (None, "", {}) and entra_invalid:
         problem("database_entra_admin_group", "needs object_id (the group's object ID, a GUID) and name (its "
                                               "display name)")
+    extensions = inputs.get("database_extensions")
+    if extensions is not None:
+        if not isinstance(extensions, Sequence) or isinstance(extensions, str):
+            problem("database_extensions", "must be a list of PostgreSQL extension names")
+        else:
+            for extension in extensions:
+                if not isinstance(extension, str) or not EXTENSION_RE.match(extension):
+                    problem("database_extensions", f"{extension!r} is not a PostgreSQL extension name (lower case "
+                                                   "letters, digits, _ and -, as azure.extensions lists them)")
     registry = inputs.get("container_registry_id")
     if registry not in (None, "") and not re.match(
             r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerRegistry/registries/[^/]+$",
@@ -810,7 +823,9 @@ def build_deployment(inputs: Mapping[str, Any]) -> dict[str, Any]:
     parameters = {
         "require_secure_transport": "on",
         "ssl_min_protocol_version": "TLSv1.2",
-        "azure.extensions": "pg_stat_statements,pg_trgm,uuid-ossp",
+        # Azure lets the administrator CREATE EXTENSION only for what this list allows: exactly what the database
+        # role creates (database_extensions).
+        "azure.extensions": ",".join(sorted(set(inputs.get("database_extensions") or DEFAULT_EXTENSIONS))),
         # Azure's default keeps pg_cron loaded; keeping it avoids a restart of every new server.
         "shared_preload_libraries": "pg_cron,pg_stat_statements",
         "log_min_duration_statement": str(pg["log_min_duration_statement_ms"]),

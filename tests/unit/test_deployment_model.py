@@ -478,6 +478,25 @@ def test_premium_registry_denied_outside_prod_unless_the_exception_is_explicit()
     assert "Premium" not in assignment["properties"]["parameters"]["deniedSkus"]["value"]
 
 
+def _allowed_extensions(model: dict[str, Any]) -> str:
+    [allow_list] = [r for r in by_type(model, "Microsoft.DBforPostgreSQL/flexibleServers/configurations")
+                    if r["name"] == "azure.extensions"]
+    return str(allow_list["properties"]["value"])
+
+
+def test_the_servers_extension_allow_list_is_what_the_database_role_creates() -> None:
+    """Azure refuses CREATE EXTENSION for an extension azure.extensions does not list: another extension in
+    database_extensions reaches the allow-list without a second setting."""
+    assert _allowed_extensions(TEST) == "pg_stat_statements,pg_trgm,uuid-ossp"
+    inputs = deployment_inputs(REPO / "inventories" / "westeu-test-1")
+    inputs["database_extensions"] = ["uuid-ossp", "pgcrypto", "pg_trgm", "pgcrypto"]
+    assert deployment_model.validate_inputs(inputs) == []
+    assert _allowed_extensions(deployment_model.build_deployment(inputs)) == "pg_trgm,pgcrypto,uuid-ossp"
+    for bad in (["PostGIS"], ["pg_trgm; drop"], "pg_trgm", [1]):
+        inputs["database_extensions"] = bad
+        assert any(": database_extensions: " in p for p in deployment_model.validate_inputs(inputs)), bad
+
+
 @pytest.mark.parametrize(("setting", "value", "variable"), [
     ("retention_days", 7, "cf_tier.registry.retention_days"),
     ("private_endpoint", True, "cf_tier.registry.private_endpoint"),
