@@ -136,6 +136,22 @@ def test_unauthenticated_request_gets_the_challenge(emulator: Any, keyvault: Any
     assert 'resource="https://' in challenge
 
 
+def _set_once_propagated(client: Any, name: str, value: str, within: float) -> None:
+    """Set a secret as soon as the caller's new role assignment reaches the data plane (refused with 403 until
+    then); fails when it has not within `within` seconds."""
+    import time
+
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            client.set_secret(name, value)
+            return
+        except HttpResponseError as err:
+            assert err.status_code == 403, err
+            assert time.monotonic() < deadline, "the assignment never reached the data plane"
+            time.sleep(0.2)
+
+
 PROPAGATION_S = 60 * 0.05  # the emulator's RBAC propagation (60 s in Azure) at --time-scale 0.05
 
 
@@ -177,15 +193,7 @@ def test_role_assignments_take_time_to_propagate_in_realistic_mode(tmp_path: Any
                 break
         assert refused_inside_window == 1, "no write could be made inside the propagation window in 5 attempts"
 
-        deadline = time.monotonic() + 30
-        while True:  # wait for the condition: the assignment reaches the data plane
-            try:
-                client.set_secret("late", "y")
-                break
-            except HttpResponseError as err:
-                assert err.status_code == 403, err
-                assert time.monotonic() < deadline, "the assignment never reached the data plane"
-                time.sleep(0.2)
+        _set_once_propagated(client, "late", "y", within=30)
         assert time.time() >= sent + PROPAGATION_S, "the data plane accepted the assignment before it propagated"
         assert client.get_secret("late").value == "y"
     finally:
@@ -209,14 +217,7 @@ def test_rbac_propagation_option_delays_new_assignments_in_instant_mode(emulator
         with pytest.raises(HttpResponseError) as early:
             client.set_secret("early", "x")
         assert early.value.status_code == 403 and time.time() < sent + 3
-        deadline = time.monotonic() + 20
-        while True:  # wait for the condition: the assignment reaches the data plane
-            try:
-                client.set_secret("late", "y")
-                break
-            except HttpResponseError as err:
-                assert err.status_code == 403 and time.monotonic() < deadline, err
-                time.sleep(0.2)
+        _set_once_propagated(client, "late", "y", within=20)
         assert time.time() >= sent + 3, "the data plane took the assignment before it propagated"
         for bad in (-1, "soon", True):
             with pytest.raises(urllib.error.HTTPError) as err:
