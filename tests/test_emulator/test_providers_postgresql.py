@@ -306,6 +306,28 @@ def test_data_plane_follows_servers_and_databases(tmp_path: Path) -> None:
                "sslmode": "verify-full", "sslrootcert": emu.env["SSL_CERT_FILE"]}
         with psycopg.connect(dbname="appdb", **dsn) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("cfadmin",)
+
+        # azure.extensions (a dynamic parameter) is the administrator's allow-list for CREATE EXTENSION.
+        def allow(value: str) -> None:
+            pg.configurations.begin_put("rg", "pg-plane", "azure.extensions",
+                                        {"properties": {"value": value, "source": "user-override"}},
+                                        polling_interval=0).result()
+
+        refused = 'extension "pgcrypto" is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL'
+        allow("pg_trgm,uuid-ossp")
+        with psycopg.connect(dbname="appdb", autocommit=True, **dsn) as conn:
+            conn.execute("CREATE EXTENSION pg_trgm")
+            with pytest.raises(psycopg.errors.FeatureNotSupported, match=refused):
+                conn.execute("CREATE EXTENSION pgcrypto")
+        allow("pg_trgm,uuid-ossp,pgcrypto")
+        with psycopg.connect(dbname="appdb", autocommit=True, **dsn) as conn:
+            conn.execute("CREATE EXTENSION pgcrypto")
+        allow("pg_trgm")
+        pg.databases.begin_create("rg", "pg-plane", "laterdb", {"properties": {}}, polling_interval=0).result()
+        with psycopg.connect(dbname="laterdb", autocommit=True, **dsn) as conn:
+            conn.execute("CREATE EXTENSION pg_trgm")
+            with pytest.raises(psycopg.errors.FeatureNotSupported, match=refused):
+                conn.execute("CREATE EXTENSION pgcrypto")
         pg.databases.begin_delete("rg", "pg-plane", "appdb", polling_interval=0).result()
         with psycopg.connect(dbname="postgres", **dsn) as conn:
             assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'appdb'").fetchone() is None

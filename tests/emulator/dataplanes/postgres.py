@@ -131,6 +131,59 @@ APPLIED_PARAMETERS = frozenset({
     "autovacuum",
 })
 SECURE_TRANSPORT = "require_secure_transport"
+# Azure's extension allow-list: a custom setting in azure.conf, enforced by event triggers in every database.
+ALLOW_LIST = "azure.extensions"
+GUARD_SCHEMA = "azure_emulator"
+GUARD_VERSION = 1  # recorded per cluster; a cluster with an older (or no) version gets the guard on its next start
+# Azure's error (SQLSTATE 0A000) and HINT for a CREATE/DROP EXTENSION of an extension not in azure.extensions.
+NOT_ALLOW_LISTED = 'extension "%" is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL'
+NOT_ALLOW_LISTED_HINT = 'to see the full allow list of extensions, please run: "show azure.extensions;"'
+# The guard, run by the bootstrap superuser in each database. The list is read from the configuration files
+# (pg_file_settings, superuser only: hence SECURITY DEFINER), never from the session, where azure.extensions is a
+# placeholder any user could SET. A CREATE EXTENSION ... CASCADE also checks what it created along the way.
+GUARD_SQL = f"""
+CREATE SCHEMA IF NOT EXISTS {GUARD_SCHEMA};
+REVOKE ALL ON SCHEMA {GUARD_SCHEMA} FROM PUBLIC;
+GRANT USAGE ON SCHEMA {GUARD_SCHEMA} TO PUBLIC;
+CREATE OR REPLACE FUNCTION {GUARD_SCHEMA}.allowed_extensions() RETURNS text[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+  SELECT coalesce(array_agg(lower(btrim(item))) FILTER (WHERE btrim(item) <> ''), '{{}}')
+  FROM unnest(string_to_array((SELECT setting FROM pg_file_settings
+                               WHERE name = '{ALLOW_LIST}' AND error IS NULL ORDER BY seqno DESC LIMIT 1), ',')) item
+$fn$;
+CREATE OR REPLACE FUNCTION {GUARD_SCHEMA}.enforce_extension_allow_list() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+DECLARE
+  allowed text[];
+  names text[];
+  extension text;
+BEGIN
+  IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    RETURN;
+  END IF;
+  allowed := {GUARD_SCHEMA}.allowed_extensions();
+  IF TG_EVENT = 'sql_drop' THEN
+    names := ARRAY(SELECT address_names[1] FROM pg_event_trigger_dropped_objects() WHERE object_type = 'extension');
+  ELSE
+    names := ARRAY(SELECT e.extname FROM pg_event_trigger_ddl_commands() c JOIN pg_extension e ON e.oid = c.objid
+                   WHERE c.object_type = 'extension'
+                   UNION SELECT extname FROM pg_extension WHERE xmin = pg_current_xact_id()::xid);
+  END IF;
+  FOREACH extension IN ARRAY names LOOP
+    IF NOT lower(extension) = ANY (allowed) THEN
+      RAISE EXCEPTION '{NOT_ALLOW_LISTED}', extension
+        USING ERRCODE = 'feature_not_supported', HINT = '{NOT_ALLOW_LISTED_HINT.replace("'", "''")}';
+    END IF;
+  END LOOP;
+END
+$fn$;
+DROP EVENT TRIGGER IF EXISTS azure_extension_allow_list_create;
+DROP EVENT TRIGGER IF EXISTS azure_extension_allow_list_drop;
+CREATE EVENT TRIGGER azure_extension_allow_list_create ON ddl_command_end WHEN TAG IN ('CREATE EXTENSION')
+  EXECUTE FUNCTION {GUARD_SCHEMA}.enforce_extension_allow_list();
+CREATE EVENT TRIGGER azure_extension_allow_list_drop ON sql_drop WHEN TAG IN ('DROP EXTENSION')
+  EXECUTE FUNCTION {GUARD_SCHEMA}.enforce_extension_allow_list();
+"""
 
 
 def pg_hba(require_secure_transport: bool) -> str:
@@ -344,8 +397,12 @@ class PostgresPlane:
         """
         with self._lock:
             record = self._state["servers"].get(server_id.lower())
-            if record is None or self._dsn is not None or not self._remember(record, name, value, is_default):
+            if record is None or self._dsn is not None:
                 return
+            before = (record.get(SECURE_TRANSPORT, True), dict(record.get("parameters", {})))
+            if not self._remember(record, name, value, is_default) or before == (
+                    record.get(SECURE_TRANSPORT, True), record.get("parameters", {})):
+                return  # not run locally, or unchanged: no reload
             self._write_config(record)
             if self._is_running(record):
                 self._pg_ctl(record, "reload")
@@ -483,7 +540,7 @@ class PostgresPlane:
         """Record a parameter's value for the cluster; False when the plane does not run it locally."""
         if name == SECURE_TRANSPORT:
             record[SECURE_TRANSPORT] = str(value).lower() == "on"
-        elif name in APPLIED_PARAMETERS:
+        elif name in APPLIED_PARAMETERS or name == ALLOW_LIST:
             parameters = record.setdefault("parameters", {})
             if is_default:
                 parameters.pop(name, None)
@@ -556,6 +613,8 @@ class PostgresPlane:
             if result.returncode == 0:
                 record["port"] = port
                 self._save_state()
+                if record.get("extension_guard") != GUARD_VERSION:
+                    self._install_guard(record)
                 return
             # The free port may have been taken between the probe and the bind: try another one.
             last_error = result.stderr.strip() or result.stdout.strip()
@@ -719,21 +778,48 @@ class PostgresPlane:
             conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
         else:
             self._start(record)
-            conn = psycopg.connect(
-                host=record["host"],
-                port=record["port"],
-                user=SUPERUSER,
-                dbname=dbname,
-                password=record["superuser_password"],
-                autocommit=True,
-                connect_timeout=10,
-                # The plane's own session: TLS (hostssl may be all pg_hba allows), no need to verify itself.
-                sslmode="require",
-            )
+            conn = self._connect(record, dbname)
         try:
             yield conn
         finally:
             conn.close()
+
+    @staticmethod
+    def _connect(record: dict[str, Any], dbname: str) -> psycopg.Connection[Any]:
+        """A session of the bootstrap superuser on a running managed cluster."""
+        return psycopg.connect(
+            host=record["host"],
+            port=record["port"],
+            user=SUPERUSER,
+            dbname=dbname,
+            password=record["superuser_password"],
+            autocommit=True,
+            connect_timeout=10,
+            # The plane's own session: TLS (hostssl may be all pg_hba allows), no need to verify itself.
+            sslmode="require",
+        )
+
+    def _install_guard(self, record: dict[str, Any]) -> None:
+        """The allow-list's event triggers in every database of a running cluster, templates included.
+
+        template1 (and template0, which CREATE DATABASE ... TEMPLATE template0 copies) carry them into every database
+        created later, through ARM or by CREATE DATABASE; the databases that already exist get them here. Also run
+        on a cluster made before the guard existed, at its next start.
+        """
+        with self._connect(record, "postgres") as conn:
+            databases = conn.execute("SELECT datname, datallowconn FROM pg_database ORDER BY datname").fetchall()
+            for name, allows_connections in databases:
+                database = sql.Identifier(name)
+                if not allows_connections:
+                    conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(database))
+                try:
+                    with self._connect(record, name) as target:
+                        target.execute(GUARD_SQL.encode())
+                finally:
+                    if not allows_connections:
+                        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(database))
+        record["extension_guard"] = GUARD_VERSION
+        self._save_state()
 
     def _bootstrap_roles(self, record: dict[str, Any], admin_password: str | None) -> None:
         with self._superuser(record) as conn:

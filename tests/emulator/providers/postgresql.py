@@ -42,8 +42,10 @@ subset of Azure's (about 30 of several hundred parameters).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ..framework import (
@@ -736,6 +738,24 @@ def check_name_availability(ctx: Ctx, scope: str, body: dict[str, Any]) -> Actio
         return ActionResult(200, {"nameAvailable": False, "reason": "AlreadyExists", "name": name, "type": SERVERS,
                                   "message": "Specified server name is already used."})
     return ActionResult(200, {"nameAvailable": True, "name": name, "type": SERVERS, "message": ""})
+
+
+def replay_parameters(records: Iterable[dict[str, Any]], plane: Any) -> None:
+    """Hand every dynamic server parameter ARM holds to the data plane again (the emulator's start).
+
+    The plane skips what it already runs; this brings clusters of an older emulator up to date (a cluster made
+    before the plane enforced ``azure.extensions`` learns the allow-list ARM already had).
+    """
+    for record in records:
+        if str(record.get("type", "")).lower() != CONFIGURATIONS.type.lower():
+            continue
+        props = (record.get("body") or {}).get("properties") or {}
+        name = str((record.get("body") or {}).get("name") or str(record["id"]).rsplit("/", 1)[-1])
+        if not props.get("isDynamicConfig"):
+            continue
+        _call_plane("apply the server parameter",
+                    functools.partial(plane.set_parameter, _server_id(str(record["id"])), name,
+                                      str(props.get("value", "")), is_default=props.get("source") == "system-default"))
 
 
 CONFIGURATIONS = Configurations()
