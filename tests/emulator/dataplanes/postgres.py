@@ -28,6 +28,24 @@ pg_stat_statements is also in ``shared_preload_libraries``. The extensions come 
 (Debian: package ``postgresql-contrib`` or ``postgresql-15`` which ships them); without it CREATE EXTENSION
 fails with "extension ... is not available".
 
+**Azure's extension allow-list.** On Azure the administrator (any non-superuser) may CREATE or DROP only the
+extensions the server parameter ``azure.extensions`` names (comma-separated, case-insensitive; Azure's default is
+empty: none), else ``ERROR: extension "x" is not allow-listed for "azure_pg_admin" users in Azure Database for
+PostgreSQL`` (SQLSTATE 0A000) with ``HINT: to see the full allow list of extensions, please run: "show
+azure.extensions;"``. The plane writes the parameter to ``azure.conf`` as a custom setting (dynamic: reload, so
+``SHOW azure.extensions`` answers it), and two event triggers of the bootstrap superuser (``ddl_command_end`` on
+CREATE EXTENSION, ``sql_drop`` on DROP EXTENSION; schema ``azure_emulator``, see ``GUARD_SQL``) raise that error
+for a non-superuser. The list is read from the configuration files (``pg_file_settings``, through a SECURITY
+DEFINER function), never from the session, where the placeholder is a setting any user could SET. The triggers are
+created in template0, template1 and ``postgres`` when the cluster is made, so every database created later,
+through ARM or by CREATE DATABASE (from either template), has them; ``azuresu`` is not restricted. A cluster made
+by an emulator without the guard (no ``extension_guard`` version in its record) gets it in every database at its
+next start; the emulator then hands ARM's dynamic parameters to the plane again (``replay_parameters`` in the
+provider), so such a cluster learns the allow-list ARM holds. Differences from Azure: the triggers run after the
+statement (the transaction is rolled back), so an extension PostgreSQL itself refuses first (not trusted, not
+installed) fails with PostgreSQL's error instead; ``CREATE EXTENSION IF NOT EXISTS`` of an extension that already
+exists creates nothing and is not checked; the rule is not enforced in shared mode.
+
 **Authentication.** ``pg_hba.conf`` has only ``scram-sha-256`` lines for 127.0.0.1 and ::1: a wrong password is
 refused by PostgreSQL itself.
 
@@ -41,7 +59,8 @@ off, the lines are ``host`` and both are accepted (:meth:`set_parameter` rewrite
 
 **Server parameters.** The ARM provider hands the plane each parameter write; the plane applies those that are
 PostgreSQL settings it can run locally (``APPLIED_PARAMETERS``) to an ``azure.conf`` included by
-``postgresql.conf``: dynamic ones at once (reload), static ones only when the provider's ``restart`` action calls
+``postgresql.conf`` (with ``azure.extensions``, above): dynamic ones at once (reload; an unchanged value neither
+rewrites nor reloads), static ones only when the provider's ``restart`` action calls
 :meth:`restart_server`, which stops and starts the cluster for real. A parameter back at Azure's default (source
 ``system-default``) is removed from ``azure.conf`` and the cluster's own default applies.
 

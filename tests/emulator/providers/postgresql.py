@@ -33,7 +33,9 @@ Modelled, as Azure does it:
   another operation runs) restarts the server: with the data plane on, the PostgreSQL cluster is stopped and
   started for real with the pending static parameters; every ``isConfigPendingRestart`` is cleared. A dynamic
   parameter write is handed to the data plane at once (``require_secure_transport`` decides whether plain
-  connections are accepted).
+  connections are accepted; ``azure.extensions``, default empty, is the allow-list the plane enforces on the
+  administrator's CREATE/DROP EXTENSION). When the emulator starts, ``replay_parameters`` hands every dynamic
+  parameter ARM holds to the plane again (the plane skips unchanged ones).
 
 Known gaps: restore/replica create modes, start/stop actions, restart with failover, backups, private endpoints, virtual
 endpoints and per-version differences of the parameter catalogue are not modelled; the parameter catalogue is a
