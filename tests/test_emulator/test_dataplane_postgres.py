@@ -388,6 +388,9 @@ def test_extension_allow_list_is_enforced_for_the_administrator(plane: PostgresP
         conn.execute('CREATE EXTENSION "uuid-ossp"')
         with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
             conn.execute("CREATE EXTENSION pgcrypto")
+        # Not trusted by PostgreSQL itself, yet refused for the allow-list's reason, as on Azure.
+        with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pg_buffercache")):
+            conn.execute("CREATE EXTENSION pg_buffercache")
         # The session's own value of the placeholder setting does not count, only the server parameter.
         conn.execute("SET azure.extensions = 'pgcrypto'")
         with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
@@ -402,9 +405,12 @@ def test_extension_allow_list_is_enforced_for_the_administrator(plane: PostgresP
             with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
                 conn.execute("CREATE EXTENSION pgcrypto")
             conn.execute("CREATE EXTENSION pg_trgm")
-    plane.set_parameter(server_id, "azure.extensions", "pg_trgm,pgcrypto")
+    plane.set_parameter(server_id, "azure.extensions", "pg_trgm,pgcrypto,pg_buffercache")
     with connect(info, dbname="made_by_admin") as conn:
         conn.execute("CREATE EXTENSION pgcrypto")
+        # Listed, an extension Azure supports is the administrator's to create, trusted locally or not.
+        conn.execute("CREATE EXTENSION pg_buffercache")
+        assert conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_buffercache'").fetchone() == (1,)
     plane.set_parameter(server_id, "azure.extensions", "", is_default=True)
     with connect(info, dbname="made_by_admin") as conn:
         # DROP EXTENSION of an extension the list no longer names is refused as well, as Azure documents.
@@ -434,16 +440,22 @@ def test_a_cluster_made_before_the_allow_list_gets_it_at_its_next_start(tmp_path
         del record["extension_guard"]
         older._save_state()
         older.stop_all()
+        # ... and its overlay, which trusted pg_stat_statements only.
+        assert older.data_root is not None
+        (older.data_root / "install" / ".complete").write_text("", encoding="utf-8")
+        next((older.data_root / "install").rglob("pg_buffercache.control")).unlink()
         # The restarted emulator: the plane starts its clusters, then ARM hands over the parameters it holds.
         plane = new_plane(base)
         plane.restart_all()
         config_id = f"{server_id}/configurations/azure.extensions"
         replay_parameters([{"id": config_id, "type": "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
                             "body": {"name": "azure.extensions", "properties": {
-                                "value": "pg_trgm", "source": "user-override", "isDynamicConfig": True}}}], plane)
+                                "value": "pg_trgm,pg_buffercache", "source": "user-override",
+                                "isDynamicConfig": True}}}], plane)
         info = plane.describe()[server_id]
         with connect(info, dbname="appdb") as conn:
             conn.execute("CREATE EXTENSION pg_trgm")
+            conn.execute("CREATE EXTENSION pg_buffercache")
             with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
                 conn.execute("CREATE EXTENSION pgcrypto")
     finally:

@@ -18,12 +18,14 @@ the databases created through ARM, so the administrator can create schemas and e
 the administrator's attributes and membership; who owns those databases is this plane's modelling choice).
 
 **Extensions.** PostgreSQL lets a non-superuser create only *trusted* extensions. uuid-ossp, pg_trgm, pgcrypto
-and others are trusted already; pg_stat_statements is not, yet Azure allows its administrator to create it
-(Azure's extension allow-list). To model that without touching the system installation, the plane builds a
-private overlay of the PostgreSQL installation: a copy (hard link when possible) of the ``postgres`` binary
-and a share directory made of symlinks, where the control files listed in ``AZURE_ALLOWED_UNTRUSTED`` are
-copied with ``trusted = true``. PostgreSQL locates its share and library directories relative to its binary,
-so the overlay server sees the overlay share directory and the system libraries. As on Azure,
+and others are trusted already; pg_stat_statements, pg_buffercache, dblink and others are not, yet Azure lets its
+administrator create every extension it supports once allow-listed (below). To model that without touching the
+system installation, the plane builds a private overlay of the PostgreSQL installation: a copy (hard link when
+possible) of the ``postgres`` binary and a share directory made of symlinks, where the control files of the
+extensions Azure supports (``AZURE_EXTENSIONS``, the provider's allowed values of ``azure.extensions``) that are
+not trusted are copied with ``trusted = true`` (an overlay of an older plane, per ``OVERLAY_VERSION``, is rebuilt).
+PostgreSQL locates its share and library directories relative to its binary, so the overlay server sees the
+overlay share directory and the system libraries. As on Azure,
 pg_stat_statements is also in ``shared_preload_libraries``. The extensions come from postgresql-contrib
 (Debian: package ``postgresql-contrib`` or ``postgresql-15`` which ships them); without it CREATE EXTENSION
 fails with "extension ... is not available".
@@ -42,8 +44,8 @@ through ARM or by CREATE DATABASE (from either template), has them; ``azuresu`` 
 by an emulator without the guard (no ``extension_guard`` version in its record) gets it in every database at its
 next start; the emulator then hands ARM's dynamic parameters to the plane again (``replay_parameters`` in the
 provider), so such a cluster learns the allow-list ARM holds. Differences from Azure: the triggers run after the
-statement (the transaction is rolled back), so an extension PostgreSQL itself refuses first (not trusted, not
-installed) fails with PostgreSQL's error instead; ``CREATE EXTENSION IF NOT EXISTS`` of an extension that already
+statement (the transaction is rolled back), so an extension PostgreSQL itself refuses first (one Azure does not
+support, hence not trusted here, or one not installed locally) fails with PostgreSQL's error instead; ``CREATE EXTENSION IF NOT EXISTS`` of an extension that already
 exists creates nothing and is not checked; the rule is not enforced in shared mode.
 
 **Authentication.** ``pg_hba.conf`` has only ``scram-sha-256`` lines for 127.0.0.1 and ::1: a wrong password is
@@ -97,6 +99,7 @@ import json
 import os
 import pathlib
 import pwd
+import re
 import secrets
 import shutil
 import subprocess
@@ -109,6 +112,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ..providers.postgresql import AZURE_EXTENSIONS
 from ..tls import ensure_certificates, ensure_server_certificate
 from .ports import free_port, port_is_free
 
@@ -116,8 +120,10 @@ SUPERUSER = "azuresu"
 ADMIN_GROUP = "azure_pg_admin"
 # Built-in roles Azure grants to azure_pg_admin so that the administrator can monitor and manage sessions.
 ADMIN_GROUP_GRANTS = ("pg_read_all_settings", "pg_read_all_stats", "pg_stat_scan_tables", "pg_signal_backend")
-# Untrusted extensions Azure nevertheless lets its administrator create.
-AZURE_ALLOWED_UNTRUSTED = ("pg_stat_statements",)
+# Every extension Azure supports can be created by its administrator once allow-listed: the overlay marks them
+# trusted, and the allow-list (GUARD_SQL) decides.
+AZURE_SUPPORTED_EXTENSIONS = frozenset(AZURE_EXTENSIONS.split(","))
+OVERLAY_VERSION = "2"  # in the overlay's marker file: 1 (empty) trusted pg_stat_statements only
 HOST = "127.0.0.1"
 FALLBACK_SERVICE_USER = "cfemu"
 PG_CTL_TIMEOUT = 60
@@ -760,7 +766,7 @@ class PostgresPlane:
         overlay = self._data_root() / "install"
         target = overlay / conf_bin.relative_to(prefix) / "postgres"
         marker = overlay / ".complete"
-        if not marker.exists():
+        if not marker.exists() or marker.read_text(encoding="utf-8") != OVERLAY_VERSION:
             self._remove_tree(overlay)
             target.parent.mkdir(parents=True)
             try:
@@ -779,14 +785,14 @@ class PostgresPlane:
             extensions.mkdir()
             for item in (share / "extension").iterdir():
                 name = item.name.removesuffix(".control")
-                if item.suffix == ".control" and name in AZURE_ALLOWED_UNTRUSTED:
-                    text = item.read_text(encoding="utf-8")
+                text = item.read_text(encoding="utf-8") if item.suffix == ".control" else ""
+                if name in AZURE_SUPPORTED_EXTENSIONS and not re.search(r"(?m)^\s*trusted\s*=\s*true", text):
                     (extensions / item.name).write_text(text.rstrip("\n") + "\ntrusted = true\n", encoding="utf-8")
                 else:
                     (extensions / item.name).symlink_to(item)
             for directory in [overlay, *[p for p in overlay.rglob("*") if p.is_dir() and not p.is_symlink()]]:
                 directory.chmod(0o755)
-            marker.write_text("", encoding="utf-8")
+            marker.write_text(OVERLAY_VERSION, encoding="utf-8")
         self._overlay_postgres = target
         return target
 

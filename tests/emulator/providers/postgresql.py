@@ -83,7 +83,9 @@ SYSTEM_DATABASES = ("azure_maintenance", "azure_sys", "postgres")
 RESERVED_LOGINS = {"azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public",
                    "azuresu", "postgres"}
 
-_EXTENSIONS = (
+# The extensions Azure supports (azure.extensions' allowed values; also what the data plane lets the
+# administrator create once allow-listed).
+AZURE_EXTENSIONS = (
     "address_standardizer,address_standardizer_data_us,amcheck,azure_ai,azure_storage,bloom,btree_gin,btree_gist,"
     "citext,cube,dblink,dict_int,dict_xsyn,earthdistance,fuzzystrmatch,hll,hstore,hypopg,intagg,intarray,isn,lo,"
     "login_hook,ltree,oracle_fdw,orafce,pageinspect,pg_buffercache,pg_cron,pg_diskann,pg_freespacemap,"
@@ -118,7 +120,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "ssl_max_protocol_version": _param("Enumeration", ",TLSv1.2,TLSv1.3", "",
                                        "Sets the maximum SSL/TLS protocol version to use.",
                                        doc="runtime-config-connection.html#GUC-SSL-MAX-PROTOCOL-VERSION"),
-    "azure.extensions": _param("Set", _EXTENSIONS, "", "Specifies which extensions are allowed to be created in "
+    "azure.extensions": _param("Set", AZURE_EXTENSIONS, "", "Specifies which extensions are allowed to be created in "
                                "the server.", doc="https://go.microsoft.com/fwlink/?linkid=2274269"),
     "shared_preload_libraries": _param("Set", _PRELOAD, "pg_cron,pg_stat_statements",
                                        "Sets which shared libraries are preloaded at server start.", dynamic=False,
