@@ -412,10 +412,10 @@ def test_extension_allow_list_is_enforced_for_the_administrator(plane: PostgresP
         conn.execute("CREATE EXTENSION pg_buffercache")
         assert conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_buffercache'").fetchone() == (1,)
     plane.set_parameter(server_id, "azure.extensions", "", is_default=True)
-    with connect(info, dbname="made_by_admin") as conn:
-        # DROP EXTENSION of an extension the list no longer names is refused as well, as Azure documents.
-        with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
-            conn.execute("DROP EXTENSION pgcrypto")
+    # DROP EXTENSION of an extension the list no longer names is refused as well, as Azure documents.
+    with connect(info, dbname="made_by_admin") as conn, pytest.raises(
+            errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
+        conn.execute("DROP EXTENSION pgcrypto")
     # Azure's own superuser is not restricted.
     with psycopg.connect(host=str(info["host"]), port=int(str(info["port"])), user="azuresu", dbname="postgres",
                          password=plane._record(server_id)["superuser_password"], autocommit=True,

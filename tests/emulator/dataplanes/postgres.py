@@ -45,8 +45,9 @@ by an emulator without the guard (no ``extension_guard`` version in its record) 
 next start; the emulator then hands ARM's dynamic parameters to the plane again (``replay_parameters`` in the
 provider), so such a cluster learns the allow-list ARM holds. Differences from Azure: the triggers run after the
 statement (the transaction is rolled back), so an extension PostgreSQL itself refuses first (one Azure does not
-support, hence not trusted here, or one not installed locally) fails with PostgreSQL's error instead; ``CREATE EXTENSION IF NOT EXISTS`` of an extension that already
-exists creates nothing and is not checked; the rule is not enforced in shared mode.
+support, hence not trusted here, or one not installed locally) fails with PostgreSQL's error instead;
+``CREATE EXTENSION IF NOT EXISTS`` of an extension that already exists creates nothing and is not checked; the
+rule is not enforced in shared mode.
 
 **Authentication.** ``pg_hba.conf`` has only ``scram-sha-256`` lines for 127.0.0.1 and ::1: a wrong password is
 refused by PostgreSQL itself.
