@@ -832,18 +832,21 @@ class PostgresPlane:
         created later, through ARM or by CREATE DATABASE; the databases that already exist get them here. Also run
         on a cluster made before the guard existed, at its next start.
         """
-        with self._connect(record, "postgres") as conn:
-            databases = conn.execute("SELECT datname, datallowconn FROM pg_database ORDER BY datname").fetchall()
-            for name, allows_connections in databases:
-                database = sql.Identifier(name)
-                if not allows_connections:
-                    conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(database))
-                try:
-                    with self._connect(record, name) as target:
-                        target.execute(GUARD_SQL.encode())
-                finally:
+        try:
+            with self._connect(record, "postgres") as conn:
+                databases = conn.execute("SELECT datname, datallowconn FROM pg_database ORDER BY datname").fetchall()
+                for name, allows_connections in databases:
+                    database = sql.Identifier(name)
                     if not allows_connections:
-                        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(database))
+                        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(database))
+                    try:
+                        with self._connect(record, name) as target:
+                            target.execute(GUARD_SQL.encode())
+                    finally:
+                        if not allows_connections:
+                            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(database))
+        except psycopg.Error as exc:
+            raise PostgresPlaneError(f"{record['server_id']}: the extension allow-list could not be set up: {exc}") from exc
         record["extension_guard"] = GUARD_VERSION
         self._save_state()
 
