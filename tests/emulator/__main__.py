@@ -151,6 +151,11 @@ def serve(args: argparse.Namespace) -> int:
     )
     engine.load_providers()
     engine.apply_start_registrations()
+    if planes.postgres is not None:
+        from .providers.postgresql import replay_parameters
+
+        with engine.lock:
+            replay_parameters(list(engine.store.records.values()), planes.postgres)
     server = EmulatorServer((args.host, args.port), engine, issuer, state_dir, make_ssl_context(cert, key))
     server.reopen_vault_listeners()
     base_url = server.base_url

@@ -75,7 +75,10 @@ def shared_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresP
 
 @pytest.fixture(scope="module")
 def server(shared_plane: PostgresPlane) -> dict[str, object]:
-    return shared_plane.ensure_server(SERVER.format("psql-shared"), ADMIN, PASSWORD)
+    info = shared_plane.ensure_server(SERVER.format("psql-shared"), ADMIN, PASSWORD)
+    # The allow-list the deployment sets (azure.extensions): Azure's default allows none.
+    shared_plane.set_parameter(SERVER.format("psql-shared"), "azure.extensions", "pg_stat_statements,pg_trgm,uuid-ossp")
+    return info
 
 
 @pytest.fixture
@@ -255,6 +258,7 @@ def test_restart_all_brings_back_the_others_when_one_cluster_is_lost(tmp_path: p
 def test_shared_mode_backs_servers_with_an_existing_postgresql(plane: PostgresPlane, tmp_path: pathlib.Path) -> None:
     # The "existing server" is a managed cluster, reached as its CREATEROLE/CREATEDB administrator.
     host = plane.ensure_server(SERVER.format("psql-host"), ADMIN, PASSWORD)
+    plane.set_parameter(SERVER.format("psql-host"), "azure.extensions", "pg_trgm")
     dsn = f"host={host['host']} port={host['port']} user={ADMIN} password={PASSWORD} dbname=postgres"
     shared = new_plane(tmp_path / "shared", dsn=dsn)
     server_id = SERVER.format("psql-on-shared")
@@ -363,3 +367,96 @@ def test_dynamic_parameters_apply_at_once_static_ones_at_restart(plane: Postgres
     plane.restart_server(server_id, {"cron.database_name": ("postgres", False)})
     with connect(plane.describe()[server_id]) as conn:
         assert conn.execute("SHOW max_connections").fetchone() == ("60",)
+
+
+NOT_ALLOW_LISTED = 'extension "{}" is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL'
+
+
+def test_extension_allow_list_is_enforced_for_the_administrator(plane: PostgresPlane) -> None:
+    server_id = SERVER.format("psql-allow")
+    info = plane.ensure_server(server_id, ADMIN, PASSWORD)
+    with connect(info) as conn:
+        # Azure's default azure.extensions is empty: not even a trusted extension.
+        with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pg_trgm")) as refused:
+            conn.execute("CREATE EXTENSION pg_trgm")
+        assert refused.value.diag.message_hint == (
+            'to see the full allow list of extensions, please run: "show azure.extensions;"')
+    plane.set_parameter(server_id, "azure.extensions", "PG_TRGM, uuid-ossp")  # dynamic: no restart
+    with connect(info) as conn:
+        assert conn.execute("SHOW azure.extensions").fetchone() == ("PG_TRGM, uuid-ossp",)
+        conn.execute("CREATE EXTENSION pg_trgm")
+        conn.execute('CREATE EXTENSION "uuid-ossp"')
+        with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
+            conn.execute("CREATE EXTENSION pgcrypto")
+        # Not trusted by PostgreSQL itself, yet refused for the allow-list's reason, as on Azure.
+        with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pg_buffercache")):
+            conn.execute("CREATE EXTENSION pg_buffercache")
+        # The session's own value of the placeholder setting does not count, only the server parameter.
+        conn.execute("SET azure.extensions = 'pgcrypto'")
+        with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
+            conn.execute("CREATE EXTENSION pgcrypto")
+        installed = {r[0] for r in conn.execute("SELECT extname FROM pg_extension").fetchall()}
+        assert installed == {"plpgsql", "pg_trgm", "uuid-ossp"}
+        # Databases made later by the administrator, from either template, carry the same rule.
+        conn.execute("CREATE DATABASE made_by_admin")
+        conn.execute("CREATE DATABASE made_from_template0 TEMPLATE template0")
+    for dbname in ("made_by_admin", "made_from_template0"):
+        with connect(info, dbname=dbname) as conn:
+            with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
+                conn.execute("CREATE EXTENSION pgcrypto")
+            conn.execute("CREATE EXTENSION pg_trgm")
+    plane.set_parameter(server_id, "azure.extensions", "pg_trgm,pgcrypto,pg_buffercache")
+    with connect(info, dbname="made_by_admin") as conn:
+        conn.execute("CREATE EXTENSION pgcrypto")
+        # Listed, an extension Azure supports is the administrator's to create, trusted locally or not.
+        conn.execute("CREATE EXTENSION pg_buffercache")
+        assert conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_buffercache'").fetchone() == (1,)
+    plane.set_parameter(server_id, "azure.extensions", "", is_default=True)
+    # DROP EXTENSION of an extension the list no longer names is refused as well, as Azure documents.
+    with connect(info, dbname="made_by_admin") as conn, pytest.raises(
+            errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
+        conn.execute("DROP EXTENSION pgcrypto")
+    # Azure's own superuser is not restricted.
+    with psycopg.connect(host=str(info["host"]), port=int(str(info["port"])), user="azuresu", dbname="postgres",
+                         password=plane._record(server_id)["superuser_password"], autocommit=True,
+                         sslmode="require") as conn:
+        conn.execute("CREATE EXTENSION pgcrypto")
+
+
+def test_a_cluster_made_before_the_allow_list_gets_it_at_its_next_start(tmp_path: pathlib.Path) -> None:
+    from tests.emulator.providers.postgresql import replay_parameters
+
+    base = tmp_path / "pg"
+    server_id = SERVER.format("psql-older")
+    try:
+        older = new_plane(base)
+        older.ensure_server(server_id, ADMIN, PASSWORD)
+        older.create_database(server_id, "appdb")
+        record = older._record(server_id)
+        # What an emulator without the allow-list left behind: no triggers, no recorded list, no guard version.
+        for dbname in ("postgres", "template1", "appdb"):
+            with older._connect(record, dbname) as conn:
+                conn.execute("DROP SCHEMA azure_emulator CASCADE")
+        del record["extension_guard"]
+        older._save_state()
+        older.stop_all()
+        # ... and its overlay, which trusted pg_stat_statements only.
+        assert older.data_root is not None
+        (older.data_root / "install" / ".complete").write_text("", encoding="utf-8")
+        next((older.data_root / "install").rglob("pg_buffercache.control")).unlink()
+        # The restarted emulator: the plane starts its clusters, then ARM hands over the parameters it holds.
+        plane = new_plane(base)
+        plane.restart_all()
+        config_id = f"{server_id}/configurations/azure.extensions"
+        replay_parameters([{"id": config_id, "type": "Microsoft.DBforPostgreSQL/flexibleServers/configurations",
+                            "body": {"name": "azure.extensions", "properties": {
+                                "value": "pg_trgm,pg_buffercache", "source": "user-override",
+                                "isDynamicConfig": True}}}], plane)
+        info = plane.describe()[server_id]
+        with connect(info, dbname="appdb") as conn:
+            conn.execute("CREATE EXTENSION pg_trgm")
+            conn.execute("CREATE EXTENSION pg_buffercache")
+            with pytest.raises(errors.FeatureNotSupported, match=NOT_ALLOW_LISTED.format("pgcrypto")):
+                conn.execute("CREATE EXTENSION pgcrypto")
+    finally:
+        cleanup(new_plane(base))

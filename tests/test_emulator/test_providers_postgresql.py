@@ -3,6 +3,7 @@ firewall rules, administrators, Azure's rules and errors, ServerIsBusy, the data
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -306,6 +307,45 @@ def test_data_plane_follows_servers_and_databases(tmp_path: Path) -> None:
                "sslmode": "verify-full", "sslrootcert": emu.env["SSL_CERT_FILE"]}
         with psycopg.connect(dbname="appdb", **dsn) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("cfadmin",)
+
+        # azure.extensions (a dynamic parameter) is the administrator's allow-list for CREATE EXTENSION.
+        def allow(value: str) -> None:
+            pg.configurations.begin_put("rg", "pg-plane", "azure.extensions",
+                                        {"properties": {"value": value, "source": "user-override"}},
+                                        polling_interval=0).result()
+
+        refused = 'extension "pgcrypto" is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL'
+        allow("pg_trgm,uuid-ossp")
+        with psycopg.connect(dbname="appdb", autocommit=True, **dsn) as conn:
+            conn.execute("CREATE EXTENSION pg_trgm")
+            with pytest.raises(psycopg.errors.FeatureNotSupported, match=refused):
+                conn.execute("CREATE EXTENSION pgcrypto")
+        allow("pg_trgm,uuid-ossp,pgcrypto")
+        with psycopg.connect(dbname="appdb", autocommit=True, **dsn) as conn:
+            conn.execute("CREATE EXTENSION pgcrypto")
+        allow("pg_trgm")
+        pg.databases.begin_create("rg", "pg-plane", "laterdb", {"properties": {}}, polling_interval=0).result()
+        with psycopg.connect(dbname="laterdb", autocommit=True, **dsn) as conn:
+            conn.execute("CREATE EXTENSION pg_trgm")
+            with pytest.raises(psycopg.errors.FeatureNotSupported, match=refused):
+                conn.execute("CREATE EXTENSION pgcrypto")
+        # An emulator restart keeps the rule, also for a cluster whose plane state lacks the list (an older
+        # emulator's): the emulator hands ARM's dynamic parameters to the plane again when it starts.
+        port = emu.port
+        emu.stop()
+        plane_state = tmp_path / "postgres" / "servers.json"
+        state = json.loads(plane_state.read_text())
+        for record in state["servers"].values():
+            record["parameters"].pop("azure.extensions")
+        plane_state.write_text(json.dumps(state))
+        emu.start(port=port)
+        entry = next(v for k, v in emu.dataplanes()["postgres"]["servers"].items() if k.lower() == server.id.lower())
+        dsn["port"] = entry["port"]
+        with psycopg.connect(dbname="laterdb", autocommit=True, **dsn) as conn:
+            assert conn.execute("SHOW azure.extensions").fetchone() == ("pg_trgm",)
+            with pytest.raises(psycopg.errors.FeatureNotSupported, match=refused):
+                conn.execute("CREATE EXTENSION pgcrypto")
+            conn.execute("DROP EXTENSION pg_trgm")
         pg.databases.begin_delete("rg", "pg-plane", "appdb", polling_interval=0).result()
         with psycopg.connect(dbname="postgres", **dsn) as conn:
             assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'appdb'").fetchone() is None

@@ -18,15 +18,36 @@ the databases created through ARM, so the administrator can create schemas and e
 the administrator's attributes and membership; who owns those databases is this plane's modelling choice).
 
 **Extensions.** PostgreSQL lets a non-superuser create only *trusted* extensions. uuid-ossp, pg_trgm, pgcrypto
-and others are trusted already; pg_stat_statements is not, yet Azure allows its administrator to create it
-(Azure's extension allow-list). To model that without touching the system installation, the plane builds a
-private overlay of the PostgreSQL installation: a copy (hard link when possible) of the ``postgres`` binary
-and a share directory made of symlinks, where the control files listed in ``AZURE_ALLOWED_UNTRUSTED`` are
-copied with ``trusted = true``. PostgreSQL locates its share and library directories relative to its binary,
-so the overlay server sees the overlay share directory and the system libraries. As on Azure,
+and others are trusted already; pg_stat_statements, pg_buffercache, dblink and others are not, yet Azure lets its
+administrator create every extension it supports once allow-listed (below). To model that without touching the
+system installation, the plane builds a private overlay of the PostgreSQL installation: a copy (hard link when
+possible) of the ``postgres`` binary and a share directory made of symlinks, where the control files of the
+extensions Azure supports (``AZURE_EXTENSIONS``, the provider's allowed values of ``azure.extensions``) that are
+not trusted are copied with ``trusted = true`` (an overlay of an older plane, per ``OVERLAY_VERSION``, is rebuilt).
+PostgreSQL locates its share and library directories relative to its binary, so the overlay server sees the
+overlay share directory and the system libraries. As on Azure,
 pg_stat_statements is also in ``shared_preload_libraries``. The extensions come from postgresql-contrib
 (Debian: package ``postgresql-contrib`` or ``postgresql-15`` which ships them); without it CREATE EXTENSION
 fails with "extension ... is not available".
+
+**Azure's extension allow-list.** On Azure the administrator (any non-superuser) may CREATE or DROP only the
+extensions the server parameter ``azure.extensions`` names (comma-separated, case-insensitive; Azure's default is
+empty: none), else ``ERROR: extension "x" is not allow-listed for "azure_pg_admin" users in Azure Database for
+PostgreSQL`` (SQLSTATE 0A000) with ``HINT: to see the full allow list of extensions, please run: "show
+azure.extensions;"``. The plane writes the parameter to ``azure.conf`` as a custom setting (dynamic: reload, so
+``SHOW azure.extensions`` answers it), and two event triggers of the bootstrap superuser (``ddl_command_end`` on
+CREATE EXTENSION, ``sql_drop`` on DROP EXTENSION; schema ``azure_emulator``, see ``GUARD_SQL``) raise that error
+for a non-superuser. The list is read from the configuration files (``pg_file_settings``, through a SECURITY
+DEFINER function), never from the session, where the placeholder is a setting any user could SET. The triggers are
+created in template0, template1 and ``postgres`` when the cluster is made, so every database created later,
+through ARM or by CREATE DATABASE (from either template), has them; ``azuresu`` is not restricted. A cluster made
+by an emulator without the guard (no ``extension_guard`` version in its record) gets it in every database at its
+next start; the emulator then hands ARM's dynamic parameters to the plane again (``replay_parameters`` in the
+provider), so such a cluster learns the allow-list ARM holds. Differences from Azure: the triggers run after the
+statement (the transaction is rolled back), so an extension PostgreSQL itself refuses first (one Azure does not
+support, hence not trusted here, or one not installed locally) fails with PostgreSQL's error instead;
+``CREATE EXTENSION IF NOT EXISTS`` of an extension that already exists creates nothing and is not checked; the
+rule is not enforced in shared mode.
 
 **Authentication.** ``pg_hba.conf`` has only ``scram-sha-256`` lines for 127.0.0.1 and ::1: a wrong password is
 refused by PostgreSQL itself.
@@ -41,7 +62,8 @@ off, the lines are ``host`` and both are accepted (:meth:`set_parameter` rewrite
 
 **Server parameters.** The ARM provider hands the plane each parameter write; the plane applies those that are
 PostgreSQL settings it can run locally (``APPLIED_PARAMETERS``) to an ``azure.conf`` included by
-``postgresql.conf``: dynamic ones at once (reload), static ones only when the provider's ``restart`` action calls
+``postgresql.conf`` (with ``azure.extensions``, above): dynamic ones at once (reload; an unchanged value neither
+rewrites nor reloads), static ones only when the provider's ``restart`` action calls
 :meth:`restart_server`, which stops and starts the cluster for real. A parameter back at Azure's default (source
 ``system-default``) is removed from ``azure.conf`` and the cluster's own default applies.
 
@@ -78,6 +100,7 @@ import json
 import os
 import pathlib
 import pwd
+import re
 import secrets
 import shutil
 import subprocess
@@ -90,6 +113,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ..providers.postgresql import AZURE_EXTENSIONS
 from ..tls import ensure_certificates, ensure_server_certificate
 from .ports import free_port, port_is_free
 
@@ -97,8 +121,10 @@ SUPERUSER = "azuresu"
 ADMIN_GROUP = "azure_pg_admin"
 # Built-in roles Azure grants to azure_pg_admin so that the administrator can monitor and manage sessions.
 ADMIN_GROUP_GRANTS = ("pg_read_all_settings", "pg_read_all_stats", "pg_stat_scan_tables", "pg_signal_backend")
-# Untrusted extensions Azure nevertheless lets its administrator create.
-AZURE_ALLOWED_UNTRUSTED = ("pg_stat_statements",)
+# Every extension Azure supports can be created by its administrator once allow-listed: the overlay marks them
+# trusted, and the allow-list (GUARD_SQL) decides.
+AZURE_SUPPORTED_EXTENSIONS = frozenset(AZURE_EXTENSIONS.split(","))
+OVERLAY_VERSION = "2"  # in the overlay's marker file: 1 (empty) trusted pg_stat_statements only
 HOST = "127.0.0.1"
 FALLBACK_SERVICE_USER = "cfemu"
 PG_CTL_TIMEOUT = 60
@@ -131,6 +157,59 @@ APPLIED_PARAMETERS = frozenset({
     "autovacuum",
 })
 SECURE_TRANSPORT = "require_secure_transport"
+# Azure's extension allow-list: a custom setting in azure.conf, enforced by event triggers in every database.
+ALLOW_LIST = "azure.extensions"
+GUARD_SCHEMA = "azure_emulator"
+GUARD_VERSION = 1  # recorded per cluster; a cluster with an older (or no) version gets the guard on its next start
+# Azure's error (SQLSTATE 0A000) and HINT for a CREATE/DROP EXTENSION of an extension not in azure.extensions.
+NOT_ALLOW_LISTED = 'extension "%" is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL'
+NOT_ALLOW_LISTED_HINT = 'to see the full allow list of extensions, please run: "show azure.extensions;"'
+# The guard, run by the bootstrap superuser in each database. The list is read from the configuration files
+# (pg_file_settings, superuser only: hence SECURITY DEFINER), never from the session, where azure.extensions is a
+# placeholder any user could SET. A CREATE EXTENSION ... CASCADE also checks what it created along the way.
+GUARD_SQL = f"""
+CREATE SCHEMA IF NOT EXISTS {GUARD_SCHEMA};
+REVOKE ALL ON SCHEMA {GUARD_SCHEMA} FROM PUBLIC;
+GRANT USAGE ON SCHEMA {GUARD_SCHEMA} TO PUBLIC;
+CREATE OR REPLACE FUNCTION {GUARD_SCHEMA}.allowed_extensions() RETURNS text[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+  SELECT coalesce(array_agg(lower(btrim(item))) FILTER (WHERE btrim(item) <> ''), '{{}}')
+  FROM unnest(string_to_array((SELECT setting FROM pg_file_settings
+                               WHERE name = '{ALLOW_LIST}' AND error IS NULL ORDER BY seqno DESC LIMIT 1), ',')) item
+$fn$;
+CREATE OR REPLACE FUNCTION {GUARD_SCHEMA}.enforce_extension_allow_list() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
+DECLARE
+  allowed text[];
+  names text[];
+  extension text;
+BEGIN
+  IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    RETURN;
+  END IF;
+  allowed := {GUARD_SCHEMA}.allowed_extensions();
+  IF TG_EVENT = 'sql_drop' THEN
+    names := ARRAY(SELECT address_names[1] FROM pg_event_trigger_dropped_objects() WHERE object_type = 'extension');
+  ELSE
+    names := ARRAY(SELECT e.extname FROM pg_event_trigger_ddl_commands() c JOIN pg_extension e ON e.oid = c.objid
+                   WHERE c.object_type = 'extension'
+                   UNION SELECT extname FROM pg_extension WHERE xmin = pg_current_xact_id()::xid);
+  END IF;
+  FOREACH extension IN ARRAY names LOOP
+    IF NOT lower(extension) = ANY (allowed) THEN
+      RAISE EXCEPTION '{NOT_ALLOW_LISTED}', extension
+        USING ERRCODE = 'feature_not_supported', HINT = '{NOT_ALLOW_LISTED_HINT.replace("'", "''")}';
+    END IF;
+  END LOOP;
+END
+$fn$;
+DROP EVENT TRIGGER IF EXISTS azure_extension_allow_list_create;
+DROP EVENT TRIGGER IF EXISTS azure_extension_allow_list_drop;
+CREATE EVENT TRIGGER azure_extension_allow_list_create ON ddl_command_end WHEN TAG IN ('CREATE EXTENSION')
+  EXECUTE FUNCTION {GUARD_SCHEMA}.enforce_extension_allow_list();
+CREATE EVENT TRIGGER azure_extension_allow_list_drop ON sql_drop WHEN TAG IN ('DROP EXTENSION')
+  EXECUTE FUNCTION {GUARD_SCHEMA}.enforce_extension_allow_list();
+"""
 
 
 def pg_hba(require_secure_transport: bool) -> str:
@@ -344,8 +423,12 @@ class PostgresPlane:
         """
         with self._lock:
             record = self._state["servers"].get(server_id.lower())
-            if record is None or self._dsn is not None or not self._remember(record, name, value, is_default):
+            if record is None or self._dsn is not None:
                 return
+            before = (record.get(SECURE_TRANSPORT, True), dict(record.get("parameters", {})))
+            if not self._remember(record, name, value, is_default) or before == (
+                    record.get(SECURE_TRANSPORT, True), record.get("parameters", {})):
+                return  # not run locally, or unchanged: no reload
             self._write_config(record)
             if self._is_running(record):
                 self._pg_ctl(record, "reload")
@@ -483,7 +566,7 @@ class PostgresPlane:
         """Record a parameter's value for the cluster; False when the plane does not run it locally."""
         if name == SECURE_TRANSPORT:
             record[SECURE_TRANSPORT] = str(value).lower() == "on"
-        elif name in APPLIED_PARAMETERS:
+        elif name in APPLIED_PARAMETERS or name == ALLOW_LIST:
             parameters = record.setdefault("parameters", {})
             if is_default:
                 parameters.pop(name, None)
@@ -556,6 +639,8 @@ class PostgresPlane:
             if result.returncode == 0:
                 record["port"] = port
                 self._save_state()
+                if record.get("extension_guard") != GUARD_VERSION:
+                    self._install_guard(record)
                 return
             # The free port may have been taken between the probe and the bind: try another one.
             last_error = result.stderr.strip() or result.stdout.strip()
@@ -682,7 +767,7 @@ class PostgresPlane:
         overlay = self._data_root() / "install"
         target = overlay / conf_bin.relative_to(prefix) / "postgres"
         marker = overlay / ".complete"
-        if not marker.exists():
+        if not marker.exists() or marker.read_text(encoding="utf-8") != OVERLAY_VERSION:
             self._remove_tree(overlay)
             target.parent.mkdir(parents=True)
             try:
@@ -701,14 +786,14 @@ class PostgresPlane:
             extensions.mkdir()
             for item in (share / "extension").iterdir():
                 name = item.name.removesuffix(".control")
-                if item.suffix == ".control" and name in AZURE_ALLOWED_UNTRUSTED:
-                    text = item.read_text(encoding="utf-8")
+                text = item.read_text(encoding="utf-8") if item.suffix == ".control" else ""
+                if name in AZURE_SUPPORTED_EXTENSIONS and not re.search(r"(?m)^\s*trusted\s*=\s*true", text):
                     (extensions / item.name).write_text(text.rstrip("\n") + "\ntrusted = true\n", encoding="utf-8")
                 else:
                     (extensions / item.name).symlink_to(item)
             for directory in [overlay, *[p for p in overlay.rglob("*") if p.is_dir() and not p.is_symlink()]]:
                 directory.chmod(0o755)
-            marker.write_text("", encoding="utf-8")
+            marker.write_text(OVERLAY_VERSION, encoding="utf-8")
         self._overlay_postgres = target
         return target
 
@@ -719,21 +804,51 @@ class PostgresPlane:
             conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
         else:
             self._start(record)
-            conn = psycopg.connect(
-                host=record["host"],
-                port=record["port"],
-                user=SUPERUSER,
-                dbname=dbname,
-                password=record["superuser_password"],
-                autocommit=True,
-                connect_timeout=10,
-                # The plane's own session: TLS (hostssl may be all pg_hba allows), no need to verify itself.
-                sslmode="require",
-            )
+            conn = self._connect(record, dbname)
         try:
             yield conn
         finally:
             conn.close()
+
+    @staticmethod
+    def _connect(record: dict[str, Any], dbname: str) -> psycopg.Connection[Any]:
+        """A session of the bootstrap superuser on a running managed cluster."""
+        return psycopg.connect(
+            host=record["host"],
+            port=record["port"],
+            user=SUPERUSER,
+            dbname=dbname,
+            password=record["superuser_password"],
+            autocommit=True,
+            connect_timeout=10,
+            # The plane's own session: TLS (hostssl may be all pg_hba allows), no need to verify itself.
+            sslmode="require",
+        )
+
+    def _install_guard(self, record: dict[str, Any]) -> None:
+        """The allow-list's event triggers in every database of a running cluster, templates included.
+
+        template1 (and template0, which CREATE DATABASE ... TEMPLATE template0 copies) carry them into every database
+        created later, through ARM or by CREATE DATABASE; the databases that already exist get them here. Also run
+        on a cluster made before the guard existed, at its next start.
+        """
+        try:
+            with self._connect(record, "postgres") as conn:
+                databases = conn.execute("SELECT datname, datallowconn FROM pg_database ORDER BY datname").fetchall()
+                for name, allows_connections in databases:
+                    database = sql.Identifier(name)
+                    if not allows_connections:
+                        conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(database))
+                    try:
+                        with self._connect(record, name) as target:
+                            target.execute(GUARD_SQL.encode())
+                    finally:
+                        if not allows_connections:
+                            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(database))
+        except psycopg.Error as exc:
+            raise PostgresPlaneError(f"{record['server_id']}: the extension allow-list could not be set up: {exc}") from exc
+        record["extension_guard"] = GUARD_VERSION
+        self._save_state()
 
     def _bootstrap_roles(self, record: dict[str, Any], admin_password: str | None) -> None:
         with self._superuser(record) as conn:

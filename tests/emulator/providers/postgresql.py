@@ -33,7 +33,9 @@ Modelled, as Azure does it:
   another operation runs) restarts the server: with the data plane on, the PostgreSQL cluster is stopped and
   started for real with the pending static parameters; every ``isConfigPendingRestart`` is cleared. A dynamic
   parameter write is handed to the data plane at once (``require_secure_transport`` decides whether plain
-  connections are accepted).
+  connections are accepted; ``azure.extensions``, default empty, is the allow-list the plane enforces on the
+  administrator's CREATE/DROP EXTENSION). When the emulator starts, ``replay_parameters`` hands every dynamic
+  parameter ARM holds to the plane again (the plane skips unchanged ones).
 
 Known gaps: restore/replica create modes, start/stop actions, restart with failover, backups, private endpoints, virtual
 endpoints and per-version differences of the parameter catalogue are not modelled; the parameter catalogue is a
@@ -42,8 +44,10 @@ subset of Azure's (about 30 of several hundred parameters).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ..framework import (
@@ -79,7 +83,9 @@ SYSTEM_DATABASES = ("azure_maintenance", "azure_sys", "postgres")
 RESERVED_LOGINS = {"azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public",
                    "azuresu", "postgres"}
 
-_EXTENSIONS = (
+# The extensions Azure supports (azure.extensions' allowed values; also what the data plane lets the
+# administrator create once allow-listed).
+AZURE_EXTENSIONS = (
     "address_standardizer,address_standardizer_data_us,amcheck,azure_ai,azure_storage,bloom,btree_gin,btree_gist,"
     "citext,cube,dblink,dict_int,dict_xsyn,earthdistance,fuzzystrmatch,hll,hstore,hypopg,intagg,intarray,isn,lo,"
     "login_hook,ltree,oracle_fdw,orafce,pageinspect,pg_buffercache,pg_cron,pg_diskann,pg_freespacemap,"
@@ -114,7 +120,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "ssl_max_protocol_version": _param("Enumeration", ",TLSv1.2,TLSv1.3", "",
                                        "Sets the maximum SSL/TLS protocol version to use.",
                                        doc="runtime-config-connection.html#GUC-SSL-MAX-PROTOCOL-VERSION"),
-    "azure.extensions": _param("Set", _EXTENSIONS, "", "Specifies which extensions are allowed to be created in "
+    "azure.extensions": _param("Set", AZURE_EXTENSIONS, "", "Specifies which extensions are allowed to be created in "
                                "the server.", doc="https://go.microsoft.com/fwlink/?linkid=2274269"),
     "shared_preload_libraries": _param("Set", _PRELOAD, "pg_cron,pg_stat_statements",
                                        "Sets which shared libraries are preloaded at server start.", dynamic=False,
@@ -736,6 +742,24 @@ def check_name_availability(ctx: Ctx, scope: str, body: dict[str, Any]) -> Actio
         return ActionResult(200, {"nameAvailable": False, "reason": "AlreadyExists", "name": name, "type": SERVERS,
                                   "message": "Specified server name is already used."})
     return ActionResult(200, {"nameAvailable": True, "name": name, "type": SERVERS, "message": ""})
+
+
+def replay_parameters(records: Iterable[dict[str, Any]], plane: Any) -> None:
+    """Hand every dynamic server parameter ARM holds to the data plane again (the emulator's start).
+
+    The plane skips what it already runs; this brings clusters of an older emulator up to date (a cluster made
+    before the plane enforced ``azure.extensions`` learns the allow-list ARM already had).
+    """
+    for record in records:
+        if str(record.get("type", "")).lower() != CONFIGURATIONS.type.lower():
+            continue
+        props = (record.get("body") or {}).get("properties") or {}
+        name = str((record.get("body") or {}).get("name") or str(record["id"]).rsplit("/", 1)[-1])
+        if not props.get("isDynamicConfig"):
+            continue
+        _call_plane("apply the server parameter",
+                    functools.partial(plane.set_parameter, _server_id(str(record["id"])), name,
+                                      str(props.get("value", "")), is_default=props.get("source") == "system-default"))
 
 
 CONFIGURATIONS = Configurations()
