@@ -42,8 +42,9 @@ pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 DEPLOYMENTS = ("westeu-test-1", "westeu-prod-1")
 EMULATOR_VARS = ("-e", f"@{REPO / 'tests/integration/emulator-site-vars.yml'}")
 # Seconds the build's new role assignments take to reach the services that check them (the emulator's
-# rbac_propagation): longer than a wave of the instant emulator, shorter than the engine's first wait.
-GRANT_PROPAGATION_S = 4
+# rbac_propagation): longer than a wave of the instant emulator (a grant's next wave starts 1-2 s after it), and no
+# longer than the first wait before asking again (5 s), so that a refused request is taken the second time.
+GRANT_PROPAGATION_S = 5
 # The inventories set no health URL (no availability test); the test deployment gets one here, production none.
 HEALTH_URL = "https://api.westeu-test-1.example.com/healthz"
 HEALTH_URL_VARS = ("-e", json.dumps({"monitoring_availability_url": "{{ '" + HEALTH_URL + "' if inventory_hostname == "
