@@ -583,8 +583,7 @@ class Engine:
             clients = self._secret_clients
             if uri in clients:
                 return clients[uri], None
-            client = SecretsClient(uri, self.client.credential, verify=self.client.verify,
-                                   rbac_wait=float(self.runtime.given.get("rbac-wait") or 300))
+            client = SecretsClient(uri, self.client.credential, verify=self.client.verify, rbac_wait=self._rbac_wait())
             first = threading.Lock()
             first.acquire()
             clients[uri] = client
@@ -1004,8 +1003,7 @@ class Engine:
                 if not grants:
                     raise
                 waited = time.monotonic() - started
-                given = self.runtime.given.get("rbac-wait") if self.runtime else None
-                limit = 300.0 if given is None else float(given)
+                limit = self._rbac_wait()
                 if waited >= limit:
                     raise AzureApiError(exc.status, exc.code, f"{exc.message} (still refused {waited:.0f} s after "
                                         f"this run created the role assignment(s) {', '.join(grants)}; Azure "
@@ -1013,6 +1011,12 @@ class Engine:
                                         exc.resource_id, exc.method) from exc
                 attempt += 1
                 self.sleep(min(5.0 * attempt, 30.0, max(limit - waited, 0.1)))
+
+    def _rbac_wait(self) -> float:
+        """Seconds to wait for a role assignment this run made to reach the service that checks it (runtime
+        ``rbac-wait``, the keyvault role's ``keyvault_rbac_wait``; 0 waits not at all)."""
+        given = self.runtime.given.get("rbac-wait") if self.runtime else None
+        return 300.0 if given is None else float(given)
 
     def _created_meanwhile(self, item: Item) -> bool:
         """Whether a create-only entry (shared by deployments, like NetworkWatcherRG) that this run found missing

@@ -88,3 +88,19 @@ def test_a_refusal_that_outlasts_rbac_wait_fails_with_azures_code_and_names_the_
     assert _gateway_writes(client) == 1
     failure = next(f for f in result["failed"] if "ApplicationGatewayKeyVaultSecretException" in f)
     assert GRANT in failure and "propagates role assignments" in failure
+
+
+def test_rbac_wait_zero_means_no_wait_for_the_vault_either() -> None:
+    """``keyvault_rbac_wait: 0`` turns the wait off for Key Vault's ForbiddenByRbac as for the gateway (it used to
+    read 0 as "not given" there, and waited 300 s)."""
+    from types import SimpleNamespace
+
+    client = PropagatingArm({}, refusals=0)
+    client.credential, client.verify = object(), True  # type: ignore[attr-defined]
+    waits = {}
+    for given in (0, 42, None):
+        engine = Engine(client, [], Options(parallel=1), None)  # type: ignore[arg-type]
+        engine.runtime = RuntimeValues(client, given={} if given is None else {"rbac-wait": given})  # type: ignore[arg-type]
+        secrets, _ = engine._secrets_client(SimpleNamespace(vault_uri="https://kv.vault.azure.net/"))  # type: ignore[arg-type]
+        waits[given] = secrets.rbac_wait
+    assert waits == {0: 0.0, 42: 42.0, None: 300.0}
